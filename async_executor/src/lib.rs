@@ -1,0 +1,1 @@
+//! async: not written yet.

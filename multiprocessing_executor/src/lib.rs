@@ -1,0 +1,1 @@
+//! multiprocessing: not written yet.

@@ -1,0 +1,175 @@
+//! The flags every program shares, and the `main` they all run.
+//!
+//! Each program flattens [`CommonArgs`] into its own clap parser, adds its own flags, and hands
+//! its method to [`main`], which does the rest the same way everywhere: builds the plan (and the
+//! fixture, the first time), runs the method, runs the sequential baseline, prints the report,
+//! and exits 0 when every task is ok, 1 when the run completed but some task did not, 2 when the
+//! run could not be made (bad flags or input, with a one-line message; clap's usage errors also
+//! exit 2).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::fixture::Database;
+use crate::outcome::Run;
+use crate::render;
+use crate::report::RunReport;
+use crate::sequential;
+use crate::task::quiet_injected_panics;
+use crate::usage::Snapshot;
+use crate::workload::{Fault, Injection, Plan, Preset, Workload};
+
+/// The flags common to every program.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// The preset workload to run.
+    #[arg(long, value_enum, default_value_t = Preset::Io)]
+    pub workload: Preset,
+
+    /// Repeat the workload's pattern to N tasks (0 runs nothing).
+    #[arg(long, value_name = "N")]
+    pub tasks: Option<usize>,
+
+    /// How many tasks may run at once [default: the method's own].
+    #[arg(long, value_name = "N", value_parser = parse_workers)]
+    pub workers: Option<usize>,
+
+    /// How long each task may take from its start, latency included, before it is stopped.
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_timeout, allow_hyphen_values = true)]
+    pub timeout: Duration,
+
+    /// The SQLite database to query [default: the fixture, built on first use in a cache folder
+    /// under the temp dir]. A database that is not the fixture is opened read-only.
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Run the tasks in this JSON file (the form --dump-workload prints) instead of a preset.
+    #[arg(long, value_name = "FILE", conflicts_with = "workload")]
+    pub workload_file: Option<PathBuf>,
+
+    /// Inject a fault into a task: error, panic, hang or crash, at a task number (from 1).
+    /// Repeatable.
+    #[arg(long = "inject", value_name = "KIND@TASK")]
+    pub inject: Vec<Injection>,
+
+    /// Print the report as JSON (the schema is documented in `shared::report`).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Skip the sequential baseline (and with it the speedup and the ideal).
+    #[arg(long)]
+    pub no_baseline: bool,
+
+    /// Print the workload as JSON, in the form --workload-file reads, and exit.
+    #[arg(long)]
+    pub dump_workload: bool,
+}
+
+fn parse_workers(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{s}' is not a whole number")),
+    }
+}
+
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let seconds: f64 = s.parse().map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !(seconds > 0.0 && seconds <= 86_400.0) {
+        return Err(format!("{s} is not between 0 and 86400 seconds (one day)"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// What `main` needs to know about a program's method.
+#[derive(Debug, Clone, Copy)]
+pub struct Method {
+    /// The name in reports: "threading", "threadpool", "async", "multiprocessing".
+    pub name: &'static str,
+    /// Whether the method survives a worker that aborts its process (`--inject crash@N`): only
+    /// worker processes do; in-process methods would die with it, so they refuse the flag.
+    pub survives_crash: bool,
+}
+
+impl CommonArgs {
+    /// The workload the flags ask for, with its faults injected.
+    pub fn workload(&self, method: &Method) -> Result<Workload> {
+        let mut workload = match &self.workload_file {
+            Some(path) => Workload::from_file(path, self.tasks)?,
+            None => Workload::preset(self.workload, self.tasks),
+        };
+        workload.inject(&self.inject)?;
+        if workload.has_fault(Fault::Crash) && !method.survives_crash {
+            return Err(Error::input(format!(
+                "--inject crash: a crash aborts the process running the task, and {} runs every \
+                 task in this one process, so nothing would be left to report it; only \
+                 multiprocessing survives a crash",
+                method.name
+            )));
+        }
+        Ok(workload)
+    }
+
+    /// The whole plan: the workload, and the database (built the first time it is needed).
+    pub fn plan(&self, method: &Method) -> Result<Plan> {
+        let workload = self.workload(method)?;
+        let database = Database::prepare(self.db.as_deref())?;
+        if !database.is_fixture() && self.workload_file.is_none() {
+            return Err(Error::input(format!(
+                "--db {}: is not this project's fixture, and the preset workloads query the \
+                 fixture's tables; give your own queries with --workload-file (see --dump-workload)",
+                database.path().display()
+            )));
+        }
+        Ok(Plan { workload, database, workers: self.workers, timeout: self.timeout })
+    }
+}
+
+/// Everything a program does after parsing its flags. `run` is the method.
+pub fn main(method: &Method, args: &CommonArgs, run: impl FnOnce(&Plan) -> Result<Run>) -> ExitCode {
+    quiet_injected_panics();
+    match drive(method, args, run) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("{}: error: {e}", method.name);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn drive(method: &Method, args: &CommonArgs, run: impl FnOnce(&Plan) -> Result<Run>) -> Result<u8> {
+    if args.dump_workload {
+        print(&args.workload(method)?.to_json());
+        return Ok(0);
+    }
+    let plan = args.plan(method)?;
+    let before = Snapshot::now();
+    let result = run(&plan)?;
+    let usage = before.usage_since(result.children_max_rss_kib);
+    // After the method, not before: the baseline's own peak memory must not count as the
+    // method's (a process's peak can only grow).
+    let baseline = if args.no_baseline {
+        None
+    } else if method.name == sequential::METHOD.name {
+        Some(result.clone())
+    } else {
+        Some(sequential::run(&plan.without_faults())?)
+    };
+    let report = RunReport::new(method.name, &plan, &result, usage, baseline.as_ref());
+    if args.json {
+        // Plain numbers and strings always serialise.
+        print(&serde_json::to_string_pretty(&report).expect("a report serialises to JSON"));
+    } else {
+        print(&render::human(&report));
+    }
+    Ok(report.exit_code())
+}
+
+/// Prints to stdout, quietly giving up if the reader has gone (`| head`), instead of panicking.
+fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", text.trim_end());
+}

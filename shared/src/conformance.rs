@@ -1,0 +1,226 @@
+//! The behaviour every method must show, as checks that each executor's tests run.
+//!
+//! A method is a function from a [`Plan`] to a [`Run`]. Each check builds a small plan on the
+//! fixture, runs the method on it, and asserts what must hold whatever the method: the results
+//! equal the sequential baseline's, every task has exactly one outcome, zero tasks and one
+//! worker work, no more than `workers` tasks run at once, and an error, a panic or a hang costs
+//! its own task and nothing else. [`conformance_tests!`](crate::conformance_tests) turns them
+//! into one named `#[test]` each:
+//!
+//! ```ignore
+//! shared::conformance_tests!(|plan: &shared::Plan| threading_executor::run(plan, &Options::default()));
+//! ```
+//!
+//! The plans use the `io` queries with a tenth of their latencies (5 to 30 ms), so the whole
+//! suite takes a few seconds even in a debug build.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use crate::error::Result;
+use crate::fixture::Database;
+use crate::outcome::{Outcome, Run};
+use crate::sequential;
+use crate::task::{Status, quiet_injected_panics};
+use crate::workload::{Fault, Injection, Plan, Preset, Workload};
+
+/// The fixture, prepared once per test binary (other binaries wait on its build lock).
+fn database() -> Database {
+    static DATABASE: OnceLock<Database> = OnceLock::new();
+    DATABASE
+        .get_or_init(|| Database::prepare(None).unwrap_or_else(|e| panic!("fixture: {e}")))
+        .clone()
+}
+
+/// The `io` preset with its latencies divided by ten, `tasks` long, with these faults.
+pub fn plan(tasks: usize, workers: usize, faults: &[(Fault, usize)]) -> Plan {
+    let mut workload = Workload::preset(Preset::Io, Some(tasks));
+    for task in &mut workload.tasks {
+        let mut query = (*task.query).clone();
+        query.latency_ms /= 10;
+        task.query = Arc::new(query);
+    }
+    let injections: Vec<Injection> = faults.iter().map(|&(fault, task)| Injection { fault, task }).collect();
+    // The faults name tasks that exist: the callers below are the only ones.
+    workload.inject(&injections).expect("faults on existing tasks");
+    Plan { workload, database: database(), workers: Some(workers), timeout: Duration::from_secs(10) }
+}
+
+fn run_ok(method: impl Fn(&Plan) -> Result<Run>, plan: &Plan) -> Run {
+    quiet_injected_panics();
+    method(plan).unwrap_or_else(|e| panic!("the method failed to run: {e}"))
+}
+
+fn status_of(run: &Run, task: usize) -> &Status {
+    &run.outcomes.iter().find(|o| o.task == task).unwrap_or_else(|| panic!("no outcome for task {task}")).status
+}
+
+fn assert_ok_except(run: &Run, except: &[usize]) {
+    for o in run.outcomes.iter().filter(|o| !except.contains(&o.task)) {
+        assert!(o.status.is_ok(), "task {} should be ok, but is {:?}", o.task, o.status);
+    }
+}
+
+/// The largest number of tasks whose [started, finished) intervals overlap.
+fn most_at_once(outcomes: &[Outcome]) -> usize {
+    let mut events: Vec<(Duration, i32)> = Vec::new();
+    for o in outcomes {
+        if let (Some(start), Some(end)) = (o.started, o.finished) {
+            events.push((start, 1));
+            events.push((end, -1));
+        }
+    }
+    // At equal times, ends before starts: a worker that finishes and starts again at the same
+    // instant runs one task, not two.
+    events.sort();
+    let (mut now, mut most) = (0i32, 0i32);
+    for (_, delta) in events {
+        now += delta;
+        most = most.max(now);
+    }
+    most as usize
+}
+
+/// Every task's rows and checksum equal the sequential baseline's.
+pub fn results_match_the_sequential_baseline(method: impl Fn(&Plan) -> Result<Run>) {
+    let plan = plan(8, 4, &[]);
+    let run = run_ok(&method, &plan);
+    let baseline = sequential::run(&plan).expect("the baseline runs");
+    for b in &baseline.outcomes {
+        assert!(b.status.is_ok(), "baseline task {} is {:?}", b.task, b.status);
+        assert_eq!(status_of(&run, b.task), &b.status, "task {} differs from the baseline", b.task);
+    }
+}
+
+/// Every task has exactly one outcome, none missing, none twice.
+pub fn every_task_has_exactly_one_outcome(method: impl Fn(&Plan) -> Result<Run>) {
+    let run = run_ok(&method, &plan(20, 3, &[]));
+    let mut ids: Vec<usize> = run.outcomes.iter().map(|o| o.task).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=20).collect::<Vec<_>>());
+    assert_ok_except(&run, &[]);
+}
+
+/// A workload of no tasks is an empty run, not an error or a hang.
+pub fn zero_tasks_make_an_empty_run(method: impl Fn(&Plan) -> Result<Run>) {
+    let run = run_ok(&method, &plan(0, 4, &[]));
+    assert!(run.outcomes.is_empty());
+}
+
+/// With one worker, tasks run one at a time, in submission order.
+pub fn one_worker_runs_tasks_one_at_a_time_in_order(method: impl Fn(&Plan) -> Result<Run>) {
+    let run = run_ok(&method, &plan(6, 1, &[]));
+    assert_ok_except(&run, &[]);
+    assert_eq!(most_at_once(&run.outcomes), 1, "one worker ran tasks at the same time");
+    let mut by_start: Vec<&Outcome> = run.outcomes.iter().collect();
+    by_start.sort_by_key(|o| o.started);
+    let order: Vec<usize> = by_start.iter().map(|o| o.task).collect();
+    assert_eq!(order, (1..=6).collect::<Vec<_>>(), "one worker ran tasks out of order");
+}
+
+/// More tasks than workers: all complete, and never more than `workers` at once.
+pub fn more_tasks_than_workers_never_exceed_the_workers(method: impl Fn(&Plan) -> Result<Run>) {
+    let run = run_ok(&method, &plan(24, 2, &[]));
+    assert_eq!(run.outcomes.len(), 24);
+    assert_ok_except(&run, &[]);
+    let most = most_at_once(&run.outcomes);
+    assert!(most <= 2, "{most} tasks ran at once with 2 workers");
+}
+
+/// Tasks really overlap: 8 tasks that each wait 100 ms, on 8 workers, finish in well under
+/// their 0.8 s sum (and one worker, as the baseline has, takes at least the sum).
+pub fn waits_overlap_across_workers(method: impl Fn(&Plan) -> Result<Run>) {
+    let mut plan = plan(8, 8, &[]);
+    let wait = Workload::preset(Preset::Scale, Some(8));
+    plan.workload = Workload { name: "overlap".into(), tasks: wait.tasks };
+    let run = run_ok(&method, &plan);
+    assert_ok_except(&run, &[]);
+    let sum = Duration::from_millis(800);
+    if run.workers == 1 {
+        assert!(run.wall >= sum, "one worker took {:?} for {sum:?} of waits", run.wall);
+    } else {
+        assert!(run.wall < sum / 2, "8 waits of 100 ms on 8 workers took {:?}", run.wall);
+    }
+}
+
+/// A task whose SQL fails is `failed` with SQLite's message; every other task is ok.
+pub fn an_error_fails_only_its_own_task(method: impl Fn(&Plan) -> Result<Run>) {
+    let run = run_ok(&method, &plan(8, 2, &[(Fault::Error, 2)]));
+    match status_of(&run, 2) {
+        Status::Failed(message) => assert!(message.contains("no such table"), "{message}"),
+        other => panic!("task 2 should have failed, but is {other:?}"),
+    }
+    assert_ok_except(&run, &[2]);
+}
+
+/// Panics in more tasks than there are workers: each is `failed`, and no worker is lost with it.
+pub fn panics_fail_only_their_own_tasks(method: impl Fn(&Plan) -> Result<Run>) {
+    let run = run_ok(&method, &plan(8, 2, &[(Fault::Panic, 1), (Fault::Panic, 2), (Fault::Panic, 5)]));
+    for task in [1, 2, 5] {
+        match status_of(&run, task) {
+            Status::Failed(message) => assert!(message.contains("panic"), "{message}"),
+            other => panic!("task {task} should have failed, but is {other:?}"),
+        }
+    }
+    assert_ok_except(&run, &[1, 2, 5]);
+}
+
+/// A query that never ends is stopped at its timeout, and the run finishes soon after.
+pub fn a_hang_is_stopped_at_its_timeout(method: impl Fn(&Plan) -> Result<Run>) {
+    let mut plan = plan(8, 2, &[(Fault::Hang, 3)]);
+    plan.timeout = Duration::from_millis(500);
+    let run = run_ok(&method, &plan);
+    assert_eq!(status_of(&run, 3), &Status::TimedOut);
+    assert_ok_except(&run, &[3]);
+    // The hang's worker is busy for the timeout; the others finish the rest meanwhile. A second
+    // and a half of margin holds on a loaded machine and still fails if the hang is not stopped.
+    assert!(run.wall < plan.timeout + Duration::from_millis(1500), "the run took {:?}", run.wall);
+}
+
+/// One `#[test]` per conformance check, for the method `$run` (a `Fn(&Plan) -> Result<Run>`).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($run:expr) => {
+        mod conformance {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[test]
+            fn results_match_the_sequential_baseline() {
+                $crate::conformance::results_match_the_sequential_baseline($run)
+            }
+            #[test]
+            fn every_task_has_exactly_one_outcome() {
+                $crate::conformance::every_task_has_exactly_one_outcome($run)
+            }
+            #[test]
+            fn zero_tasks_make_an_empty_run() {
+                $crate::conformance::zero_tasks_make_an_empty_run($run)
+            }
+            #[test]
+            fn one_worker_runs_tasks_one_at_a_time_in_order() {
+                $crate::conformance::one_worker_runs_tasks_one_at_a_time_in_order($run)
+            }
+            #[test]
+            fn more_tasks_than_workers_never_exceed_the_workers() {
+                $crate::conformance::more_tasks_than_workers_never_exceed_the_workers($run)
+            }
+            #[test]
+            fn waits_overlap_across_workers() {
+                $crate::conformance::waits_overlap_across_workers($run)
+            }
+            #[test]
+            fn an_error_fails_only_its_own_task() {
+                $crate::conformance::an_error_fails_only_its_own_task($run)
+            }
+            #[test]
+            fn panics_fail_only_their_own_tasks() {
+                $crate::conformance::panics_fail_only_their_own_tasks($run)
+            }
+            #[test]
+            fn a_hang_is_stopped_at_its_timeout() {
+                $crate::conformance::a_hang_is_stopped_at_its_timeout($run)
+            }
+        }
+    };
+}

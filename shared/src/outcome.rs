@@ -1,0 +1,132 @@
+//! What happened to each task, and what an executor hands back when its run is over.
+
+use std::time::Duration;
+
+use crate::progress::Progress;
+use crate::task::{Attempt, Status};
+use crate::workload::{Plan, Task};
+
+/// What happened to one task: who ran it, when (offsets from the run's start), and how it ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The task's id (numbered from 1, in submission order).
+    pub task: usize,
+    /// Who ran it: a thread's name, a process id, a connection.
+    pub worker: String,
+    /// When it was handed to the method (put in a queue, spawned, sent down a pipe).
+    pub queued: Duration,
+    pub started: Option<Duration>,
+    pub sql_started: Option<Duration>,
+    pub finished: Option<Duration>,
+    pub status: Status,
+}
+
+impl Outcome {
+    pub fn new(task: &Task, worker: impl Into<String>, queued: Duration, attempt: Attempt) -> Outcome {
+        Outcome {
+            task: task.id,
+            worker: worker.into(),
+            queued,
+            started: Some(attempt.started),
+            sql_started: attempt.sql_started,
+            finished: Some(attempt.finished),
+            status: attempt.status,
+        }
+    }
+
+    /// A task that never started: nobody ran it, so it has no times and no worker.
+    pub fn not_run(task: usize) -> Outcome {
+        Outcome {
+            task,
+            worker: String::new(),
+            queued: Duration::ZERO,
+            started: None,
+            sql_started: None,
+            finished: None,
+            status: Status::NotRun,
+        }
+    }
+
+    /// How long the task took on its worker, start to finish.
+    pub fn duration(&self) -> Option<Duration> {
+        Some(self.finished? - self.started?)
+    }
+}
+
+/// Collects the outcomes of a run as they arrive, and makes sure that every task ends up with
+/// exactly one: a task that never reported is added as [`Status::NotRun`] at the end, so no
+/// task is ever missing from a report, whatever went wrong.
+pub struct Outcomes {
+    arrived: Vec<Outcome>,
+    seen: Vec<bool>,
+    progress: Progress,
+}
+
+impl Outcomes {
+    pub fn new(plan: &Plan) -> Outcomes {
+        let tasks = plan.workload.tasks.len();
+        Outcomes { arrived: Vec::with_capacity(tasks), seen: vec![false; tasks], progress: Progress::new("running") }
+    }
+
+    /// Records one outcome, in arrival order.
+    ///
+    /// # Panics
+    /// If the task already has an outcome or is not part of the plan: that is a bug in the
+    /// executor, and a report that hid it would be worse than no report.
+    pub fn record(&mut self, outcome: Outcome) {
+        let seen = &mut self.seen[outcome.task - 1];
+        assert!(!*seen, "task {} reported twice: a bug in the executor", outcome.task);
+        *seen = true;
+        self.arrived.push(outcome);
+        self.progress.show(self.arrived.len() as u64, "tasks done");
+    }
+
+    /// Whether every task has an outcome.
+    pub fn complete(&self) -> bool {
+        self.arrived.len() == self.seen.len()
+    }
+
+    /// Whether this task already has an outcome.
+    pub fn has(&self, task: usize) -> bool {
+        self.seen[task - 1]
+    }
+
+    /// The outcomes in arrival order, then a `not_run` one for each task that never reported.
+    pub fn finish(mut self) -> Vec<Outcome> {
+        self.progress.done();
+        let missing = self.seen.iter().enumerate().filter(|(_, seen)| !**seen);
+        let not_run: Vec<Outcome> = missing.map(|(i, _)| Outcome::not_run(i + 1)).collect();
+        self.arrived.extend(not_run);
+        self.arrived
+    }
+}
+
+/// The order in which a method hands tasks to free workers; the ideal makespan depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dispatch {
+    /// In submission order, as a FIFO queue does.
+    #[default]
+    Fifo,
+    /// The longest expected task first, as a priority queue on the latency does.
+    LongestFirst,
+}
+
+/// What an executor hands back: the outcomes and the figures only it can measure.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// Every task's outcome, in the order the method received them ([`Outcomes::finish`]).
+    pub outcomes: Vec<Outcome>,
+    /// How many tasks could run at once (for async without a limit, the number of tasks).
+    pub workers: usize,
+    pub dispatch: Dispatch,
+    /// From the start of `run` until every outcome was in and every worker stopped.
+    pub wall: Duration,
+    /// What it took before the first task could start: threads spawned, processes forked and
+    /// ready, a runtime built, connections opened.
+    pub startup: Duration,
+    /// The children's peak memory, where the method measured it better than `getrusage` can
+    /// (after `fork()`, a child's `ru_maxrss` starts at its parent's peak).
+    pub children_max_rss_kib: Option<u64>,
+    /// Anything the method wants the reader to know about this run, one sentence each.
+    pub notes: Vec<String>,
+}

@@ -1,0 +1,198 @@
+//! The human report: a table of tasks, a timeline with one lane per worker, and a summary that
+//! puts every speedup next to the best one possible.
+//!
+//! Colour is used only for the status words, only when stdout is a terminal, and never when
+//! `NO_COLOR` is set.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::io::IsTerminal;
+
+use crate::report::{RunReport, TaskReport};
+
+const TABLE_ROWS: usize = 24;
+const TIMELINE_WIDTH: usize = 64;
+const TIMELINE_LANES: usize = 16;
+
+/// The whole human report, ready to print.
+pub fn human(report: &RunReport) -> String {
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut out = String::new();
+    header(&mut out, report);
+    table(&mut out, report, colour);
+    timeline(&mut out, report);
+    summary(&mut out, report);
+    out
+}
+
+fn header(out: &mut String, r: &RunReport) {
+    let order = if r.dispatch == "fifo" { String::new() } else { format!(", {}", r.dispatch) };
+    let _ = writeln!(
+        out,
+        "{} · workload {} · {} tasks · {} worker{}{order} · timeout {} s · {} build\n",
+        r.method,
+        r.workload,
+        r.tasks.len(),
+        r.workers,
+        if r.workers == 1 { "" } else { "s" },
+        r.timeout_s,
+        r.build
+    );
+}
+
+fn table(out: &mut String, r: &RunReport, colour: bool) {
+    if r.tasks.is_empty() {
+        out.push_str("no tasks\n\n");
+        return;
+    }
+    let mut rows: Vec<&TaskReport> = r.tasks.iter().collect();
+    rows.sort_by_key(|t| t.arrival.unwrap_or(usize::MAX));
+    let name_width = rows.iter().map(|t| t.name.len()).max().unwrap_or(4).clamp(4, 28);
+    let worker_width = rows.iter().filter_map(|t| t.worker.as_ref()).map(String::len).max().unwrap_or(6).max(6);
+    let _ = writeln!(
+        out,
+        "{:>5}  {:<name_width$}  {:<worker_width$}  {:>7}  {:>7}  {:>7}  {:<9}  {:>7}  checksum or error",
+        "task", "name", "worker", "start", "sql", "end", "status", "rows"
+    );
+    let seconds = |s: Option<f64>| s.map_or("-".to_string(), |s| format!("{s:.3}"));
+    for t in rows.iter().take(TABLE_ROWS) {
+        let status = format!("{:<9}", t.status);
+        let status = if colour { paint(&t.status, &status) } else { status };
+        let detail = t.checksum.as_deref().or(t.error.as_deref()).unwrap_or("");
+        let _ = writeln!(
+            out,
+            "{:>5}  {:<name_width$.name_width$}  {:<worker_width$}  {:>7}  {:>7}  {:>7}  {status}  {:>7}  {detail}",
+            t.id,
+            t.name,
+            t.worker.as_deref().unwrap_or("-"),
+            seconds(t.started_s),
+            seconds(t.sql_started_s),
+            seconds(t.finished_s),
+            t.rows.map_or("-".to_string(), |n| n.to_string()),
+        );
+    }
+    if rows.len() > TABLE_ROWS {
+        let _ = writeln!(out, "    … and {} more tasks (every one is in --json)", rows.len() - TABLE_ROWS);
+    }
+    out.push_str("(in the order the results arrived; times in seconds from the start of the run)\n\n");
+}
+
+fn paint(status: &str, text: &str) -> String {
+    let code = match status {
+        "ok" => "32",
+        "timed_out" => "33",
+        _ => "31",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+fn timeline(out: &mut String, r: &RunReport) {
+    let end = r.tasks.iter().filter_map(|t| t.finished_s).fold(0.0, f64::max);
+    if end <= 0.0 {
+        return;
+    }
+    let per_column = end / TIMELINE_WIDTH as f64;
+    let column = |s: f64| ((s / per_column) as usize).min(TIMELINE_WIDTH - 1);
+    let mut lanes: BTreeMap<(String, u64, String), Vec<u8>> = BTreeMap::new();
+    for t in &r.tasks {
+        let (Some(worker), Some(start), Some(finish)) = (&t.worker, t.started_s, t.finished_s) else {
+            continue;
+        };
+        let lane = lanes.entry(natural_key(worker)).or_insert_with(|| vec![b' '; TIMELINE_WIDTH]);
+        let sql = t.sql_started_s.unwrap_or(finish);
+        let (a, b, c) = (column(start), column(sql), column(finish));
+        lane[a..b].fill(b'~');
+        lane[b.min(c)..=c].fill(b'#');
+        if t.sql_started_s.is_none() {
+            lane[c] = b'~';
+        }
+        if t.status != "ok" {
+            lane[c] = b'!';
+        }
+    }
+    let name_width = lanes.keys().map(|(_, _, n)| n.len()).max().unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "timeline, 0 to {end:.3} s, {:.1} ms a column: ~ waiting (latency), # running (SQL and the program's \
+         work on its rows), ! failed or timed out",
+        per_column * 1000.0
+    );
+    for ((_, _, name), lane) in lanes.iter().take(TIMELINE_LANES) {
+        let _ = writeln!(out, "{name:>name_width$} |{}|", String::from_utf8_lossy(lane));
+    }
+    if lanes.len() > TIMELINE_LANES {
+        let _ = writeln!(out, "{:>name_width$}  … and {} more workers", "", lanes.len() - TIMELINE_LANES);
+    }
+    out.push('\n');
+}
+
+/// Sorts `worker-10` after `worker-9`: by the name without its trailing number, then by the
+/// number, then by the name itself.
+fn natural_key(name: &str) -> (String, u64, String) {
+    let stem = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    let number = name[stem.len()..].parse().unwrap_or(0);
+    (stem.to_string(), number, name.to_string())
+}
+
+fn summary(out: &mut String, r: &RunReport) {
+    let c = &r.counts;
+    let mut outcome = vec![format!("{} ok", c.ok)];
+    for (n, what) in [(c.failed, "failed"), (c.timed_out, "timed out"), (c.not_run, "not run")] {
+        if n > 0 {
+            outcome.push(format!("{n} {what}"));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "summary: {} · wall {:.3} s · startup {}",
+        outcome.join(", "),
+        r.wall_s,
+        short_time(r.startup_s)
+    );
+    match (r.baseline_wall_s, r.speedup, r.ideal_makespan_s, r.ideal_speedup, r.efficiency) {
+        (Some(base), Some(speedup), Some(ideal), Some(ideal_speedup), Some(efficiency)) => {
+            let order = if r.dispatch == "fifo" { "in FIFO order".to_string() } else { format!("{} first", r.dispatch.trim_end_matches("-first")) };
+            let _ = writeln!(
+                out,
+                "  speedup {speedup:.2}x over sequential ({base:.3} s); ideal {ideal_speedup:.2}x \
+                 ({ideal:.3} s is the best {} can do {order}; lower bound {:.3} s)",
+                if r.workers == 1 { "1 worker".to_string() } else { format!("{} workers", r.workers) },
+                r.lower_bound_s.unwrap_or(0.0)
+            );
+            if r.dispatch != "fifo"
+                && let Some(fifo) = r.fifo_makespan_s
+            {
+                let _ = writeln!(out, "  in FIFO order the same workers could do no better than {fifo:.3} s");
+            }
+            let _ = writeln!(out, "  efficiency {efficiency:.3} (ideal time / wall time; 1.0 is the best possible)");
+        }
+        (Some(base), Some(speedup), ..) => {
+            let _ = writeln!(out, "  speedup {speedup:.2}x over sequential ({base:.3} s)");
+        }
+        _ => out.push_str("  no sequential baseline (--no-baseline): no speedup or ideal\n"),
+    }
+    let u = &r.usage;
+    let _ = writeln!(
+        out,
+        "  CPU {:.3} s user + {:.3} s system · peak memory {:.1} MiB (children {:.1} MiB) · \
+         context switches {} voluntary, {} involuntary",
+        u.user_cpu_s,
+        u.sys_cpu_s,
+        u.max_rss_kib as f64 / 1024.0,
+        u.children_max_rss_kib as f64 / 1024.0,
+        u.voluntary_context_switches,
+        u.involuntary_context_switches
+    );
+    for note in &r.notes {
+        let _ = writeln!(out, "  note: {note}");
+    }
+    if r.build == "debug" {
+        out.push_str(
+            "  debug build: these figures are for learning, not for comparison; add --release to measure\n",
+        );
+    }
+}
+
+fn short_time(seconds: f64) -> String {
+    if seconds < 0.1 { format!("{:.2} ms", seconds * 1000.0) } else { format!("{seconds:.3} s") }
+}

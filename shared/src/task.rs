@@ -1,0 +1,307 @@
+//! Running one task: its SQL, the program's work on the rows, its deadline, its faults.
+//!
+//! Every method runs a task's SQL through [`execute`], so the rows count and the checksum of a
+//! task are the same whichever method ran it, and each report can be checked against the
+//! sequential baseline. What differs between methods is everything around it: who waits the
+//! task's latency and how, which thread or process runs the SQL, and how the outcome gets back.
+//!
+//! A deadline is enforced on the SQL itself with SQLite's progress handler: every few thousand
+//! virtual-machine steps SQLite asks whether to go on, and past the deadline the answer is no,
+//! so the statement stops with `SQLITE_INTERRUPT`. That is how a query that would run forever
+//! is stopped even where the thread running it cannot be (a thread cannot be killed).
+
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, ErrorCode, params_from_iter};
+
+use crate::workload::{Fault, Param, Task};
+
+/// How often, in SQLite virtual-machine steps, the progress handler checks the deadline: about
+/// every few microseconds, for a check that costs tens of nanoseconds.
+const PROGRESS_STEPS: i32 = 2_000;
+
+/// The SQL an injected `error` runs instead of the task's: it fails on preparation.
+const ERROR_SQL: &str = "SELECT * FROM injected_error_no_such_table";
+/// The SQL an injected `hang` runs: a recursive count that never ends on its own.
+const HANG_SQL: &str =
+    "WITH RECURSIVE forever(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM forever) SELECT count(*) FROM forever";
+
+/// The start of a run: every time in a report is an offset from it.
+///
+/// `Instant` is the monotonic clock, shared by every thread and, after `fork()`, by every child
+/// process, so offsets taken anywhere in a run can be drawn on one timeline.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    start: Instant,
+}
+
+impl Clock {
+    pub fn start() -> Clock {
+        Clock { start: Instant::now() }
+    }
+
+    /// Time since the start of the run.
+    pub fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    /// The instant at `offset` from the start of the run.
+    pub fn at(&self, offset: Duration) -> Instant {
+        self.start + offset
+    }
+}
+
+/// How a task ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// The query ran to the end: how many rows, and a digest of every value in them.
+    Ok { rows: u64, checksum: u64 },
+    /// The query or the code running it failed, with the reason.
+    Failed(String),
+    /// The task ran past its timeout and was stopped.
+    TimedOut,
+    /// The task never started (the run ended first, or its worker was lost before it).
+    NotRun,
+}
+
+impl Status {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Status::Ok { .. } => "ok",
+            Status::Failed(_) => "failed",
+            Status::TimedOut => "timed_out",
+            Status::NotRun => "not_run",
+        }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        matches!(self, Status::Ok { .. })
+    }
+}
+
+/// One task's run on a worker: when it started, when its SQL started (after the latency), when
+/// it finished, and how it ended. Offsets from the run's [`Clock`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub started: Duration,
+    /// `None` when the task never reached its SQL (it timed out while waiting, or panicked).
+    pub sql_started: Option<Duration>,
+    pub finished: Duration,
+    pub status: Status,
+}
+
+/// Runs a task start to finish on the calling thread, the way every blocking method does:
+/// waits its latency with a blocking sleep (the thread does nothing else meanwhile: that is the
+/// cost async avoids), then runs its SQL with [`execute`].
+///
+/// The timeout counts from the start of the task, latency included: a wait that would end past
+/// the deadline is cut short and the task is timed out without running its SQL.
+pub fn run_blocking(conn: &Connection, task: &Task, timeout: Duration, clock: &Clock) -> Attempt {
+    let started = clock.now();
+    let deadline = clock.at(started) + timeout;
+    let latency = task.latency();
+    if !latency.is_zero() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        std::thread::sleep(latency.min(left));
+        if left < latency {
+            return Attempt { started, sql_started: None, finished: clock.now(), status: Status::TimedOut };
+        }
+    }
+    let sql_started = clock.now();
+    let status = execute(conn, task, deadline);
+    Attempt { started, sql_started: Some(sql_started), finished: clock.now(), status }
+}
+
+/// Runs `work` and turns a panic inside it into a failed attempt, so that a bug in one task
+/// costs that task and not the worker running it (and with it every task queued behind).
+///
+/// `AssertUnwindSafe` is sound here because all the work shares with the rest of the run is its
+/// connection, and SQLite keeps a connection consistent when a statement is dropped mid-way.
+pub fn catch_panic(clock: &Clock, work: impl FnOnce() -> Attempt) -> Attempt {
+    let started = clock.now();
+    panic::catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| Attempt {
+        started,
+        sql_started: None,
+        finished: clock.now(),
+        status: Status::Failed(format!("panicked: {}", panic_message(payload.as_ref()))),
+    })
+}
+
+/// The payload of an injected panic, so that its message is recognisable and the panic hook
+/// can stay quiet about it (see [`quiet_injected_panics`]).
+#[derive(Debug)]
+pub struct InjectedPanic {
+    pub task: usize,
+}
+
+/// The message of a panic payload: panics carry a `&str`, a `String` or anything else.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(injected) = payload.downcast_ref::<InjectedPanic>() {
+        format!("injected panic in task {}", injected.task)
+    } else if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-text payload".to_string()
+    }
+}
+
+/// Keeps the default panic hook from printing a message and a backtrace hint for the panics
+/// that `--inject panic` causes on purpose: the report already shows them as failed tasks.
+/// Every other panic is a real bug and is printed as usual.
+pub fn quiet_injected_panics() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let default = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<InjectedPanic>().is_none() {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// Runs a task's SQL on `conn` and the program's work on its rows, stopping at `deadline`.
+///
+/// This is the part of a task that is the same in every method. An injected `panic` or `crash`
+/// happens here, in the code that runs the task, wherever each method runs it.
+pub fn execute(conn: &Connection, task: &Task, deadline: Instant) -> Status {
+    let (sql, params) = match task.fault {
+        Some(Fault::Panic) => panic::panic_any(InjectedPanic { task: task.id }),
+        Some(Fault::Crash) => {
+            eprintln!("task {}: injected crash: aborting this process", task.id);
+            std::process::abort()
+        }
+        Some(Fault::Error) => (ERROR_SQL, &[][..]),
+        Some(Fault::Hang) => (HANG_SQL, &[][..]),
+        None => (task.query.sql.as_str(), &task.query.params[..]),
+    };
+    if Instant::now() >= deadline {
+        return Status::TimedOut;
+    }
+    let watch = conn.progress_handler(PROGRESS_STEPS, Some(move || Instant::now() >= deadline));
+    let result = watch.and_then(|()| query(conn, sql, params, task.query.passes, deadline));
+    // Removed so that the next task on this connection is not stopped at this task's deadline.
+    let _ = conn.progress_handler(0, None::<fn() -> bool>);
+    match result {
+        Ok(Some((rows, checksum))) => Status::Ok { rows, checksum },
+        Ok(None) => Status::TimedOut,
+        Err(e) if e.sqlite_error_code() == Some(ErrorCode::OperationInterrupted) => Status::TimedOut,
+        Err(e) => Status::Failed(e.to_string()),
+    }
+}
+
+/// Steps through the rows, returning their count and checksum, or `None` past the deadline.
+fn query(
+    conn: &Connection,
+    sql: &str,
+    params: &[Param],
+    passes: u32,
+    deadline: Instant,
+) -> rusqlite::Result<Option<(u64, u64)>> {
+    let mut statement = conn.prepare_cached(sql)?;
+    let columns = statement.column_count();
+    let mut rows = statement.query(params_from_iter(params))?;
+    let mut count = 0;
+    if passes <= 1 {
+        // One pass: digest the rows as they come, without keeping them.
+        let mut digest = Digest::new(0);
+        while let Some(row) = rows.next()? {
+            count += 1;
+            for i in 0..columns {
+                digest.value(row.get_ref(i)?);
+            }
+            digest.end_row();
+        }
+        return Ok(Some((count, digest.finish())));
+    }
+    // Several passes: pull every row into the program first, as an application that processes
+    // a result set does, then walk it `passes` times. This is the program's own work.
+    let mut values: Vec<Value> = Vec::new();
+    while let Some(row) = rows.next()? {
+        count += 1;
+        for i in 0..columns {
+            values.push(owned(row.get_ref(i)?));
+        }
+    }
+    let mut checksum = 0;
+    for pass in 0..passes {
+        if Instant::now() >= deadline {
+            return Ok(None);
+        }
+        let mut digest = Digest::new(pass);
+        for row in values.chunks(columns.max(1)) {
+            row.iter().for_each(|v| digest.value(v.into()));
+            digest.end_row();
+        }
+        checksum ^= digest.finish().rotate_left(pass);
+    }
+    Ok(Some((count, checksum)))
+}
+
+/// A value kept past its row. Text that is not UTF-8 is kept lossily: a checksum has to be
+/// computed the same way by every method, not to round-trip the bytes.
+fn owned(value: ValueRef<'_>) -> Value {
+    match value {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Integer(i),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    }
+}
+
+/// FNV-1a over 64-bit words: fast, and order-sensitive, so rows in another order (or another
+/// value anywhere) give another checksum. A check that runs agree, not a cryptographic hash.
+struct Digest(u64);
+
+impl Digest {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+
+    fn new(seed: u32) -> Digest {
+        Digest(0xcbf2_9ce4_8422_2325 ^ u64::from(seed).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    }
+
+    fn word(&mut self, word: u64) {
+        self.0 = (self.0 ^ word).wrapping_mul(Self::PRIME);
+    }
+
+    fn value(&mut self, value: ValueRef<'_>) {
+        match value {
+            ValueRef::Null => self.word(0),
+            ValueRef::Integer(i) => {
+                self.word(1);
+                self.word(i as u64);
+            }
+            ValueRef::Real(f) => {
+                self.word(2);
+                self.word(f.to_bits());
+            }
+            ValueRef::Text(bytes) => self.bytes(3, bytes),
+            ValueRef::Blob(bytes) => self.bytes(4, bytes),
+        }
+    }
+
+    fn bytes(&mut self, tag: u64, bytes: &[u8]) {
+        self.word(tag);
+        self.word(bytes.len() as u64);
+                for chunk in bytes.chunks(8) {
+                    let mut word = [0u8; 8];
+                    word[..chunk.len()].copy_from_slice(chunk);
+                    self.word(u64::from_le_bytes(word));
+                }
+    }
+
+    fn end_row(&mut self) {
+        self.word(u64::MAX);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}

@@ -1,0 +1,65 @@
+//! Resource usage from `getrusage`: CPU time, peak memory, context switches.
+//!
+//! CPU time and context switches are counted over the executor's run alone (the difference of
+//! two snapshots), for this process and its reaped children together. Peak memory cannot be
+//! subtracted: it is the process's peak so far, which is why the sequential baseline runs after
+//! the executor, not before.
+
+use nix::sys::resource::{Usage as RUsage, UsageWho, getrusage};
+use serde::{Deserialize, Serialize};
+
+/// What the run cost the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    /// CPU time in user mode, this process and its children, during the run.
+    pub user_cpu_s: f64,
+    /// CPU time in the kernel (sleeps, locks, pipes, forks), during the run.
+    pub sys_cpu_s: f64,
+    /// This process's peak resident memory.
+    pub max_rss_kib: u64,
+    /// The largest peak of any child process (0 when there were none).
+    pub children_max_rss_kib: u64,
+    /// Times a thread gave up the CPU to wait (for a sleep, a lock, a pipe).
+    pub voluntary_context_switches: u64,
+    /// Times a thread was preempted because another needed the CPU.
+    pub involuntary_context_switches: u64,
+}
+
+/// `getrusage` for this process and for its children, at one moment.
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshot {
+    own: RUsage,
+    children: RUsage,
+}
+
+impl Snapshot {
+    pub fn now() -> Snapshot {
+        // getrusage fails only for an invalid `who`, and both are valid.
+        let own = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage(RUSAGE_SELF)");
+        let children = getrusage(UsageWho::RUSAGE_CHILDREN).expect("getrusage(RUSAGE_CHILDREN)");
+        Snapshot { own, children }
+    }
+
+    /// What was used between `self` and now. `children_max_rss_kib` replaces the kernel's
+    /// figure when the executor measured its children itself.
+    pub fn usage_since(&self, children_max_rss_kib: Option<u64>) -> Usage {
+        let now = Snapshot::now();
+        let seconds = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+        let delta = |f: &dyn Fn(&RUsage) -> f64| {
+            (f(&now.own) - f(&self.own)) + (f(&now.children) - f(&self.children))
+        };
+        let user = |u: &RUsage| seconds(u.user_time());
+        let sys = |u: &RUsage| seconds(u.system_time());
+        let voluntary = |u: &RUsage| u.voluntary_context_switches() as f64;
+        let involuntary = |u: &RUsage| u.involuntary_context_switches() as f64;
+        Usage {
+            user_cpu_s: delta(&user),
+            sys_cpu_s: delta(&sys),
+            // Linux reports ru_maxrss in KiB.
+            max_rss_kib: now.own.max_rss().max(0) as u64,
+            children_max_rss_kib: children_max_rss_kib.unwrap_or(now.children.max_rss().max(0) as u64),
+            voluntary_context_switches: delta(&voluntary) as u64,
+            involuntary_context_switches: delta(&involuntary) as u64,
+        }
+    }
+}

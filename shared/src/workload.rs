@@ -1,0 +1,545 @@
+//! Tasks, workloads and the faults that can be injected into them.
+//!
+//! A task is a named query with its SQL, its parameters and a simulated I/O latency: the time a
+//! remote database round trip would keep the caller waiting before the query runs. The presets
+//! reproduce the guide's benchmark (`io`) and the cases that tell the methods apart:
+//!
+//! | preset     | tasks  | each task                                                     |
+//! |------------|--------|---------------------------------------------------------------|
+//! | `io`       | 8      | waits 50–300 ms, then a light analytic query (a few ms)        |
+//! | `cpu`      | 8      | a heavy query, a few hundred ms inside SQLite, no wait         |
+//! | `fetch`    | 8      | pulls ~75,000 rows and walks them in the program, no wait      |
+//! | `mixed`    | 8      | the `io` waits, then a medium query (tens of ms)              |
+//! | `overhead` | 10,000 | `SELECT 1`: what a method costs per task                      |
+//! | `scale`    | 1,000  | waits 100 ms, then `SELECT 1`: how many waits a method holds  |
+//!
+//! `--tasks N` repeats a preset's pattern to N tasks. `--dump-workload` prints a workload as
+//! JSON, and `--workload-file` reads the same JSON back, so that users can run their own
+//! queries on their own database.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::ToSql;
+use rusqlite::types::ToSqlOutput;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::fixture::Database;
+
+/// One SQL parameter, as JSON writes it: `null`, a number or a string.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Param {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self {
+            Param::Null => rusqlite::types::Null.to_sql(),
+            Param::Integer(i) => i.to_sql(),
+            Param::Real(f) => f.to_sql(),
+            Param::Text(s) => s.to_sql(),
+        }
+    }
+}
+
+/// What a task does, as the workload JSON spells it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Query {
+    pub name: String,
+    pub sql: String,
+    #[serde(default)]
+    pub params: Vec<Param>,
+    /// The simulated round trip the caller waits before running the SQL.
+    pub latency_ms: u64,
+    /// How many times the program walks the fetched rows computing their digest: 1 is just
+    /// the checksum. The `fetch` preset sets it high, so that the program's own work on the
+    /// rows, not SQLite, takes most of the time, as Python code walking rows would.
+    #[serde(default = "one_pass")]
+    pub passes: u32,
+}
+
+fn one_pass() -> u32 {
+    1
+}
+
+/// A fault injected with `--inject KIND@TASK`, to show (and test) what each method does with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    /// The task's SQL fails with a SQLite error.
+    Error,
+    /// The code running the task panics.
+    Panic,
+    /// The task's query never ends on its own; only its timeout stops it.
+    Hang,
+    /// The process running the task aborts; only a method with worker processes survives it.
+    Crash,
+}
+
+impl Fault {
+    const NAMES: &'static str = "error, panic, hang, crash";
+
+    fn parse(kind: &str) -> Option<Fault> {
+        Some(match kind {
+            "error" => Fault::Error,
+            "panic" => Fault::Panic,
+            "hang" => Fault::Hang,
+            "crash" => Fault::Crash,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Fault::Error => "error",
+            Fault::Panic => "panic",
+            Fault::Hang => "hang",
+            Fault::Crash => "crash",
+        })
+    }
+}
+
+/// `--inject KIND@TASK`: which fault, on which task (numbered from 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Injection {
+    pub fault: Fault,
+    pub task: usize,
+}
+
+impl std::str::FromStr for Injection {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (kind, task) = s
+            .split_once('@')
+            .ok_or_else(|| format!("expected KIND@TASK, for example error@3 (kinds: {})", Fault::NAMES))?;
+        let fault = Fault::parse(kind)
+            .ok_or_else(|| format!("unknown fault '{kind}' (kinds: {})", Fault::NAMES))?;
+        let task = task
+            .parse()
+            .ok()
+            .filter(|&t| t >= 1)
+            .ok_or_else(|| format!("'{task}' is not a task number (tasks are numbered from 1)"))?;
+        Ok(Injection { fault, task })
+    }
+}
+
+/// One task of a run: a query, its place in the workload, and the fault injected into it.
+///
+/// The query sits behind an `Arc` because a workload repeats its pattern: 100,000 `scale`
+/// tasks share one query, and handing a task to a worker copies a pointer, not the SQL.
+#[derive(Debug, Clone)]
+pub struct Task {
+    /// Numbered from 1, in submission order.
+    pub id: usize,
+    pub query: Arc<Query>,
+    pub fault: Option<Fault>,
+}
+
+impl Task {
+    pub fn name(&self) -> &str {
+        &self.query.name
+    }
+
+    pub fn latency(&self) -> Duration {
+        Duration::from_millis(self.query.latency_ms)
+    }
+}
+
+/// The tasks of one run, in submission order.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub name: String,
+    pub tasks: Vec<Task>,
+}
+
+/// The JSON form of a workload, written by `--dump-workload` and read by `--workload-file`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkloadFile {
+    workload: String,
+    tasks: Vec<Query>,
+}
+
+impl Workload {
+    /// Builds a workload from its pattern: `tasks` repeats it (or cuts it short) to that many.
+    pub fn from_pattern(name: impl Into<String>, pattern: Vec<Query>, tasks: Option<usize>) -> Workload {
+        let count = tasks.unwrap_or(pattern.len());
+        let pattern: Vec<Arc<Query>> = pattern.into_iter().map(Arc::new).collect();
+        let tasks = (0..count)
+            .map(|i| Task { id: i + 1, query: Arc::clone(&pattern[i % pattern.len()]), fault: None })
+            .collect();
+        Workload { name: name.into(), tasks }
+    }
+
+    pub fn preset(preset: Preset, tasks: Option<usize>) -> Workload {
+        Workload::from_pattern(preset.to_string(), preset.pattern(), tasks.or(preset.default_tasks()))
+    }
+
+    /// Reads a workload written by `--dump-workload` (or by hand in the same form).
+    pub fn from_file(path: &Path, tasks: Option<usize>) -> Result<Workload> {
+        let shown = path.display();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::input(format!("--workload-file {shown}: {e}")))?;
+        let file: WorkloadFile = serde_json::from_str(&text)
+            .map_err(|e| Error::input(format!("--workload-file {shown}: {e}")))?;
+        if file.tasks.is_empty() && tasks.is_some_and(|n| n > 0) {
+            return Err(Error::input(format!("--workload-file {shown}: no tasks to repeat")));
+        }
+        Ok(Workload::from_pattern(file.workload, file.tasks, tasks))
+    }
+
+    /// The workload as JSON, in the form `--workload-file` reads (faults are not part of it).
+    pub fn to_json(&self) -> String {
+        let file = WorkloadFile {
+            workload: self.name.clone(),
+            tasks: self.tasks.iter().map(|t| (*t.query).clone()).collect(),
+        };
+        // Serialising plain strings and numbers to a String cannot fail.
+        serde_json::to_string_pretty(&file).expect("a workload serialises to JSON")
+    }
+
+    /// Marks the injected tasks; a task number past the end is the user's mistake.
+    pub fn inject(&mut self, injections: &[Injection]) -> Result<()> {
+        for injection in injections {
+            let count = self.tasks.len();
+            let task = self.tasks.get_mut(injection.task - 1).ok_or_else(|| {
+                Error::input(format!(
+                    "--inject {}@{}: the workload has {count} tasks (numbered 1 to {count})",
+                    injection.fault, injection.task
+                ))
+            })?;
+            task.fault = Some(injection.fault);
+        }
+        Ok(())
+    }
+
+    pub fn has_fault(&self, fault: Fault) -> bool {
+        self.tasks.iter().any(|t| t.fault == Some(fault))
+    }
+}
+
+/// Everything an executor is given: what to run, where, with how many workers, for how long.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub workload: Workload,
+    pub database: Database,
+    /// `--workers`; each method says what it means without it (a default pool size, or, for
+    /// async, no limit on the tasks in flight).
+    pub workers: Option<usize>,
+    /// How long one task may take from the moment it starts (latency included).
+    pub timeout: Duration,
+}
+
+impl Plan {
+    /// The same plan with every injected fault removed: what the sequential baseline runs, so
+    /// that the figures it is compared with measure the work, not the faults.
+    pub fn without_faults(&self) -> Plan {
+        let mut plan = self.clone();
+        plan.workload.tasks.iter_mut().for_each(|t| t.fault = None);
+        plan
+    }
+}
+
+/// The preset workloads (`--workload`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Preset {
+    /// The guide's benchmark: 8 waits of 50-300 ms, each followed by a light query.
+    Io,
+    /// 8 heavy queries, a few hundred ms each inside SQLite, no waiting.
+    Cpu,
+    /// 8 large slices of rows, each walked in the program's own code.
+    Fetch,
+    /// The io waits, each followed by a medium query.
+    Mixed,
+    /// 10,000 × `SELECT 1`: what each method costs per task.
+    Overhead,
+    /// 1,000 × (100 ms wait + `SELECT 1`): how many concurrent waits a method holds.
+    Scale,
+}
+
+impl fmt::Display for Preset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use clap::ValueEnum;
+        // Every variant has a name: clap derives them from the variants themselves.
+        f.write_str(self.to_possible_value().expect("presets are named").get_name())
+    }
+}
+
+/// The guide's latencies, in its order: sum 1.30 s, longest 0.30 s.
+pub const IO_LATENCIES_MS: [u64; 8] = [50, 100, 150, 200, 250, 300, 100, 150];
+
+/// The period the `mixed` preset's queries cover: one quarter.
+const MIXED_PERIOD: [&str; 2] = ["2024-10-01", "2024-12-31"];
+
+fn query(name: &str, sql: &str, params: &[&str], latency_ms: u64) -> Query {
+    Query {
+        name: name.to_string(),
+        sql: sql.trim().to_string(),
+        params: params.iter().map(|p| Param::Text(p.to_string())).collect(),
+        latency_ms,
+        passes: 1,
+    }
+}
+
+impl Preset {
+    fn default_tasks(self) -> Option<usize> {
+        match self {
+            Preset::Overhead => Some(10_000),
+            Preset::Scale => Some(1_000),
+            _ => None,
+        }
+    }
+
+    /// The tasks of one round of this preset; `--tasks` repeats them.
+    fn pattern(self) -> Vec<Query> {
+        match self {
+            Preset::Io => LIGHT
+                .iter()
+                .zip(IO_LATENCIES_MS)
+                .map(|(&(name, sql, from, to), latency)| query(name, sql, &[from, to], latency))
+                .collect(),
+            Preset::Cpu => HEAVY
+                .iter()
+                .map(|&(name, sql, from, to)| query(name, sql, &[from, to], 0))
+                .collect(),
+            Preset::Mixed => HEAVY
+                .iter()
+                .zip(IO_LATENCIES_MS)
+                .map(|(&(name, sql, _, _), latency)| query(name, sql, &MIXED_PERIOD, latency))
+                .collect(),
+            Preset::Fetch => (0..8)
+                .map(|slice| Query {
+                    passes: FETCH_PASSES,
+                    params: vec![
+                        Param::Integer(1 + slice * FETCH_SLICE),
+                        Param::Integer((slice + 1) * FETCH_SLICE),
+                    ],
+                    ..query(&format!("fetch_slice_{}", slice + 1), FETCH_SQL, &[], 0)
+                })
+                .collect(),
+            Preset::Overhead => vec![query("select_1", "SELECT 1", &[], 0)],
+            Preset::Scale => vec![query("wait_100ms", "SELECT 1", &[], 100)],
+        }
+    }
+}
+
+/// The light analytic queries of the `io` preset: (name, SQL, first day, last day).
+/// Each reads one short period through the date index, so it takes a few milliseconds.
+const LIGHT: [(&str, &str, &str, &str); 8] = [
+    (
+        "top_customers",
+        "SELECT c.name, sum(i.quantity * i.unit_price_cents) AS spent
+           FROM orders o
+           JOIN order_items i ON i.order_id = o.id
+           JOIN customers c ON c.id = o.customer_id
+          WHERE o.ordered_on BETWEEN ?1 AND ?2
+          GROUP BY c.id ORDER BY spent DESC, c.id LIMIT 10",
+        "2024-03-01",
+        "2024-03-31",
+    ),
+    (
+        "revenue_by_region",
+        "SELECT c.region, count(DISTINCT o.id) AS orders,
+                sum(i.quantity * i.unit_price_cents) AS revenue
+           FROM orders o
+           JOIN order_items i ON i.order_id = o.id
+           JOIN customers c ON c.id = o.customer_id
+          WHERE o.ordered_on BETWEEN ?1 AND ?2
+          GROUP BY c.region ORDER BY revenue DESC",
+        "2024-04-01",
+        "2024-04-30",
+    ),
+    (
+        "monthly_sales",
+        "SELECT substr(o.ordered_on, 1, 7) AS month, count(DISTINCT o.id) AS orders,
+                sum(i.quantity * i.unit_price_cents) AS revenue
+           FROM orders o
+           JOIN order_items i ON i.order_id = o.id
+          WHERE o.ordered_on BETWEEN ?1 AND ?2 AND o.status <> 'cancelled'
+          GROUP BY month ORDER BY month",
+        "2024-05-01",
+        "2024-06-30",
+    ),
+    (
+        "best_sellers",
+        "SELECT p.name, sum(i.quantity) AS units
+           FROM orders o
+           JOIN order_items i ON i.order_id = o.id
+           JOIN products p ON p.id = i.product_id
+          WHERE o.ordered_on BETWEEN ?1 AND ?2
+          GROUP BY p.id ORDER BY units DESC, p.id LIMIT 10",
+        "2024-07-01",
+        "2024-07-14",
+    ),
+    (
+        "category_share",
+        "SELECT p.category, sum(i.quantity * i.unit_price_cents) AS revenue
+           FROM orders o
+           JOIN order_items i ON i.order_id = o.id
+           JOIN products p ON p.id = i.product_id
+          WHERE o.ordered_on BETWEEN ?1 AND ?2
+          GROUP BY p.category ORDER BY revenue DESC",
+        "2024-08-01",
+        "2024-08-31",
+    ),
+    (
+        "recent_big_orders",
+        "SELECT o.id, o.ordered_on, c.name, sum(i.quantity * i.unit_price_cents) AS total
+           FROM orders o
+           JOIN order_items i ON i.order_id = o.id
+           JOIN customers c ON c.id = o.customer_id
+          WHERE o.ordered_on BETWEEN ?1 AND ?2
+          GROUP BY o.id ORDER BY total DESC, o.id LIMIT 20",
+        "2024-09-01",
+        "2024-09-30",
+    ),
+    (
+        "average_basket",
+        "SELECT count(*) AS orders, avg(items), avg(total)
+           FROM (SELECT o.id, sum(i.quantity) AS items,
+                        sum(i.quantity * i.unit_price_cents) AS total
+                   FROM orders o JOIN order_items i ON i.order_id = o.id
+                  WHERE o.ordered_on BETWEEN ?1 AND ?2
+                  GROUP BY o.id)",
+        "2024-10-01",
+        "2024-10-31",
+    ),
+    (
+        "new_customers",
+        "SELECT region, count(*) AS joined
+           FROM customers WHERE joined_on BETWEEN ?1 AND ?2
+          GROUP BY region ORDER BY region",
+        "2024-01-01",
+        "2024-12-31",
+    ),
+];
+
+/// The heavy queries of the `cpu` preset: joins, groupings and window functions over months or
+/// years of orders, each period chosen so that the query takes about 300 ms on one core in a
+/// release build. The `mixed` preset runs them over one quarter instead (tens of ms).
+/// (name, SQL, first day, last day).
+const HEAVY: [(&str, &str, &str, &str); 8] = [
+    (
+        "customer_lifetime_value",
+        "SELECT c.region, c.id, sum(i.quantity * i.unit_price_cents) AS spent,
+                rank() OVER (PARTITION BY c.region
+                             ORDER BY sum(i.quantity * i.unit_price_cents) DESC) AS rank_in_region
+           FROM orders o
+           JOIN order_items i ON i.order_id = o.id
+           JOIN customers c ON c.id = o.customer_id
+          WHERE o.ordered_on BETWEEN ?1 AND ?2
+          GROUP BY c.id ORDER BY rank_in_region, c.region LIMIT 50",
+        "2024-01-01",
+        "2024-12-31",
+    ),
+    (
+        "sales_by_month_and_category",
+        "SELECT substr(o.ordered_on, 1, 7) AS month, p.category,
+                sum(i.quantity * i.unit_price_cents) AS revenue
+           FROM orders o
+           JOIN order_items i ON i.order_id = o.id
+           JOIN products p ON p.id = i.product_id
+          WHERE o.ordered_on BETWEEN ?1 AND ?2
+          GROUP BY month, p.category ORDER BY month, p.category",
+        "2023-01-01",
+        "2024-12-31",
+    ),
+    (
+        "bought_together",
+        "SELECT a.product_id, b.product_id, count(*) AS together
+           FROM orders o
+           JOIN order_items a ON a.order_id = o.id
+           JOIN order_items b ON b.order_id = o.id AND b.product_id > a.product_id
+          WHERE o.ordered_on BETWEEN ?1 AND ?2
+          GROUP BY a.product_id, b.product_id ORDER BY together DESC, 1, 2 LIMIT 20",
+        "2023-07-01",
+        "2024-12-31",
+    ),
+    (
+        "days_between_orders",
+        "SELECT c.region, avg(g.gap) AS average_gap_days
+           FROM (SELECT customer_id,
+                        julianday(ordered_on) - julianday(lag(ordered_on) OVER (
+                            PARTITION BY customer_id ORDER BY ordered_on, id)) AS gap
+                   FROM orders WHERE ordered_on BETWEEN ?1 AND ?2) g
+           JOIN customers c ON c.id = g.customer_id
+          WHERE g.gap IS NOT NULL
+          GROUP BY c.region ORDER BY c.region",
+        "2023-07-01",
+        "2024-12-31",
+    ),
+    (
+        "top_products_by_region",
+        "SELECT * FROM (
+             SELECT c.region, i.product_id, sum(i.quantity) AS units,
+                    row_number() OVER (PARTITION BY c.region
+                                       ORDER BY sum(i.quantity) DESC, i.product_id) AS place
+               FROM orders o
+               JOIN order_items i ON i.order_id = o.id
+               JOIN customers c ON c.id = o.customer_id
+              WHERE o.ordered_on BETWEEN ?1 AND ?2
+              GROUP BY c.region, i.product_id)
+          WHERE place <= 5 ORDER BY region, place",
+        "2023-01-01",
+        "2024-12-31",
+    ),
+    (
+        "order_value_quartiles",
+        "SELECT quartile, count(*), min(total), max(total), avg(total)
+           FROM (SELECT ntile(4) OVER (ORDER BY total, id) AS quartile, total
+                   FROM (SELECT o.id, sum(i.quantity * i.unit_price_cents) AS total
+                           FROM orders o JOIN order_items i ON i.order_id = o.id
+                          WHERE o.ordered_on BETWEEN ?1 AND ?2
+                          GROUP BY o.id))
+          GROUP BY quartile ORDER BY quartile",
+        "2022-01-01",
+        "2024-12-31",
+    ),
+    (
+        "cohort_activity",
+        "SELECT substr(c.joined_on, 1, 4) AS cohort, substr(o.ordered_on, 1, 7) AS month,
+                count(DISTINCT c.id) AS active, sum(i.quantity) AS units
+           FROM orders o
+           JOIN customers c ON c.id = o.customer_id
+           JOIN order_items i ON i.order_id = o.id
+          WHERE o.ordered_on BETWEEN ?1 AND ?2
+          GROUP BY cohort, month ORDER BY cohort, month",
+        "2023-01-01",
+        "2024-12-31",
+    ),
+    (
+        "returns_by_category",
+        "SELECT p.category,
+                avg(o.status = 'returned') AS return_rate,
+                sum(CASE WHEN o.status = 'returned'
+                         THEN i.quantity * i.unit_price_cents END) AS refunded
+           FROM orders o
+           JOIN order_items i ON i.order_id = o.id
+           JOIN products p ON p.id = i.product_id
+          WHERE o.ordered_on BETWEEN ?1 AND ?2
+          GROUP BY p.category ORDER BY return_rate DESC, p.category",
+        "2023-01-01",
+        "2024-12-31",
+    ),
+];
+
+/// The `fetch` preset: eight slices of 25,000 orders, about 75,000 order lines each, pulled
+/// into the program with their order's customer and date.
+const FETCH_SQL: &str = "
+    SELECT o.id, o.customer_id, o.ordered_on, i.product_id, i.quantity, i.unit_price_cents
+      FROM orders o JOIN order_items i ON i.order_id = o.id
+     WHERE o.id BETWEEN ?1 AND ?2";
+const FETCH_SLICE: i64 = 25_000;
+const FETCH_PASSES: u32 = 48;

@@ -1,0 +1,1 @@
+//! threading: not written yet.

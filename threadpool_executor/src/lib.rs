@@ -1,0 +1,1 @@
+//! threadpool: not written yet.
