@@ -77,7 +77,9 @@ fn parse_workers(s: &str) -> Result<usize, String> {
 }
 
 fn parse_timeout(s: &str) -> Result<Duration, String> {
-    let seconds: f64 = s.parse().map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    let seconds: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
     if !(seconds > 0.0 && seconds <= 86_400.0) {
         return Err(format!("{s} is not between 0 and 86400 seconds (one day)"));
     }
@@ -124,12 +126,21 @@ impl CommonArgs {
                 database.path().display()
             )));
         }
-        Ok(Plan { workload, database, workers: self.workers, timeout: self.timeout })
+        Ok(Plan {
+            workload,
+            database,
+            workers: self.workers,
+            timeout: self.timeout,
+        })
     }
 }
 
 /// Everything a program does after parsing its flags. `run` is the method.
-pub fn main(method: &Method, args: &CommonArgs, run: impl FnOnce(&Plan) -> Result<Run>) -> ExitCode {
+pub fn main(
+    method: &Method,
+    args: &CommonArgs,
+    run: impl FnOnce(&Plan) -> Result<Run>,
+) -> ExitCode {
     quiet_injected_panics();
     match drive(method, args, run) {
         Ok(code) => ExitCode::from(code),

@@ -40,10 +40,20 @@ pub fn plan(tasks: usize, workers: usize, faults: &[(Fault, usize)]) -> Plan {
         query.latency_ms /= 10;
         task.query = Arc::new(query);
     }
-    let injections: Vec<Injection> = faults.iter().map(|&(fault, task)| Injection { fault, task }).collect();
+    let injections: Vec<Injection> = faults
+        .iter()
+        .map(|&(fault, task)| Injection { fault, task })
+        .collect();
     // The faults name tasks that exist: the callers below are the only ones.
-    workload.inject(&injections).expect("faults on existing tasks");
-    Plan { workload, database: database(), workers: Some(workers), timeout: Duration::from_secs(10) }
+    workload
+        .inject(&injections)
+        .expect("faults on existing tasks");
+    Plan {
+        workload,
+        database: database(),
+        workers: Some(workers),
+        timeout: Duration::from_secs(10),
+    }
 }
 
 fn run_ok(method: impl Fn(&Plan) -> Result<Run>, plan: &Plan) -> Run {
@@ -52,12 +62,21 @@ fn run_ok(method: impl Fn(&Plan) -> Result<Run>, plan: &Plan) -> Run {
 }
 
 fn status_of(run: &Run, task: usize) -> &Status {
-    &run.outcomes.iter().find(|o| o.task == task).unwrap_or_else(|| panic!("no outcome for task {task}")).status
+    &run.outcomes
+        .iter()
+        .find(|o| o.task == task)
+        .unwrap_or_else(|| panic!("no outcome for task {task}"))
+        .status
 }
 
 fn assert_ok_except(run: &Run, except: &[usize]) {
     for o in run.outcomes.iter().filter(|o| !except.contains(&o.task)) {
-        assert!(o.status.is_ok(), "task {} should be ok, but is {:?}", o.task, o.status);
+        assert!(
+            o.status.is_ok(),
+            "task {} should be ok, but is {:?}",
+            o.task,
+            o.status
+        );
     }
 }
 
@@ -87,8 +106,18 @@ pub fn results_match_the_sequential_baseline(method: impl Fn(&Plan) -> Result<Ru
     let run = run_ok(&method, &plan);
     let baseline = sequential::run(&plan).expect("the baseline runs");
     for b in &baseline.outcomes {
-        assert!(b.status.is_ok(), "baseline task {} is {:?}", b.task, b.status);
-        assert_eq!(status_of(&run, b.task), &b.status, "task {} differs from the baseline", b.task);
+        assert!(
+            b.status.is_ok(),
+            "baseline task {} is {:?}",
+            b.task,
+            b.status
+        );
+        assert_eq!(
+            status_of(&run, b.task),
+            &b.status,
+            "task {} differs from the baseline",
+            b.task
+        );
     }
 }
 
@@ -111,11 +140,19 @@ pub fn zero_tasks_make_an_empty_run(method: impl Fn(&Plan) -> Result<Run>) {
 pub fn one_worker_runs_tasks_one_at_a_time_in_order(method: impl Fn(&Plan) -> Result<Run>) {
     let run = run_ok(&method, &plan(6, 1, &[]));
     assert_ok_except(&run, &[]);
-    assert_eq!(most_at_once(&run.outcomes), 1, "one worker ran tasks at the same time");
+    assert_eq!(
+        most_at_once(&run.outcomes),
+        1,
+        "one worker ran tasks at the same time"
+    );
     let mut by_start: Vec<&Outcome> = run.outcomes.iter().collect();
     by_start.sort_by_key(|o| o.started);
     let order: Vec<usize> = by_start.iter().map(|o| o.task).collect();
-    assert_eq!(order, (1..=6).collect::<Vec<_>>(), "one worker ran tasks out of order");
+    assert_eq!(
+        order,
+        (1..=6).collect::<Vec<_>>(),
+        "one worker ran tasks out of order"
+    );
 }
 
 /// More tasks than workers: all complete, and never more than `workers` at once.
@@ -132,14 +169,25 @@ pub fn more_tasks_than_workers_never_exceed_the_workers(method: impl Fn(&Plan) -
 pub fn waits_overlap_across_workers(method: impl Fn(&Plan) -> Result<Run>) {
     let mut plan = plan(8, 8, &[]);
     let wait = Workload::preset(Preset::Scale, Some(8));
-    plan.workload = Workload { name: "overlap".into(), tasks: wait.tasks };
+    plan.workload = Workload {
+        name: "overlap".into(),
+        tasks: wait.tasks,
+    };
     let run = run_ok(&method, &plan);
     assert_ok_except(&run, &[]);
     let sum = Duration::from_millis(800);
     if run.workers == 1 {
-        assert!(run.wall >= sum, "one worker took {:?} for {sum:?} of waits", run.wall);
+        assert!(
+            run.wall >= sum,
+            "one worker took {:?} for {sum:?} of waits",
+            run.wall
+        );
     } else {
-        assert!(run.wall < sum / 2, "8 waits of 100 ms on 8 workers took {:?}", run.wall);
+        assert!(
+            run.wall < sum / 2,
+            "8 waits of 100 ms on 8 workers took {:?}",
+            run.wall
+        );
     }
 }
 
@@ -155,7 +203,14 @@ pub fn an_error_fails_only_its_own_task(method: impl Fn(&Plan) -> Result<Run>) {
 
 /// Panics in more tasks than there are workers: each is `failed`, and no worker is lost with it.
 pub fn panics_fail_only_their_own_tasks(method: impl Fn(&Plan) -> Result<Run>) {
-    let run = run_ok(&method, &plan(8, 2, &[(Fault::Panic, 1), (Fault::Panic, 2), (Fault::Panic, 5)]));
+    let run = run_ok(
+        &method,
+        &plan(
+            8,
+            2,
+            &[(Fault::Panic, 1), (Fault::Panic, 2), (Fault::Panic, 5)],
+        ),
+    );
     for task in [1, 2, 5] {
         match status_of(&run, task) {
             Status::Failed(message) => assert!(message.contains("panic"), "{message}"),
@@ -174,7 +229,11 @@ pub fn a_hang_is_stopped_at_its_timeout(method: impl Fn(&Plan) -> Result<Run>) {
     assert_ok_except(&run, &[3]);
     // The hang's worker is busy for the timeout; the others finish the rest meanwhile. A second
     // and a half of margin holds on a loaded machine and still fails if the hang is not stopped.
-    assert!(run.wall < plan.timeout + Duration::from_millis(1500), "the run took {:?}", run.wall);
+    assert!(
+        run.wall < plan.timeout + Duration::from_millis(1500),
+        "the run took {:?}",
+        run.wall
+    );
 }
 
 /// One `#[test]` per conformance check, for the method `$run` (a `Fn(&Plan) -> Result<Run>`).

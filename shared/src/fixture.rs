@@ -34,7 +34,7 @@ const CUSTOMERS: i64 = 20_000;
 const PRODUCTS: i64 = 2_000;
 const ORDERS: i64 = 200_000;
 const DAYS: i64 = 4 * 365 + 1; // 2021-01-01 to 2024-12-31
-const SEED: u64 = 0x5eed_0f_5709;
+const SEED: u64 = 0x005e_ed0f_5709;
 
 const SCHEMA: &str = "
     CREATE TABLE customers (
@@ -125,7 +125,9 @@ impl Database {
             )));
         }
         if path.is_dir() {
-            return Err(Error::input(format!("--db {shown}: is a folder, not a file")));
+            return Err(Error::input(format!(
+                "--db {shown}: is a folder, not a file"
+            )));
         }
         match inspect(&path) {
             Found::Fixture => {}
@@ -142,14 +144,20 @@ impl Database {
                 )));
             }
             Found::Other => {
-                let db = Database { path, is_fixture: false };
+                let db = Database {
+                    path,
+                    is_fixture: false,
+                };
                 db.open()
                     .and_then(|c| c.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(())))
                     .map_err(|e| Error::input(format!("--db {shown}: cannot be read: {e}")))?;
                 return Ok(db);
             }
         }
-        Ok(Database { path, is_fixture: true })
+        Ok(Database {
+            path,
+            is_fixture: true,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -186,7 +194,9 @@ fn inspect(path: &Path) -> Found {
     if file.read_exact(&mut header).is_err() || &header[..16] != b"SQLite format 3\0" {
         return Found::NotSqlite;
     }
-    let be32 = |at: usize| u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
+    let be32 = |at: usize| {
+        u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+    };
     if be32(68) != APPLICATION_ID {
         return Found::Other;
     }
@@ -211,7 +221,10 @@ fn build_locked(path: &Path) -> Result<()> {
         PathBuf::from(name)
     };
     let fail = |what: &str, e: &dyn std::fmt::Display| {
-        Error::system(format!("building the fixture at {}: {what}: {e}", path.display()))
+        Error::system(format!(
+            "building the fixture at {}: {what}: {e}",
+            path.display()
+        ))
     };
     let lock = OpenOptions::new()
         .create(true)
@@ -310,9 +323,19 @@ fn generate(path: &Path) -> rusqlite::Result<i64> {
         let mut insert = tx.prepare("INSERT INTO customers VALUES (?1, ?2, ?3, ?4, ?5)")?;
         for id in 1..=CUSTOMERS {
             let (first, last) = (rng.pick(FIRST), rng.pick(LAST));
-            let email = format!("{}.{}.{id}@example.com", first.to_lowercase(), last.to_lowercase());
+            let email = format!(
+                "{}.{}.{id}@example.com",
+                first.to_lowercase(),
+                last.to_lowercase()
+            );
             let day = &days[rng.below(DAYS) as usize];
-            insert.execute(params![id, format!("{first} {last}"), email, rng.pick(REGIONS), day])?;
+            insert.execute(params![
+                id,
+                format!("{first} {last}"),
+                email,
+                rng.pick(REGIONS),
+                day
+            ])?;
         }
         rows += CUSTOMERS;
         progress.show(rows as u64, "rows");

@@ -28,7 +28,12 @@ pub struct Ideal {
 }
 
 /// `durations[i]` is task i's measured duration; `expected[i]` what a priority queue sorts on.
-pub fn ideal(durations: &[f64], expected: &[Duration], workers: usize, dispatch: Dispatch) -> Ideal {
+pub fn ideal(
+    durations: &[f64],
+    expected: &[Duration],
+    workers: usize,
+    dispatch: Dispatch,
+) -> Ideal {
     let fifo_makespan = list_schedule(durations.iter().copied(), workers);
     let makespan = match dispatch {
         Dispatch::Fifo => fifo_makespan,
@@ -41,7 +46,11 @@ pub fn ideal(durations: &[f64], expected: &[Duration], workers: usize, dispatch:
     };
     let longest = durations.iter().copied().fold(0.0, f64::max);
     let total: f64 = durations.iter().sum();
-    Ideal { makespan, fifo_makespan, lower_bound: longest.max(total / workers.max(1) as f64) }
+    Ideal {
+        makespan,
+        fifo_makespan,
+        lower_bound: longest.max(total / workers.max(1) as f64),
+    }
 }
 
 /// The makespan of giving each task, in order, to the worker that becomes free first.
@@ -51,7 +60,11 @@ pub fn list_schedule(durations: impl IntoIterator<Item = f64>, workers: usize) -
     let mut free_at: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
     let mut makespan = 0;
     for d in durations {
-        let start = if free_at.len() < workers.max(1) { 0 } else { free_at.pop().map_or(0, |r| r.0) };
+        let start = if free_at.len() < workers.max(1) {
+            0
+        } else {
+            free_at.pop().map_or(0, |r| r.0)
+        };
         let end = start + (d * 1e9) as u64;
         makespan = makespan.max(end);
         free_at.push(Reverse(end));
@@ -65,8 +78,14 @@ mod tests {
     use crate::workload::IO_LATENCIES_MS;
 
     fn io() -> (Vec<f64>, Vec<Duration>) {
-        let d = IO_LATENCIES_MS.iter().map(|&ms| ms as f64 / 1000.0).collect();
-        let e = IO_LATENCIES_MS.iter().map(|&ms| Duration::from_millis(ms)).collect();
+        let d = IO_LATENCIES_MS
+            .iter()
+            .map(|&ms| ms as f64 / 1000.0)
+            .collect();
+        let e = IO_LATENCIES_MS
+            .iter()
+            .map(|&ms| Duration::from_millis(ms))
+            .collect();
         (d, e)
     }
 

@@ -22,7 +22,12 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn new(task: &Task, worker: impl Into<String>, queued: Duration, attempt: Attempt) -> Outcome {
+    pub fn new(
+        task: &Task,
+        worker: impl Into<String>,
+        queued: Duration,
+        attempt: Attempt,
+    ) -> Outcome {
         Outcome {
             task: task.id,
             worker: worker.into(),
@@ -65,7 +70,11 @@ pub struct Outcomes {
 impl Outcomes {
     pub fn new(plan: &Plan) -> Outcomes {
         let tasks = plan.workload.tasks.len();
-        Outcomes { arrived: Vec::with_capacity(tasks), seen: vec![false; tasks], progress: Progress::new("running") }
+        Outcomes {
+            arrived: Vec::with_capacity(tasks),
+            seen: vec![false; tasks],
+            progress: Progress::new("running"),
+        }
     }
 
     /// Records one outcome, in arrival order.
@@ -75,7 +84,11 @@ impl Outcomes {
     /// executor, and a report that hid it would be worse than no report.
     pub fn record(&mut self, outcome: Outcome) {
         let seen = &mut self.seen[outcome.task - 1];
-        assert!(!*seen, "task {} reported twice: a bug in the executor", outcome.task);
+        assert!(
+            !*seen,
+            "task {} reported twice: a bug in the executor",
+            outcome.task
+        );
         *seen = true;
         self.arrived.push(outcome);
         self.progress.show(self.arrived.len() as u64, "tasks done");

@@ -17,7 +17,11 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(label: &'static str) -> Self {
-        Progress { label, enabled: std::io::stderr().is_terminal(), last: None }
+        Progress {
+            label,
+            enabled: std::io::stderr().is_terminal(),
+            last: None,
+        }
     }
 
     /// Shows `count unit` after the label, if the last redraw is old enough.

@@ -26,7 +26,11 @@ pub fn human(report: &RunReport) -> String {
 }
 
 fn header(out: &mut String, r: &RunReport) {
-    let order = if r.dispatch == "fifo" { String::new() } else { format!(", {}", r.dispatch) };
+    let order = if r.dispatch == "fifo" {
+        String::new()
+    } else {
+        format!(", {}", r.dispatch)
+    };
     let _ = writeln!(
         out,
         "{} · workload {} · {} tasks · {} worker{}{order} · timeout {} s · {} build\n",
@@ -47,8 +51,19 @@ fn table(out: &mut String, r: &RunReport, colour: bool) {
     }
     let mut rows: Vec<&TaskReport> = r.tasks.iter().collect();
     rows.sort_by_key(|t| t.arrival.unwrap_or(usize::MAX));
-    let name_width = rows.iter().map(|t| t.name.len()).max().unwrap_or(4).clamp(4, 28);
-    let worker_width = rows.iter().filter_map(|t| t.worker.as_ref()).map(String::len).max().unwrap_or(6).max(6);
+    let name_width = rows
+        .iter()
+        .map(|t| t.name.len())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 28);
+    let worker_width = rows
+        .iter()
+        .filter_map(|t| t.worker.as_ref())
+        .map(String::len)
+        .max()
+        .unwrap_or(6)
+        .max(6);
     let _ = writeln!(
         out,
         "{:>5}  {:<name_width$}  {:<worker_width$}  {:>7}  {:>7}  {:>7}  {:<9}  {:>7}  checksum or error",
@@ -57,7 +72,11 @@ fn table(out: &mut String, r: &RunReport, colour: bool) {
     let seconds = |s: Option<f64>| s.map_or("-".to_string(), |s| format!("{s:.3}"));
     for t in rows.iter().take(TABLE_ROWS) {
         let status = format!("{:<9}", t.status);
-        let status = if colour { paint(&t.status, &status) } else { status };
+        let status = if colour {
+            paint(&t.status, &status)
+        } else {
+            status
+        };
         let detail = t.checksum.as_deref().or(t.error.as_deref()).unwrap_or("");
         let _ = writeln!(
             out,
@@ -72,9 +91,15 @@ fn table(out: &mut String, r: &RunReport, colour: bool) {
         );
     }
     if rows.len() > TABLE_ROWS {
-        let _ = writeln!(out, "    … and {} more tasks (every one is in --json)", rows.len() - TABLE_ROWS);
+        let _ = writeln!(
+            out,
+            "    … and {} more tasks (every one is in --json)",
+            rows.len() - TABLE_ROWS
+        );
     }
-    out.push_str("(in the order the results arrived; times in seconds from the start of the run)\n\n");
+    out.push_str(
+        "(in the order the results arrived; times in seconds from the start of the run)\n\n",
+    );
 }
 
 fn paint(status: &str, text: &str) -> String {
@@ -87,7 +112,11 @@ fn paint(status: &str, text: &str) -> String {
 }
 
 fn timeline(out: &mut String, r: &RunReport) {
-    let end = r.tasks.iter().filter_map(|t| t.finished_s).fold(0.0, f64::max);
+    let end = r
+        .tasks
+        .iter()
+        .filter_map(|t| t.finished_s)
+        .fold(0.0, f64::max);
     if end <= 0.0 {
         return;
     }
@@ -95,10 +124,13 @@ fn timeline(out: &mut String, r: &RunReport) {
     let column = |s: f64| ((s / per_column) as usize).min(TIMELINE_WIDTH - 1);
     let mut lanes: BTreeMap<(String, u64, String), Vec<u8>> = BTreeMap::new();
     for t in &r.tasks {
-        let (Some(worker), Some(start), Some(finish)) = (&t.worker, t.started_s, t.finished_s) else {
+        let (Some(worker), Some(start), Some(finish)) = (&t.worker, t.started_s, t.finished_s)
+        else {
             continue;
         };
-        let lane = lanes.entry(natural_key(worker)).or_insert_with(|| vec![b' '; TIMELINE_WIDTH]);
+        let lane = lanes
+            .entry(natural_key(worker))
+            .or_insert_with(|| vec![b' '; TIMELINE_WIDTH]);
         let sql = t.sql_started_s.unwrap_or(finish);
         let (a, b, c) = (column(start), column(sql), column(finish));
         lane[a..b].fill(b'~');
@@ -118,10 +150,19 @@ fn timeline(out: &mut String, r: &RunReport) {
         per_column * 1000.0
     );
     for ((_, _, name), lane) in lanes.iter().take(TIMELINE_LANES) {
-        let _ = writeln!(out, "{name:>name_width$} |{}|", String::from_utf8_lossy(lane));
+        let _ = writeln!(
+            out,
+            "{name:>name_width$} |{}|",
+            String::from_utf8_lossy(lane)
+        );
     }
     if lanes.len() > TIMELINE_LANES {
-        let _ = writeln!(out, "{:>name_width$}  … and {} more workers", "", lanes.len() - TIMELINE_LANES);
+        let _ = writeln!(
+            out,
+            "{:>name_width$}  … and {} more workers",
+            "",
+            lanes.len() - TIMELINE_LANES
+        );
     }
     out.push('\n');
 }
@@ -137,7 +178,11 @@ fn natural_key(name: &str) -> (String, u64, String) {
 fn summary(out: &mut String, r: &RunReport) {
     let c = &r.counts;
     let mut outcome = vec![format!("{} ok", c.ok)];
-    for (n, what) in [(c.failed, "failed"), (c.timed_out, "timed out"), (c.not_run, "not run")] {
+    for (n, what) in [
+        (c.failed, "failed"),
+        (c.timed_out, "timed out"),
+        (c.not_run, "not run"),
+    ] {
         if n > 0 {
             outcome.push(format!("{n} {what}"));
         }
@@ -149,22 +194,42 @@ fn summary(out: &mut String, r: &RunReport) {
         r.wall_s,
         short_time(r.startup_s)
     );
-    match (r.baseline_wall_s, r.speedup, r.ideal_makespan_s, r.ideal_speedup, r.efficiency) {
+    match (
+        r.baseline_wall_s,
+        r.speedup,
+        r.ideal_makespan_s,
+        r.ideal_speedup,
+        r.efficiency,
+    ) {
         (Some(base), Some(speedup), Some(ideal), Some(ideal_speedup), Some(efficiency)) => {
-            let order = if r.dispatch == "fifo" { "in FIFO order".to_string() } else { format!("{} first", r.dispatch.trim_end_matches("-first")) };
+            let order = if r.dispatch == "fifo" {
+                "in FIFO order".to_string()
+            } else {
+                format!("{} first", r.dispatch.trim_end_matches("-first"))
+            };
             let _ = writeln!(
                 out,
                 "  speedup {speedup:.2}x over sequential ({base:.3} s); ideal {ideal_speedup:.2}x \
                  ({ideal:.3} s is the best {} can do {order}; lower bound {:.3} s)",
-                if r.workers == 1 { "1 worker".to_string() } else { format!("{} workers", r.workers) },
+                if r.workers == 1 {
+                    "1 worker".to_string()
+                } else {
+                    format!("{} workers", r.workers)
+                },
                 r.lower_bound_s.unwrap_or(0.0)
             );
             if r.dispatch != "fifo"
                 && let Some(fifo) = r.fifo_makespan_s
             {
-                let _ = writeln!(out, "  in FIFO order the same workers could do no better than {fifo:.3} s");
+                let _ = writeln!(
+                    out,
+                    "  in FIFO order the same workers could do no better than {fifo:.3} s"
+                );
             }
-            let _ = writeln!(out, "  efficiency {efficiency:.3} (ideal time / wall time; 1.0 is the best possible)");
+            let _ = writeln!(
+                out,
+                "  efficiency {efficiency:.3} (ideal time / wall time; 1.0 is the best possible)"
+            );
         }
         (Some(base), Some(speedup), ..) => {
             let _ = writeln!(out, "  speedup {speedup:.2}x over sequential ({base:.3} s)");
@@ -194,5 +259,9 @@ fn summary(out: &mut String, r: &RunReport) {
 }
 
 fn short_time(seconds: f64) -> String {
-    if seconds < 0.1 { format!("{:.2} ms", seconds * 1000.0) } else { format!("{seconds:.3} s") }
+    if seconds < 0.1 {
+        format!("{:.2} ms", seconds * 1000.0)
+    } else {
+        format!("{seconds:.3} s")
+    }
 }

@@ -95,15 +95,27 @@ pub struct TaskReport {
 
 impl RunReport {
     /// Puts together the report of `run`, measured against `baseline` when there is one.
-    pub fn new(method: &str, plan: &Plan, run: &Run, usage: Usage, baseline: Option<&Run>) -> RunReport {
+    pub fn new(
+        method: &str,
+        plan: &Plan,
+        run: &Run,
+        usage: Usage,
+        baseline: Option<&Run>,
+    ) -> RunReport {
         let tasks = &plan.workload.tasks;
         let mut reports: Vec<Option<TaskReport>> = vec![None; tasks.len()];
         let mut counts = Counts::default();
         for (arrival, o) in run.outcomes.iter().enumerate() {
             let (rows, checksum, error) = match &o.status {
-                Status::Ok { rows, checksum } => (Some(*rows), Some(format!("{checksum:016x}")), None),
+                Status::Ok { rows, checksum } => {
+                    (Some(*rows), Some(format!("{checksum:016x}")), None)
+                }
                 Status::Failed(message) => (None, None, Some(message.clone())),
-                Status::TimedOut => (None, None, Some(format!("timed out after {:?}", plan.timeout))),
+                Status::TimedOut => (
+                    None,
+                    None,
+                    Some(format!("timed out after {:?}", plan.timeout)),
+                ),
                 Status::NotRun => (None, None, None),
             };
             match o.status {
@@ -121,7 +133,7 @@ impl RunReport {
                 rows,
                 checksum,
                 error,
-                queued_s: ran.then(|| o.queued.as_secs_f64()),
+                queued_s: ran.then_some(o.queued.as_secs_f64()),
                 started_s: o.started.map(|d| d.as_secs_f64()),
                 sql_started_s: o.sql_started.map(|d| d.as_secs_f64()),
                 finished_s: o.finished.map(|d| d.as_secs_f64()),
@@ -133,7 +145,12 @@ impl RunReport {
             schema: SCHEMA,
             method: method.to_string(),
             workload: plan.workload.name.clone(),
-            build: if cfg!(debug_assertions) { "debug" } else { "release" }.to_string(),
+            build: if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }
+            .to_string(),
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             workers: run.workers,
             dispatch: match run.dispatch {
@@ -155,7 +172,10 @@ impl RunReport {
             usage,
             notes: run.notes.clone(),
             // `Outcomes::finish` gives every task exactly one outcome, so no slot is empty.
-            tasks: reports.into_iter().map(|r| r.expect("every task has an outcome")).collect(),
+            tasks: reports
+                .into_iter()
+                .map(|r| r.expect("every task has an outcome"))
+                .collect(),
         };
         if let Some(baseline) = baseline {
             let mut durations = vec![0.0; tasks.len()];

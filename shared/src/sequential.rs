@@ -13,15 +13,20 @@ use crate::outcome::{Dispatch, Outcome, Outcomes, Run};
 use crate::task::{Clock, catch_panic, run_blocking};
 use crate::workload::Plan;
 
-pub const METHOD: Method = Method { name: "sequential", survives_crash: false };
+pub const METHOD: Method = Method {
+    name: "sequential",
+    survives_crash: false,
+};
 
 /// Runs every task of the plan in order on this thread. `plan.workers` is ignored: one.
 pub fn run(plan: &Plan) -> Result<Run> {
     let clock = Clock::start();
-    let conn = plan
-        .database
-        .open()
-        .map_err(|e| Error::input(format!("cannot open {}: {e}", plan.database.path().display())))?;
+    let conn = plan.database.open().map_err(|e| {
+        Error::input(format!(
+            "cannot open {}: {e}",
+            plan.database.path().display()
+        ))
+    })?;
     let startup = clock.now();
     let mut outcomes = Outcomes::new(plan);
     for task in &plan.workload.tasks {

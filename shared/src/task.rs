@@ -27,8 +27,7 @@ const PROGRESS_STEPS: i32 = 2_000;
 /// The SQL an injected `error` runs instead of the task's: it fails on preparation.
 const ERROR_SQL: &str = "SELECT * FROM injected_error_no_such_table";
 /// The SQL an injected `hang` runs: a recursive count that never ends on its own.
-const HANG_SQL: &str =
-    "WITH RECURSIVE forever(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM forever) SELECT count(*) FROM forever";
+const HANG_SQL: &str = "WITH RECURSIVE forever(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM forever) SELECT count(*) FROM forever";
 
 /// The start of a run: every time in a report is an offset from it.
 ///
@@ -41,7 +40,9 @@ pub struct Clock {
 
 impl Clock {
     pub fn start() -> Clock {
-        Clock { start: Instant::now() }
+        Clock {
+            start: Instant::now(),
+        }
     }
 
     /// Time since the start of the run.
@@ -108,12 +109,22 @@ pub fn run_blocking(conn: &Connection, task: &Task, timeout: Duration, clock: &C
         let left = deadline.saturating_duration_since(Instant::now());
         std::thread::sleep(latency.min(left));
         if left < latency {
-            return Attempt { started, sql_started: None, finished: clock.now(), status: Status::TimedOut };
+            return Attempt {
+                started,
+                sql_started: None,
+                finished: clock.now(),
+                status: Status::TimedOut,
+            };
         }
     }
     let sql_started = clock.now();
     let status = execute(conn, task, deadline);
-    Attempt { started, sql_started: Some(sql_started), finished: clock.now(), status }
+    Attempt {
+        started,
+        sql_started: Some(sql_started),
+        finished: clock.now(),
+        status,
+    }
 }
 
 /// Runs `work` and turns a panic inside it into a failed attempt, so that a bug in one task
@@ -191,7 +202,9 @@ pub fn execute(conn: &Connection, task: &Task, deadline: Instant) -> Status {
     match result {
         Ok(Some((rows, checksum))) => Status::Ok { rows, checksum },
         Ok(None) => Status::TimedOut,
-        Err(e) if e.sqlite_error_code() == Some(ErrorCode::OperationInterrupted) => Status::TimedOut,
+        Err(e) if e.sqlite_error_code() == Some(ErrorCode::OperationInterrupted) => {
+            Status::TimedOut
+        }
         Err(e) => Status::Failed(e.to_string()),
     }
 }
@@ -290,11 +303,11 @@ impl Digest {
     fn bytes(&mut self, tag: u64, bytes: &[u8]) {
         self.word(tag);
         self.word(bytes.len() as u64);
-                for chunk in bytes.chunks(8) {
-                    let mut word = [0u8; 8];
-                    word[..chunk.len()].copy_from_slice(chunk);
-                    self.word(u64::from_le_bytes(word));
-                }
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.word(u64::from_le_bytes(word));
+        }
     }
 
     fn end_row(&mut self) {

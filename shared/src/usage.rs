@@ -57,7 +57,8 @@ impl Snapshot {
             sys_cpu_s: delta(&sys),
             // Linux reports ru_maxrss in KiB.
             max_rss_kib: now.own.max_rss().max(0) as u64,
-            children_max_rss_kib: children_max_rss_kib.unwrap_or(now.children.max_rss().max(0) as u64),
+            children_max_rss_kib: children_max_rss_kib
+                .unwrap_or(now.children.max_rss().max(0) as u64),
             voluntary_context_switches: delta(&voluntary) as u64,
             involuntary_context_switches: delta(&involuntary) as u64,
         }

@@ -121,16 +121,18 @@ impl std::str::FromStr for Injection {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let (kind, task) = s
-            .split_once('@')
-            .ok_or_else(|| format!("expected KIND@TASK, for example error@3 (kinds: {})", Fault::NAMES))?;
+        let (kind, task) = s.split_once('@').ok_or_else(|| {
+            format!(
+                "expected KIND@TASK, for example error@3 (kinds: {})",
+                Fault::NAMES
+            )
+        })?;
         let fault = Fault::parse(kind)
             .ok_or_else(|| format!("unknown fault '{kind}' (kinds: {})", Fault::NAMES))?;
-        let task = task
-            .parse()
-            .ok()
-            .filter(|&t| t >= 1)
-            .ok_or_else(|| format!("'{task}' is not a task number (tasks are numbered from 1)"))?;
+        let task =
+            task.parse().ok().filter(|&t| t >= 1).ok_or_else(|| {
+                format!("'{task}' is not a task number (tasks are numbered from 1)")
+            })?;
         Ok(Injection { fault, task })
     }
 }
@@ -174,17 +176,32 @@ struct WorkloadFile {
 
 impl Workload {
     /// Builds a workload from its pattern: `tasks` repeats it (or cuts it short) to that many.
-    pub fn from_pattern(name: impl Into<String>, pattern: Vec<Query>, tasks: Option<usize>) -> Workload {
+    pub fn from_pattern(
+        name: impl Into<String>,
+        pattern: Vec<Query>,
+        tasks: Option<usize>,
+    ) -> Workload {
         let count = tasks.unwrap_or(pattern.len());
         let pattern: Vec<Arc<Query>> = pattern.into_iter().map(Arc::new).collect();
         let tasks = (0..count)
-            .map(|i| Task { id: i + 1, query: Arc::clone(&pattern[i % pattern.len()]), fault: None })
+            .map(|i| Task {
+                id: i + 1,
+                query: Arc::clone(&pattern[i % pattern.len()]),
+                fault: None,
+            })
             .collect();
-        Workload { name: name.into(), tasks }
+        Workload {
+            name: name.into(),
+            tasks,
+        }
     }
 
     pub fn preset(preset: Preset, tasks: Option<usize>) -> Workload {
-        Workload::from_pattern(preset.to_string(), preset.pattern(), tasks.or(preset.default_tasks()))
+        Workload::from_pattern(
+            preset.to_string(),
+            preset.pattern(),
+            tasks.or(preset.default_tasks()),
+        )
     }
 
     /// Reads a workload written by `--dump-workload` (or by hand in the same form).
@@ -195,7 +212,9 @@ impl Workload {
         let file: WorkloadFile = serde_json::from_str(&text)
             .map_err(|e| Error::input(format!("--workload-file {shown}: {e}")))?;
         if file.tasks.is_empty() && tasks.is_some_and(|n| n > 0) {
-            return Err(Error::input(format!("--workload-file {shown}: no tasks to repeat")));
+            return Err(Error::input(format!(
+                "--workload-file {shown}: no tasks to repeat"
+            )));
         }
         Ok(Workload::from_pattern(file.workload, file.tasks, tasks))
     }
@@ -273,7 +292,11 @@ impl fmt::Display for Preset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use clap::ValueEnum;
         // Every variant has a name: clap derives them from the variants themselves.
-        f.write_str(self.to_possible_value().expect("presets are named").get_name())
+        f.write_str(
+            self.to_possible_value()
+                .expect("presets are named")
+                .get_name(),
+        )
     }
 }
 

@@ -19,7 +19,10 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     if args.common.workers.is_some_and(|n| n != 1) {
-        eprintln!("sequential: error: {}", Error::input("--workers: the baseline runs one task at a time"));
+        eprintln!(
+            "sequential: error: {}",
+            Error::input("--workers: the baseline runs one task at a time")
+        );
         return ExitCode::from(2);
     }
     shared::cli::main(&sequential::METHOD, &args.common, sequential::run)
