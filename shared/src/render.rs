@@ -123,22 +123,32 @@ fn timeline(out: &mut String, r: &RunReport) {
     let per_column = end / TIMELINE_WIDTH as f64;
     let column = |s: f64| ((s / per_column) as usize).min(TIMELINE_WIDTH - 1);
     let mut lanes: BTreeMap<(String, u64, String), Vec<u8>> = BTreeMap::new();
+    let mut marks = Vec::new();
     for t in &r.tasks {
         let (Some(worker), Some(start), Some(finish)) = (&t.worker, t.started_s, t.finished_s)
         else {
             continue;
         };
+        let key = natural_key(worker);
         let lane = lanes
-            .entry(natural_key(worker))
+            .entry(key.clone())
             .or_insert_with(|| vec![b' '; TIMELINE_WIDTH]);
-        let sql = t.sql_started_s.unwrap_or(finish);
-        let (a, b, c) = (column(start), column(sql), column(finish));
-        lane[a..b].fill(b'~');
-        lane[b.min(c)..=c].fill(b'#');
-        if t.sql_started_s.is_none() {
-            lane[c] = b'~';
+        let (a, c) = (column(start), column(finish));
+        match t.sql_started_s {
+            Some(sql) => {
+                let b = column(sql);
+                lane[a..b].fill(b'~');
+                lane[b..=c].fill(b'#');
+            }
+            None => lane[a..=c].fill(b'~'),
         }
         if t.status != "ok" {
+            marks.push((key, c));
+        }
+    }
+    // Drawn last, so that a task starting in the same column cannot hide a failure.
+    for (key, c) in marks {
+        if let Some(lane) = lanes.get_mut(&key) {
             lane[c] = b'!';
         }
     }
