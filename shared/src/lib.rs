@@ -9,6 +9,7 @@
 //! - [`task`]: runs one task on a connection and returns its row count and checksum, stopping
 //!   its query at the task's deadline. The *latency* is waited by the caller, with its own
 //!   primitive: that wait is exactly where the methods differ.
+//! - [`pool`]: a few connections shared by many threads, lent out only for a task's SQL.
 //! - [`outcome`]: what happened to each task, and the [`Run`] an executor hands back.
 //! - [`report`]: the run report (one JSON schema for every program), with the ideal makespan
 //!   from [`ideal`] and resource usage from [`usage`]; [`render`] prints it for people.
@@ -22,6 +23,7 @@ pub mod error;
 pub mod fixture;
 pub mod ideal;
 pub mod outcome;
+pub mod pool;
 pub mod progress;
 pub mod render;
 pub mod report;
@@ -34,6 +36,7 @@ pub use cli::{CommonArgs, Method};
 pub use error::{Error, Result};
 pub use fixture::Database;
 pub use outcome::{Dispatch, Outcome, Outcomes, Run};
+pub use pool::{ConnectionPool, Lease};
 pub use report::RunReport;
-pub use task::{Attempt, Clock, Status, catch_panic, execute, run_blocking};
+pub use task::{Attempt, Clock, Status, catch_panic, execute, run_blocking, run_blocking_with};
 pub use workload::{Fault, Plan, Task, Workload};

@@ -11,6 +11,7 @@
 //! is stopped even where the thread running it cannot be (a thread cannot be killed).
 
 use std::any::Any;
+use std::ops::Deref;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 use std::time::{Duration, Instant};
@@ -97,11 +98,25 @@ pub struct Attempt {
 
 /// Runs a task start to finish on the calling thread, the way every blocking method does:
 /// waits its latency with a blocking sleep (the thread does nothing else meanwhile: that is the
-/// cost async avoids), then runs its SQL with [`execute`].
+/// cost async avoids), then runs its SQL on `conn` with [`execute`].
 ///
 /// The timeout counts from the start of the task, latency included: a wait that would end past
 /// the deadline is cut short and the task is timed out without running its SQL.
 pub fn run_blocking(conn: &Connection, task: &Task, timeout: Duration, clock: &Clock) -> Attempt {
+    run_blocking_with(task, timeout, clock, || conn)
+}
+
+/// [`run_blocking`], taking the connection only after the wait: `connect` is called when the
+/// SQL is about to run (for example to borrow one from a [`ConnectionPool`]), so that threads
+/// waiting their latency hold no connection. Time spent in `connect` counts as waiting.
+///
+/// [`ConnectionPool`]: crate::pool::ConnectionPool
+pub fn run_blocking_with<C: Deref<Target = Connection>>(
+    task: &Task,
+    timeout: Duration,
+    clock: &Clock,
+    connect: impl FnOnce() -> C,
+) -> Attempt {
     let started = clock.now();
     let deadline = clock.at(started) + timeout;
     let latency = task.latency();
@@ -117,8 +132,9 @@ pub fn run_blocking(conn: &Connection, task: &Task, timeout: Duration, clock: &C
             };
         }
     }
+    let conn = connect();
     let sql_started = clock.now();
-    let status = execute(conn, task, deadline);
+    let status = execute(&conn, task, deadline);
     Attempt {
         started,
         sql_started: Some(sql_started),

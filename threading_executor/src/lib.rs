@@ -1,1 +1,360 @@
-//! threading: not written yet.
+//! Manual threading: N named worker threads pulling tasks from one shared queue.
+//!
+//! This is the Rust counterpart of the guide's "manual threading" (`queue.Queue`, a few
+//! `threading.Thread` workers that loop on `queue.get()`, and `join`), written out by hand so
+//! that every part of a thread pool's life is on this page: the `Queue` of `Job`s, the
+//! `Worker`s that take jobs from it, the channel that brings each `Outcome` back, and the
+//! shutdown. The words are those of the Rust Book's chapter 21 `ThreadPool`, and so is the
+//! shutdown: nothing is told to stop. The producer *closes* the queue once every task is in
+//! it; a worker that finds it closed and empty returns, dropping its end of the results
+//! channel; when the last one has, the results loop ends; then every worker is joined.
+//!
+//! `--priority longest-first` turns the queue into a priority queue on each task's expected
+//! duration (its latency), the `queue.PriorityQueue` the guide mentions. With 4 workers on the
+//! `io` workload, that lowers the best possible makespan from 400 ms (submission order leaves
+//! the 300 ms task for last) to 350 ms, and the report prints both.
+//!
+//! **When to pick it.** When you want to own the lifecycle: threads with names, a queue you
+//! can reorder, a shutdown you can see. Blocking work parallelises for real, since Rust has no
+//! GIL: SQLite's own work and the program's work on the rows both run on every core. For a
+//! pool you do not need to explain, `threadpool_executor` is the same idea ready-made.
+//!
+//! **What it costs.** A thread per worker: a stack (2 MiB reserved by default, of which only
+//! the pages touched count as memory), a kernel task, and a switch each time it sleeps or
+//! wakes. About a microsecond per task for the queue's lock and the results channel, and a
+//! SQLite connection per core, shared by the threads (`shared::pool`: a connection per
+//! thread costs far more than the thread). A thread cannot be killed, so a task past its
+//! timeout is stopped by interrupting its SQLite query, not its thread.
+//!
+//! The measured comparison with the other three methods is in the README's table, produced by
+//! `scripts/compare.sh`.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, VecDeque};
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, Scope, ScopedJoinHandle};
+use std::time::Duration;
+
+use shared::task::panic_message;
+use shared::{
+    Clock, ConnectionPool, Dispatch, Method, Outcome, Outcomes, Plan, Result, Run, Task,
+    catch_panic, run_blocking_with,
+};
+
+pub const METHOD: Method = Method {
+    name: "threading",
+    survives_crash: false,
+};
+
+/// Workers when `--workers` is not given: the guide's benchmark uses four.
+pub const DEFAULT_WORKERS: usize = 4;
+
+/// The order in which workers take tasks from the queue (`--priority`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Priority {
+    /// In submission order, as `queue.Queue` does.
+    #[default]
+    Fifo,
+    /// The longest expected task first (ties in submission order), as `queue.PriorityQueue`
+    /// does with the duration as the priority.
+    LongestFirst,
+}
+
+/// What this method can be asked beyond the common flags.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub priority: Priority,
+}
+
+/// Runs every task of the plan on `plan.workers` threads (default [`DEFAULT_WORKERS`]).
+///
+/// This thread is the producer: it puts every task in the queue, starts the workers, closes
+/// the queue, then collects the outcomes until the last worker has gone, and joins each one.
+pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
+    let clock = Clock::start();
+    let workers = plan.workers.unwrap_or(DEFAULT_WORKERS).max(1);
+    let connections = ConnectionPool::open(&plan.database, ConnectionPool::size_for(workers))?;
+    let queue = Queue::new(options.priority);
+    let (results, arrivals) = mpsc::channel();
+    let mut outcomes = Outcomes::new(plan);
+    let mut notes = Vec::new();
+
+    // Scoped threads may borrow what lives outside the scope (the plan's tasks, the queue, the
+    // connections, the clock) because the scope does not end before every thread it started
+    // has ended. With `thread::spawn` each of them would need an `Arc` and a `'static` job.
+    let (started, startup) = thread::scope(|scope| {
+        // Every task is known before the run, so the producer queues them all first: each
+        // worker then finds work the moment it starts, and starting a thousand threads (tens
+        // of microseconds each) overlaps their waits instead of delaying them all. The queue
+        // does not care about the order: a producer that learns its tasks later pushes them
+        // later, and the workers wait for them.
+        for task in &plan.workload.tasks {
+            queue.push(Job {
+                task,
+                queued: clock.now(),
+            });
+        }
+
+        let mut pool = Vec::with_capacity(workers);
+        for id in 0..workers {
+            match Worker::start(
+                scope,
+                id,
+                &queue,
+                &connections,
+                results.clone(),
+                plan.timeout,
+                &clock,
+            ) {
+                Ok(worker) => pool.push(worker),
+                Err(e) => {
+                    // Out of threads (or memory): run on the workers there are. With none,
+                    // every task is reported `not_run`, and the run still ends.
+                    notes.push(format!(
+                        "could not start worker-{id} ({e}): ran on {id} workers"
+                    ));
+                    break;
+                }
+            }
+        }
+        let startup = clock.now();
+
+        // No more jobs will come: every worker that finds the queue empty from now on returns
+        // instead of waiting. This is the whole shutdown signal, and the only one.
+        queue.close();
+        // The workers hold the only senders now. Each drops its own when it returns, so the
+        // results loop below ends exactly when the last worker has gone: no count, no flag.
+        drop(results);
+
+        // Outcomes arrive in completion order, whichever worker sends them.
+        for outcome in arrivals {
+            outcomes.record(outcome);
+        }
+
+        // Every worker has returned by now; joining each, in order, makes that explicit and
+        // surfaces a panic outside a job, which would be a bug in this file. (Its job, if it
+        // had one, is then reported `not_run` by `Outcomes::finish`.)
+        let started = pool.len();
+        for worker in pool {
+            if let Err(payload) = worker.thread.join() {
+                notes.push(format!(
+                    "{} stopped with a panic: {}",
+                    worker.name,
+                    panic_message(payload.as_ref())
+                ));
+            }
+        }
+        (started, startup)
+    });
+
+    let dispatch = match options.priority {
+        Priority::Fifo => Dispatch::Fifo,
+        Priority::LongestFirst => Dispatch::LongestFirst,
+    };
+    if connections.size() < started {
+        notes.push(format!(
+            "{started} threads shared {} SQLite connections, each taken only for a task's SQL",
+            connections.size()
+        ));
+    }
+    let workers = started.max(1);
+    Ok(Run {
+        outcomes: outcomes.finish(),
+        workers,
+        dispatch,
+        wall: clock.now(),
+        startup,
+        children_max_rss_kib: None,
+        notes,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The queue
+// ---------------------------------------------------------------------------------------------
+
+/// One task waiting in the queue: the task (borrowed from the plan), and when it was queued.
+struct Job<'plan> {
+    task: &'plan Task,
+    queued: Duration,
+}
+
+/// The priority queue's order: the longest expected task first; among equal ones, the one
+/// submitted first (the lower id is the greater job, since `BinaryHeap` pops the greatest).
+impl Ord for Job<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let key = |job: &Job| (job.task.latency(), Reverse(job.task.id));
+        key(self).cmp(&key(other))
+    }
+}
+
+impl PartialOrd for Job<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Job<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Job<'_> {}
+
+/// The jobs waiting for a worker: the only place where FIFO and longest-first differ.
+enum Waiting<'plan> {
+    Fifo(VecDeque<Job<'plan>>),
+    LongestFirst(BinaryHeap<Job<'plan>>),
+}
+
+/// What the queue's lock protects.
+struct State<'plan> {
+    waiting: Waiting<'plan>,
+    /// Set once by the producer when every job is in: after that, an empty queue means done.
+    closed: bool,
+    /// Workers asleep in [`Queue::pop`]. A `notify` is a system call even when nobody waits,
+    /// so `push` makes it only when someone does: with 10,000 tiny tasks that is most of the
+    /// queue's cost.
+    sleeping: usize,
+}
+
+/// The queue every worker pulls from: a `Mutex` around the waiting jobs, and a `Condvar` that
+/// idle workers sleep on until a job is pushed or the queue is closed.
+///
+/// Why not a channel, as the Rust Book does? `std::sync::mpsc` has one receiver, so sharing it
+/// among workers already needs a `Mutex` around it (`Arc<Mutex<Receiver<Job>>>`), and that
+/// shape invites the Book's own trap: `while let Ok(job) = receiver.lock().unwrap().recv()`
+/// keeps the guard alive for the whole loop body, so one worker runs its job while holding the
+/// lock and the pool runs one job at a time. A channel also delivers in the order sent and
+/// cannot become a priority queue. Here, [`Queue::pop`] hands out a job and returns, and the
+/// guard is dropped when it returns, before the job runs; and the container is a `VecDeque` or
+/// a `BinaryHeap`, so both orders share this one code path.
+struct Queue<'plan> {
+    state: Mutex<State<'plan>>,
+    ready: Condvar,
+}
+
+impl<'plan> Queue<'plan> {
+    fn new(priority: Priority) -> Self {
+        let waiting = match priority {
+            Priority::Fifo => Waiting::Fifo(VecDeque::new()),
+            Priority::LongestFirst => Waiting::LongestFirst(BinaryHeap::new()),
+        };
+        Queue {
+            state: Mutex::new(State {
+                waiting,
+                closed: false,
+                sleeping: 0,
+            }),
+            ready: Condvar::new(),
+        }
+    }
+
+    /// The queue's state, locked. No code panics while holding this lock (it only moves jobs
+    /// in and out of a container), so the lock is never poisoned; if it were, the state would
+    /// still be whole, so taking it anyway is sound.
+    fn lock(&self) -> MutexGuard<'_, State<'plan>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds a job and wakes one idle worker, if any, to take it.
+    fn push(&self, job: Job<'plan>) {
+        let mut state = self.lock();
+        match &mut state.waiting {
+            Waiting::Fifo(jobs) => jobs.push_back(job),
+            Waiting::LongestFirst(jobs) => jobs.push(job),
+        }
+        let someone_sleeps = state.sleeping > 0;
+        // Unlocked before waking, so the woken worker does not wake only to wait for the lock.
+        drop(state);
+        if someone_sleeps {
+            self.ready.notify_one();
+        }
+    }
+
+    /// No more jobs will come: wakes every idle worker, so that each sees it and returns.
+    fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_all();
+    }
+
+    /// The next job, waiting for one if the queue is empty; `None` once it is closed and empty.
+    fn pop(&self) -> Option<Job<'plan>> {
+        let mut state = self.lock();
+        loop {
+            let next = match &mut state.waiting {
+                Waiting::Fifo(jobs) => jobs.pop_front(),
+                Waiting::LongestFirst(jobs) => jobs.pop(),
+            };
+            if next.is_some() || state.closed {
+                return next;
+            }
+            // Releases the lock while asleep and takes it again on waking. A wake-up can be
+            // spurious or lost to another worker, hence the loop that looks again.
+            state.sleeping += 1;
+            state = self
+                .ready
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+            state.sleeping -= 1;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The workers
+// ---------------------------------------------------------------------------------------------
+
+/// One thread of the pool, and its name (`worker-0`, `worker-1`, ...).
+struct Worker<'scope> {
+    name: String,
+    thread: ScopedJoinHandle<'scope, ()>,
+}
+
+impl<'scope> Worker<'scope> {
+    /// Starts a named thread that runs jobs from `queue` until it is closed and empty, and
+    /// sends each outcome on `results`.
+    fn start<'env, 'plan: 'env>(
+        scope: &'scope Scope<'scope, 'env>,
+        id: usize,
+        queue: &'env Queue<'plan>,
+        connections: &'env ConnectionPool,
+        results: Sender<Outcome>,
+        timeout: Duration,
+        clock: &'env Clock,
+    ) -> std::io::Result<Worker<'scope>> {
+        let name = format!("worker-{id}");
+        let thread = thread::Builder::new()
+            .name(name.clone())
+            .spawn_scoped(scope, {
+                let name = name.clone();
+                move || {
+                    // `pop` has returned, and its lock with it, before the job runs: the other
+                    // workers take jobs while this one runs its own.
+                    while let Some(job) = queue.pop() {
+                        // A panic in the job costs that task, not this worker and every job it
+                        // would still have taken.
+                        // The connection is borrowed only for the SQL, after the task's latency:
+                        // threads are what wait, and a few connections serve them all (see
+                        // `shared::pool`). A thread cannot be killed, but its query can be
+                        // stopped: SQLite checks the task's deadline every few thousand steps
+                        // and interrupts the statement past it.
+                        let attempt = catch_panic(clock, || {
+                            run_blocking_with(job.task, timeout, clock, || connections.take())
+                        });
+                        // The receiver lives until every sender is gone, so this cannot fail; if
+                        // it ever did, nobody would be left to read the outcomes anyway.
+                        if results
+                            .send(Outcome::new(job.task, name.as_str(), job.queued, attempt))
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                }
+            })?;
+        Ok(Worker { name, thread })
+    }
+}
