@@ -122,7 +122,12 @@ fn timeline(out: &mut String, r: &RunReport) {
     }
     let per_column = end / TIMELINE_WIDTH as f64;
     let column = |s: f64| ((s / per_column) as usize).min(TIMELINE_WIDTH - 1);
+    // Three passes, so that what matters most stays visible where spans share a column or a
+    // lane (under async, many tasks wait at once on one connection's lane): waits first, then
+    // SQL over them, then failures over everything.
     let mut lanes: BTreeMap<(String, u64, String), Vec<u8>> = BTreeMap::new();
+    let mut waits = Vec::new();
+    let mut runs = Vec::new();
     let mut marks = Vec::new();
     for t in &r.tasks {
         let (Some(worker), Some(start), Some(finish)) = (&t.worker, t.started_s, t.finished_s)
@@ -130,26 +135,25 @@ fn timeline(out: &mut String, r: &RunReport) {
             continue;
         };
         let key = natural_key(worker);
-        let lane = lanes
+        lanes
             .entry(key.clone())
             .or_insert_with(|| vec![b' '; TIMELINE_WIDTH]);
+        let sql = t.sql_started_s.map(column);
         let (a, c) = (column(start), column(finish));
-        match t.sql_started_s {
-            Some(sql) => {
-                let b = column(sql);
-                lane[a..b].fill(b'~');
-                lane[b..=c].fill(b'#');
+        match sql {
+            Some(b) => {
+                waits.push((key.clone(), a, b, b'~'));
+                runs.push((key.clone(), b, c + 1, b'#'));
             }
-            None => lane[a..=c].fill(b'~'),
+            None => waits.push((key.clone(), a, c + 1, b'~')),
         }
         if t.status != "ok" {
-            marks.push((key, c));
+            marks.push((key, c, c + 1, b'!'));
         }
     }
-    // Drawn last, so that a task starting in the same column cannot hide a failure.
-    for (key, c) in marks {
+    for (key, from, to, mark) in waits.into_iter().chain(runs).chain(marks) {
         if let Some(lane) = lanes.get_mut(&key) {
-            lane[c] = b'!';
+            lane[from..to].fill(mark);
         }
     }
     let name_width = lanes.keys().map(|(_, _, n)| n.len()).max().unwrap_or(0);
