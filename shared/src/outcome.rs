@@ -132,7 +132,9 @@ pub struct Run {
     /// How many tasks could run at once (for async without a limit, the number of tasks).
     pub workers: usize,
     pub dispatch: Dispatch,
-    /// From the start of `run` until every outcome was in and every worker stopped.
+    /// From the start of `run` until every outcome was in: when the caller has all its answers.
+    /// Stopping the workers afterwards is not counted; a method whose shutdown takes notable
+    /// time says how long in a note.
     pub wall: Duration,
     /// What it took before the first task could start: threads spawned, processes forked and
     /// ready, a runtime built, connections opened.

@@ -211,10 +211,8 @@ pub fn execute(conn: &Connection, task: &Task, deadline: Instant) -> Status {
     if Instant::now() >= deadline {
         return Status::TimedOut;
     }
-    let watch = conn.progress_handler(PROGRESS_STEPS, Some(move || Instant::now() >= deadline));
-    let result = watch.and_then(|()| query(conn, sql, params, task.query.passes, deadline));
-    // Removed so that the next task on this connection is not stopped at this task's deadline.
-    let _ = conn.progress_handler(0, None::<fn() -> bool>);
+    let result = Watch::new(conn, deadline)
+        .and_then(|_watch| query(conn, sql, params, task.query.passes, deadline));
     match result {
         Ok(Some((rows, checksum))) => Status::Ok { rows, checksum },
         Ok(None) => Status::TimedOut,
@@ -222,6 +220,24 @@ pub fn execute(conn: &Connection, task: &Task, deadline: Instant) -> Status {
             Status::TimedOut
         }
         Err(e) => Status::Failed(e.to_string()),
+    }
+}
+
+/// SQLite's progress handler, stopping the connection's statements at `deadline` while this
+/// lives. Removed on drop, panics included, so that the next task on the connection is never
+/// stopped at this task's deadline.
+struct Watch<'c>(&'c Connection);
+
+impl<'c> Watch<'c> {
+    fn new(conn: &'c Connection, deadline: Instant) -> rusqlite::Result<Watch<'c>> {
+        conn.progress_handler(PROGRESS_STEPS, Some(move || Instant::now() >= deadline))?;
+        Ok(Watch(conn))
+    }
+}
+
+impl Drop for Watch<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.progress_handler(0, None::<fn() -> bool>);
     }
 }
 

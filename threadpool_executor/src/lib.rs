@@ -1,1 +1,285 @@
-//! threadpool: not written yet.
+//! A ready-made thread pool: tasks are submitted one by one and their results are taken as they
+//! complete, with a deadline.
+//!
+//! This is the Rust counterpart of the guide's `ThreadPoolExecutor.submit` +
+//! `as_completed(timeout=…)`. A dedicated [`rayon::ThreadPool`] of N named threads (`pool-0`,
+//! `pool-1`, …; 4 unless `--workers` says otherwise) runs the tasks. Each task is
+//! [`spawn`](rayon::ThreadPool::spawn)ed into the pool and, when it is done, sends its outcome on
+//! an [`mpsc`] channel. The caller takes outcomes off the channel in the order they complete, with
+//! [`recv_timeout`](mpsc::Receiver::recv_timeout) against a deadline for the whole run: that loop
+//! is `as_completed`, and it is why the report lists the tasks in completion order, not in the
+//! order they were submitted.
+//!
+//! **When to pick it.** It is the guide's "start simple" default: a handful to a few hundred
+//! blocking tasks (waits on a remote database, files, SQL), no hand-written queue, no runtime.
+//! Compared with the hand-written pool of `threading_executor`, the queue, the worker loop and
+//! the idle threads' sleep are rayon's, so this file is mostly the method: build the pool,
+//! submit, collect. What it gives up is control: no priorities, no say in which thread takes
+//! which task, and a panic policy that must be handled (below). Unlike Python's, these threads
+//! run Rust code and SQLite in parallel on every core: there is no GIL.
+//!
+//! **What it costs.** One OS thread per worker, created once with the pool (tens of microseconds
+//! each), each with its own stack (only the pages it touches are memory); then per task one
+//! heap-allocated job, one push on rayon's queue and one channel message, about a microsecond. A
+//! waiting task holds a whole thread while it waits, which is what async avoids. And rayon is
+//! built for a few busy threads, one per core: asked for a thousand mostly idle ones, it needs
+//! the help described at `Shared` below. The measured comparison is in the README's table,
+//! produced by `scripts/compare.sh`.
+//!
+//! **Panics.** A panic that escapes a job `spawn`ed into a rayon pool has nowhere to go: nobody
+//! is waiting on that job. Unless the pool was given a
+//! [`panic_handler`](rayon::ThreadPoolBuilder::panic_handler), rayon then *aborts the whole
+//! process* (the test `a_panic_in_a_bare_rayon_job_aborts_the_whole_process` shows it). So every
+//! job here runs its task inside [`shared::catch_panic`], which turns a panic into a `failed`
+//! outcome for that task alone; nothing ever escapes to rayon.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use rayon::{ThreadPool, ThreadPoolBuilder};
+use shared::{
+    Attempt, Clock, ConnectionPool, Dispatch, Error, Method, Outcome, Outcomes, Plan, Run, Status,
+    Task, catch_panic, run_blocking_with,
+};
+
+pub const METHOD: Method = Method {
+    name: "threadpool",
+    survives_crash: false,
+};
+
+/// The pool's size when `--workers` is not given: the guide's examples use 4.
+pub const DEFAULT_WORKERS: usize = 4;
+
+/// This method's own settings (its flags beyond the common ones).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// How many SQLite connections the pool's threads share [default: one per worker, up to
+    /// twice the cores]. See `shared::pool` for why they are not one per thread.
+    pub connections: Option<usize>,
+}
+
+/// Runs every task of the plan on a dedicated rayon pool and collects the outcomes as they
+/// complete.
+pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
+    let clock = Clock::start();
+    let workers = plan.workers.unwrap_or(DEFAULT_WORKERS);
+    let shared = Arc::new(Shared {
+        clock,
+        timeout: plan.timeout,
+        connections: ConnectionPool::open(
+            &plan.database,
+            options
+                .connections
+                .unwrap_or_else(|| ConnectionPool::size_for(workers)),
+        )?,
+        tasks: plan.workload.tasks.len(),
+        started: AtomicUsize::new(0),
+        submission: RwLock::new(()),
+        collection: RwLock::new(()),
+    });
+    // Held until every task is submitted, and until every outcome is in (see `Shared`). They
+    // are guards, so they are released on every way out of this function, errors included, and
+    // no thread can be left waiting behind them.
+    let submitting = shared
+        .submission
+        .write()
+        .unwrap_or_else(PoisonError::into_inner);
+    let collecting = shared
+        .collection
+        .write()
+        .unwrap_or_else(PoisonError::into_inner);
+
+    // A pool of our own, never rayon's global one. The global pool is shared by every piece of
+    // code in the process that calls `par_iter` or `rayon::spawn`, and it has one thread per
+    // core; a task here spends most of its life blocked in a sleep or in SQLite, and a blocked
+    // thread of the global pool is a core's worth of everyone else's parallel work that stops
+    // (with 2 cores, two waiting tasks would starve every other rayon user in the process).
+    // A dedicated pool also lets us choose its size (waits want more threads than cores) and
+    // name its threads, which the report shows as each task's worker.
+    //
+    // The spawn handler is rayon's hook for creating the threads ourselves: we keep their
+    // `JoinHandle`s, to join them at the end, and each waits at the submission gate first.
+    let mut threads = Vec::with_capacity(workers);
+    let pool: ThreadPool = ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .thread_name(|i| format!("pool-{i}"))
+        .spawn_handler(|thread| {
+            let shared = Arc::clone(&shared);
+            let name = thread
+                .name()
+                .map_or_else(|| format!("pool-{}", thread.index()), str::to_string);
+            threads.push(std::thread::Builder::new().name(name).spawn(move || {
+                drop(shared.submission.read());
+                thread.run();
+            })?);
+            Ok(())
+        })
+        .build()
+        .map_err(|e| Error::system(format!("cannot start {workers} pool threads: {e}")))?;
+    let startup = clock.now();
+
+    // `submit`: every task is spawned at once. Jobs spawned from outside the pool go into one
+    // queue that the pool's threads take from in order, so tasks start in submission order
+    // (FIFO), as they do in Python's executor.
+    let (sender, receiver) = mpsc::channel::<Outcome>();
+    for task in &plan.workload.tasks {
+        let job = Job {
+            task: task.clone(),
+            queued: clock.now(),
+            shared: Arc::clone(&shared),
+            sender: sender.clone(),
+        };
+        pool.spawn(move || job.run());
+    }
+    // Only the jobs hold senders now: when the last job is done, the channel says so.
+    drop(sender);
+    drop(submitting);
+
+    // `as_completed(timeout=…)`: outcomes are taken as they arrive, and never past the run's
+    // deadline, so whatever goes wrong, this loop ends.
+    let mut outcomes = Outcomes::new(plan);
+    let deadline = clock.at(startup) + run_deadline(plan, workers);
+    while !outcomes.complete() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match receiver.recv_timeout(left) {
+            Ok(outcome) => outcomes.record(outcome),
+            // Either every job is done and some task never reported (a bug), or the deadline
+            // passed: whatever is missing is reported as not run by `finish`.
+            Err(RecvTimeoutError::Disconnected | RecvTimeoutError::Timeout) => break,
+        }
+    }
+    let complete = outcomes.complete();
+    let outcomes = outcomes.finish();
+    // The wall time ends here, when the caller has every result: what `as_completed` gives.
+    let wall = clock.now();
+
+    // Shutdown through ownership, as in the Rust Book's pool: dropping the pool tells its
+    // threads to exit once their jobs are done, releasing the collection gate lets the parked
+    // jobs end, and then every thread is joined. Not when a task is still missing past the
+    // deadline: its thread may be stuck, and the report must not wait for it. With many threads
+    // this is not free (each returns to rayon's search for work before it sees the pool is
+    // gone), so its time is measured and shown in the report's notes, not hidden.
+    drop(pool);
+    drop(collecting);
+    if complete {
+        for thread in threads {
+            // A pool thread does not panic: every task runs inside `catch_panic`, and a panic
+            // anywhere else would have aborted the process already (see the module doc).
+            let _ = thread.join();
+        }
+    }
+    let shutdown = clock.now() - wall;
+
+    let size = shared.connections.size();
+    let mut notes = vec![format!(
+        "{workers} pool threads shared {size} SQLite connection{}, each taken only around a \
+         task's SQL",
+        if size == 1 { "" } else { "s" }
+    )];
+    if shutdown >= Duration::from_millis(1) {
+        notes.push(format!(
+            "after the last result, the pool's threads took {:.0} ms to stop (not in the wall time)",
+            shutdown.as_secs_f64() * 1e3
+        ));
+    }
+    let missing = outcomes
+        .iter()
+        .filter(|o| o.status == Status::NotRun)
+        .count();
+    if missing > 0 {
+        notes.push(format!(
+            "{missing} tasks had not reported when the run's deadline passed"
+        ));
+    }
+    Ok(Run {
+        outcomes,
+        workers,
+        dispatch: Dispatch::Fifo,
+        wall,
+        startup,
+        children_max_rss_kib: None,
+        notes,
+    })
+}
+
+/// How long the caller waits for all the outcomes, counted from the end of startup.
+///
+/// Each task is stopped at its own timeout, counted from its start, and tasks start in order on
+/// `workers` threads; so even if every task ran to its timeout, the last one would start within
+/// `ceil(tasks / workers)` timeouts and end one timeout later. That bound is generous (a normal
+/// run ends long before it) and it is finite: nothing waits forever. One extra timeout plus a
+/// second covers the little a task may overrun its deadline by (SQLite checks it every few
+/// thousand steps) and a loaded machine's scheduling.
+fn run_deadline(plan: &Plan, workers: usize) -> Duration {
+    let rounds = plan.workload.tasks.len().div_ceil(workers.max(1));
+    let rounds = u32::try_from(rounds).unwrap_or(u32::MAX);
+    plan.timeout.saturating_mul(rounds.saturating_add(1)) + Duration::from_secs(1)
+}
+
+/// What every job of one run shares.
+///
+/// The two gates are there because rayon is built for a few busy threads, one per core, and
+/// this method asks it for many idle ones. An idle rayon thread searches every other thread's
+/// queue for work, round after round, before it goes to sleep: with 1,000 threads, a million
+/// steal attempts a round, on 2 cores. Measured on the `scale` workload without the gates:
+/// 0.86 s to build the pool (the first threads spent the CPU the others needed to be created),
+/// and searching threads delaying the last tasks by up to a second more. So a thread never goes
+/// looking while there is nothing to find:
+/// - `submission`: each new thread waits here before it joins the pool, until every task is
+///   queued; then each finds its task on its first look.
+/// - `collection`: a thread whose task is done waits here, when no task is left to start, until
+///   every outcome is in, instead of searching for work that will never come.
+struct Shared {
+    clock: Clock,
+    timeout: Duration,
+    connections: ConnectionPool,
+    tasks: usize,
+    /// How many tasks have started: once it reaches `tasks`, the queue is empty for good.
+    started: AtomicUsize,
+    submission: RwLock<()>,
+    collection: RwLock<()>,
+}
+
+/// One submitted task: everything its job needs, moved into the pool.
+struct Job {
+    task: Task,
+    queued: Duration,
+    shared: Arc<Shared>,
+    sender: mpsc::Sender<Outcome>,
+}
+
+impl Job {
+    /// Runs on a pool thread. Nothing may panic out of here (rayon would abort the process), so
+    /// the task runs inside `catch_panic`.
+    fn run(self) {
+        let shared = Arc::clone(&self.shared);
+        shared.started.fetch_add(1, Ordering::Relaxed);
+        let attempt = catch_panic(&shared.clock, || self.attempt());
+        // The pool's threads are all named by the spawn handler.
+        let worker = std::thread::current().name().unwrap_or("pool").to_string();
+        // The receiver is gone only when the caller stopped waiting at the run's deadline and
+        // has already reported this task: nobody wants this outcome any more.
+        let _ = self
+            .sender
+            .send(Outcome::new(&self.task, worker, self.queued, attempt));
+        // Dropped before parking, so that the channel can tell the caller when every job is done.
+        drop(self);
+        if shared.started.load(Ordering::Relaxed) == shared.tasks {
+            drop(shared.collection.read());
+        }
+    }
+
+    /// Waits the task's latency holding no connection, then runs its SQL on a connection
+    /// borrowed for that long only (see `shared::pool` for why threads share a few).
+    fn attempt(&self) -> Attempt {
+        let Shared {
+            clock,
+            timeout,
+            connections,
+            ..
+        } = &*self.shared;
+        run_blocking_with(&self.task, *timeout, clock, || connections.take())
+    }
+}

@@ -1,1 +1,39 @@
-fn main() {}
+//! The threadpool demo: runs a workload on a dedicated rayon pool and prints the report, with
+//! the tasks in the order they completed.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use threadpool_executor::{METHOD, Options};
+
+/// Runs SQLite queries on a dedicated rayon thread pool, taking results as they complete
+/// (Python's ThreadPoolExecutor.submit + as_completed).
+#[derive(Parser)]
+#[command(name = "threadpool_executor", version)]
+struct Args {
+    #[command(flatten)]
+    common: shared::CommonArgs,
+
+    /// The most SQLite connections the pool's threads share [default: the smaller of --workers
+    /// and twice the cores].
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    connections: Option<usize>,
+}
+
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{s}' is not a whole number")),
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let options = Options {
+        connections: args.connections,
+    };
+    shared::cli::main(&METHOD, &args.common, |plan| {
+        threadpool_executor::run(plan, &options)
+    })
+}

@@ -1,0 +1,105 @@
+//! What rayon does with a panic in a `spawn`ed job, and how this executor keeps a panic to its
+//! own task.
+
+use std::os::unix::process::ExitStatusExt;
+use std::process::Command;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use shared::conformance::plan;
+use shared::task::quiet_injected_panics;
+use shared::{Fault, Status};
+use threadpool_executor::Options;
+
+/// Set in the child process that [`bare_rayon_job_panics`] runs as.
+const CHILD: &str = "THREADPOOL_EXECUTOR_PANIC_CHILD";
+
+/// Not a check on its own: the body of the child process of the next test. It does nothing
+/// unless the environment variable is set.
+#[test]
+fn bare_rayon_job_panics() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    // A pool with no `panic_handler`, as `ThreadPoolBuilder::new()` makes by default.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a pool of one thread");
+    let (sender, receiver) = mpsc::channel::<()>();
+    pool.spawn(move || {
+        let _sender = sender;
+        panic!("a task panicked in a bare rayon job");
+    });
+    // If rayon only lost the job, the sender is dropped with it and this returns at once; the
+    // process then exits 0, and the parent test fails.
+    let _ = receiver.recv_timeout(Duration::from_secs(10));
+    std::process::exit(0);
+}
+
+#[test]
+fn a_panic_in_a_bare_rayon_job_aborts_the_whole_process() {
+    // Runs this test binary again, as a child, with only `bare_rayon_job_panics` selected.
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let output = Command::new(exe)
+        .args([
+            "bare_rayon_job_panics",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .expect("the child runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.signal(),
+        Some(SIGABRT),
+        "the child should have been killed by SIGABRT, but {:?}; stderr: {stderr}",
+        output.status
+    );
+    assert!(
+        stderr.contains("Rayon: detected unexpected panic; aborting"),
+        "stderr: {stderr}"
+    );
+}
+
+/// The signal `std::process::abort` raises: 6 on every Unix.
+const SIGABRT: i32 = 6;
+
+#[test]
+fn a_panic_in_every_task_still_gives_one_failed_outcome_each() {
+    quiet_injected_panics();
+    let faults: Vec<(Fault, usize)> = (1..=8).map(|t| (Fault::Panic, t)).collect();
+    let run = threadpool_executor::run(&plan(8, 2, &faults), &Options::default())
+        .expect("the run is made");
+    assert_eq!(run.outcomes.len(), 8);
+    for o in &run.outcomes {
+        assert!(
+            matches!(&o.status, Status::Failed(m) if m.contains("panic")),
+            "task {}: {:?}",
+            o.task,
+            o.status
+        );
+    }
+}
+
+#[test]
+fn a_connection_in_use_when_its_task_panics_is_replaced_not_lost() {
+    quiet_injected_panics();
+    // One connection for everyone: if a panicking task lost it, every task after would wait for
+    // it until its timeout.
+    let faults: Vec<(Fault, usize)> = (1..=6).map(|t| (Fault::Panic, t)).collect();
+    let mut plan = plan(8, 2, &faults);
+    plan.timeout = Duration::from_secs(5);
+    let run = threadpool_executor::run(
+        &plan,
+        &Options {
+            connections: Some(1),
+        },
+    )
+    .expect("the run is made");
+    for o in run.outcomes.iter().filter(|o| o.task > 6) {
+        assert!(o.status.is_ok(), "task {} is {:?}", o.task, o.status);
+    }
+}
