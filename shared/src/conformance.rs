@@ -56,7 +56,7 @@ pub fn plan(tasks: usize, workers: usize, faults: &[(Fault, usize)]) -> Plan {
     }
 }
 
-fn run_ok(method: impl Fn(&Plan) -> Result<Run>, plan: &Plan) -> Run {
+fn run_ok(method: &dyn Fn(&Plan) -> Result<Run>, plan: &Plan) -> Run {
     quiet_injected_panics();
     method(plan).unwrap_or_else(|e| panic!("the method failed to run: {e}"))
 }
@@ -101,9 +101,9 @@ fn most_at_once(outcomes: &[Outcome]) -> usize {
 }
 
 /// Every task's rows and checksum equal the sequential baseline's.
-pub fn results_match_the_sequential_baseline(method: impl Fn(&Plan) -> Result<Run>) {
+pub fn results_match_the_sequential_baseline(method: &dyn Fn(&Plan) -> Result<Run>) {
     let plan = plan(8, 4, &[]);
-    let run = run_ok(&method, &plan);
+    let run = run_ok(method, &plan);
     let baseline = sequential::run(&plan).expect("the baseline runs");
     for b in &baseline.outcomes {
         assert!(
@@ -122,8 +122,8 @@ pub fn results_match_the_sequential_baseline(method: impl Fn(&Plan) -> Result<Ru
 }
 
 /// Every task has exactly one outcome, none missing, none twice.
-pub fn every_task_has_exactly_one_outcome(method: impl Fn(&Plan) -> Result<Run>) {
-    let run = run_ok(&method, &plan(20, 3, &[]));
+pub fn every_task_has_exactly_one_outcome(method: &dyn Fn(&Plan) -> Result<Run>) {
+    let run = run_ok(method, &plan(20, 3, &[]));
     let mut ids: Vec<usize> = run.outcomes.iter().map(|o| o.task).collect();
     ids.sort_unstable();
     assert_eq!(ids, (1..=20).collect::<Vec<_>>());
@@ -131,14 +131,14 @@ pub fn every_task_has_exactly_one_outcome(method: impl Fn(&Plan) -> Result<Run>)
 }
 
 /// A workload of no tasks is an empty run, not an error or a hang.
-pub fn zero_tasks_make_an_empty_run(method: impl Fn(&Plan) -> Result<Run>) {
-    let run = run_ok(&method, &plan(0, 4, &[]));
+pub fn zero_tasks_make_an_empty_run(method: &dyn Fn(&Plan) -> Result<Run>) {
+    let run = run_ok(method, &plan(0, 4, &[]));
     assert!(run.outcomes.is_empty());
 }
 
 /// With one worker, tasks run one at a time, in submission order.
-pub fn one_worker_runs_tasks_one_at_a_time_in_order(method: impl Fn(&Plan) -> Result<Run>) {
-    let run = run_ok(&method, &plan(6, 1, &[]));
+pub fn one_worker_runs_tasks_one_at_a_time_in_order(method: &dyn Fn(&Plan) -> Result<Run>) {
+    let run = run_ok(method, &plan(6, 1, &[]));
     assert_ok_except(&run, &[]);
     assert_eq!(
         most_at_once(&run.outcomes),
@@ -156,8 +156,8 @@ pub fn one_worker_runs_tasks_one_at_a_time_in_order(method: impl Fn(&Plan) -> Re
 }
 
 /// More tasks than workers: all complete, and never more than `workers` at once.
-pub fn more_tasks_than_workers_never_exceed_the_workers(method: impl Fn(&Plan) -> Result<Run>) {
-    let run = run_ok(&method, &plan(24, 2, &[]));
+pub fn more_tasks_than_workers_never_exceed_the_workers(method: &dyn Fn(&Plan) -> Result<Run>) {
+    let run = run_ok(method, &plan(24, 2, &[]));
     assert_eq!(run.outcomes.len(), 24);
     assert_ok_except(&run, &[]);
     let most = most_at_once(&run.outcomes);
@@ -166,14 +166,14 @@ pub fn more_tasks_than_workers_never_exceed_the_workers(method: impl Fn(&Plan) -
 
 /// Tasks really overlap: 8 tasks that each wait 100 ms, on 8 workers, finish in well under
 /// their 0.8 s sum (and one worker, as the baseline has, takes at least the sum).
-pub fn waits_overlap_across_workers(method: impl Fn(&Plan) -> Result<Run>) {
+pub fn waits_overlap_across_workers(method: &dyn Fn(&Plan) -> Result<Run>) {
     let mut plan = plan(8, 8, &[]);
     let wait = Workload::preset(Preset::Scale, Some(8));
     plan.workload = Workload {
         name: "overlap".into(),
         tasks: wait.tasks,
     };
-    let run = run_ok(&method, &plan);
+    let run = run_ok(method, &plan);
     assert_ok_except(&run, &[]);
     let sum = Duration::from_millis(800);
     if run.workers == 1 {
@@ -192,8 +192,8 @@ pub fn waits_overlap_across_workers(method: impl Fn(&Plan) -> Result<Run>) {
 }
 
 /// A task whose SQL fails is `failed` with SQLite's message; every other task is ok.
-pub fn an_error_fails_only_its_own_task(method: impl Fn(&Plan) -> Result<Run>) {
-    let run = run_ok(&method, &plan(8, 2, &[(Fault::Error, 2)]));
+pub fn an_error_fails_only_its_own_task(method: &dyn Fn(&Plan) -> Result<Run>) {
+    let run = run_ok(method, &plan(8, 2, &[(Fault::Error, 2)]));
     match status_of(&run, 2) {
         Status::Failed(message) => assert!(message.contains("no such table"), "{message}"),
         other => panic!("task 2 should have failed, but is {other:?}"),
@@ -202,7 +202,7 @@ pub fn an_error_fails_only_its_own_task(method: impl Fn(&Plan) -> Result<Run>) {
 }
 
 /// Panics in more tasks than there are workers: each is `failed`, and no worker is lost with it.
-pub fn panics_fail_only_their_own_tasks(method: impl Fn(&Plan) -> Result<Run>) {
+pub fn panics_fail_only_their_own_tasks(method: &dyn Fn(&Plan) -> Result<Run>) {
     let run = run_ok(
         &method,
         &plan(
@@ -221,10 +221,10 @@ pub fn panics_fail_only_their_own_tasks(method: impl Fn(&Plan) -> Result<Run>) {
 }
 
 /// A query that never ends is stopped at its timeout, and the run finishes soon after.
-pub fn a_hang_is_stopped_at_its_timeout(method: impl Fn(&Plan) -> Result<Run>) {
+pub fn a_hang_is_stopped_at_its_timeout(method: &dyn Fn(&Plan) -> Result<Run>) {
     let mut plan = plan(8, 2, &[(Fault::Hang, 3)]);
     plan.timeout = Duration::from_millis(500);
-    let run = run_ok(&method, &plan);
+    let run = run_ok(method, &plan);
     assert_eq!(status_of(&run, 3), &Status::TimedOut);
     assert_ok_except(&run, &[3]);
     // The hang's worker is busy for the timeout; the others finish the rest meanwhile. A second
@@ -236,6 +236,45 @@ pub fn a_hang_is_stopped_at_its_timeout(method: impl Fn(&Plan) -> Result<Run>) {
     );
 }
 
+/// A conformance check: runs the method on its plans and panics if the method misbehaves.
+pub type Check = fn(&dyn Fn(&Plan) -> Result<Run>);
+
+/// Every check with its name, for test programs that cannot use libtest's threads (a method
+/// that forks runs them one after another on its main thread); the others use
+/// [`conformance_tests!`](crate::conformance_tests).
+pub const CHECKS: [(&str, Check); 9] = [
+    (
+        "results_match_the_sequential_baseline",
+        results_match_the_sequential_baseline,
+    ),
+    (
+        "every_task_has_exactly_one_outcome",
+        every_task_has_exactly_one_outcome,
+    ),
+    ("zero_tasks_make_an_empty_run", zero_tasks_make_an_empty_run),
+    (
+        "one_worker_runs_tasks_one_at_a_time_in_order",
+        one_worker_runs_tasks_one_at_a_time_in_order,
+    ),
+    (
+        "more_tasks_than_workers_never_exceed_the_workers",
+        more_tasks_than_workers_never_exceed_the_workers,
+    ),
+    ("waits_overlap_across_workers", waits_overlap_across_workers),
+    (
+        "an_error_fails_only_its_own_task",
+        an_error_fails_only_its_own_task,
+    ),
+    (
+        "panics_fail_only_their_own_tasks",
+        panics_fail_only_their_own_tasks,
+    ),
+    (
+        "a_hang_is_stopped_at_its_timeout",
+        a_hang_is_stopped_at_its_timeout,
+    ),
+];
+
 /// One `#[test]` per conformance check, for the method `$run` (a `Fn(&Plan) -> Result<Run>`).
 #[macro_export]
 macro_rules! conformance_tests {
@@ -246,39 +285,39 @@ macro_rules! conformance_tests {
 
             #[test]
             fn results_match_the_sequential_baseline() {
-                $crate::conformance::results_match_the_sequential_baseline($run)
+                $crate::conformance::results_match_the_sequential_baseline(&$run)
             }
             #[test]
             fn every_task_has_exactly_one_outcome() {
-                $crate::conformance::every_task_has_exactly_one_outcome($run)
+                $crate::conformance::every_task_has_exactly_one_outcome(&$run)
             }
             #[test]
             fn zero_tasks_make_an_empty_run() {
-                $crate::conformance::zero_tasks_make_an_empty_run($run)
+                $crate::conformance::zero_tasks_make_an_empty_run(&$run)
             }
             #[test]
             fn one_worker_runs_tasks_one_at_a_time_in_order() {
-                $crate::conformance::one_worker_runs_tasks_one_at_a_time_in_order($run)
+                $crate::conformance::one_worker_runs_tasks_one_at_a_time_in_order(&$run)
             }
             #[test]
             fn more_tasks_than_workers_never_exceed_the_workers() {
-                $crate::conformance::more_tasks_than_workers_never_exceed_the_workers($run)
+                $crate::conformance::more_tasks_than_workers_never_exceed_the_workers(&$run)
             }
             #[test]
             fn waits_overlap_across_workers() {
-                $crate::conformance::waits_overlap_across_workers($run)
+                $crate::conformance::waits_overlap_across_workers(&$run)
             }
             #[test]
             fn an_error_fails_only_its_own_task() {
-                $crate::conformance::an_error_fails_only_its_own_task($run)
+                $crate::conformance::an_error_fails_only_its_own_task(&$run)
             }
             #[test]
             fn panics_fail_only_their_own_tasks() {
-                $crate::conformance::panics_fail_only_their_own_tasks($run)
+                $crate::conformance::panics_fail_only_their_own_tasks(&$run)
             }
             #[test]
             fn a_hang_is_stopped_at_its_timeout() {
-                $crate::conformance::a_hang_is_stopped_at_its_timeout($run)
+                $crate::conformance::a_hang_is_stopped_at_its_timeout(&$run)
             }
         }
     };

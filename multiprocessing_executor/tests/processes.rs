@@ -1,0 +1,250 @@
+//! What worker processes add over threads: a crash, a kill from outside or a hang costs one
+//! task and one child, which is replaced; and no child outlives its run or its parent.
+//!
+//! Single-threaded, without libtest, for the reason given in Cargo.toml.
+
+mod common;
+
+use std::io::Read;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use multiprocessing_executor::Options;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use shared::conformance::plan;
+use shared::{Fault, Run, RunReport, Status};
+
+fn run(plan: &shared::Plan) -> Run {
+    shared::task::quiet_injected_panics();
+    let run = multiprocessing_executor::run(plan, &Options::default()).expect("the run is made");
+    common::assert_no_children();
+    run
+}
+
+fn status_of(run: &Run, task: usize) -> &Status {
+    &run.outcomes
+        .iter()
+        .find(|o| o.task == task)
+        .expect("every task has an outcome")
+        .status
+}
+
+fn assert_ok_except(run: &Run, except: usize) {
+    for o in run.outcomes.iter().filter(|o| o.task != except) {
+        assert!(
+            o.status.is_ok(),
+            "task {} should be ok, but is {:?}",
+            o.task,
+            o.status
+        );
+    }
+}
+
+fn distinct_workers(run: &Run) -> usize {
+    let mut pids: Vec<&str> = run.outcomes.iter().map(|o| o.worker.as_str()).collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids.len()
+}
+
+fn a_crashed_worker_is_replaced_and_no_task_is_lost() {
+    let run = run(&plan(8, 2, &[(Fault::Crash, 3)]));
+    match status_of(&run, 3) {
+        Status::Failed(message) => assert!(message.contains("SIGABRT"), "{message}"),
+        other => panic!("the crashed task should have failed, but is {other:?}"),
+    }
+    assert_ok_except(&run, 3);
+    assert_eq!(run.outcomes.len(), 8);
+    // Two children at first, then a third in place of the one that crashed.
+    assert_eq!(distinct_workers(&run), 3, "{:?}", run.notes);
+    assert!(
+        run.notes.iter().any(|n| n.contains("replace")),
+        "{:?}",
+        run.notes
+    );
+}
+
+fn a_task_past_its_timeout_has_its_worker_killed_and_replaced() {
+    let mut plan = plan(8, 2, &[(Fault::Hang, 2)]);
+    plan.timeout = Duration::from_millis(300);
+    let run = run(&plan);
+    assert_eq!(status_of(&run, 2), &Status::TimedOut);
+    assert_ok_except(&run, 2);
+    assert!(
+        run.notes
+            .iter()
+            .any(|n| n.contains("task 2") && n.contains("SIGKILL")),
+        "{:?}",
+        run.notes
+    );
+}
+
+fn a_panic_costs_its_task_but_not_its_worker() {
+    let run = run(&plan(6, 1, &[(Fault::Panic, 2)]));
+    assert!(matches!(status_of(&run, 2), Status::Failed(m) if m.contains("panic")));
+    assert_ok_except(&run, 2);
+    assert_eq!(
+        distinct_workers(&run),
+        1,
+        "the one worker should have gone on after the panic"
+    );
+}
+
+fn tiny_tasks_are_pipelined_and_every_one_completes() {
+    let mut plan = plan(0, 2, &[]);
+    plan.workload = shared::Workload::preset(shared::workload::Preset::Overhead, Some(2_000));
+    let run = run(&plan);
+    assert_eq!(run.outcomes.len(), 2_000);
+    assert!(run.outcomes.iter().all(|o| o.status.is_ok()));
+    assert!(
+        run.notes.iter().any(|n| n.contains("busy child")),
+        "{:?}",
+        run.notes
+    );
+}
+
+fn the_report_gives_each_childs_pid_startup_and_memory() {
+    let run = run(&plan(8, 4, &[]));
+    assert!(
+        run.outcomes.iter().all(|o| o.worker.starts_with("pid ")),
+        "workers: {:?}",
+        run.outcomes
+    );
+    assert!(run.startup > Duration::ZERO);
+    assert!(run.children_max_rss_kib.is_some_and(|kib| kib > 0));
+}
+
+/// Starts the demo binary on `args` (JSON report, no baseline), with its output piped.
+fn start(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_multiprocessing_executor"))
+        .args(args)
+        .args(["--json", "--no-baseline"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the demo binary starts")
+}
+
+/// Waits until `parent` has `count` children (it builds nothing: the fixture exists already).
+fn wait_for_children(parent: u32, count: usize) -> Vec<u32> {
+    let give_up = Instant::now() + Duration::from_secs(60);
+    loop {
+        let children = common::children_of(parent);
+        if children.len() >= count {
+            return children;
+        }
+        assert!(
+            Instant::now() < give_up,
+            "{parent} never had {count} children"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn a_child_killed_from_outside_costs_only_its_task() {
+    // 16 waits of 50-300 ms on 2 workers: about 1.3 s, the children busy nearly all along.
+    let mut demo = start(&["--workload", "io", "--tasks", "16", "--workers", "2"]);
+    let children = wait_for_children(demo.id(), 2);
+    std::thread::sleep(Duration::from_millis(200));
+    let victim = children[0];
+    kill(Pid::from_raw(victim as i32), Signal::SIGKILL).expect("the child can be killed");
+    let mut json = String::new();
+    demo.stdout
+        .take()
+        .expect("stdout is piped")
+        .read_to_string(&mut json)
+        .expect("the report");
+    let status = demo.wait().expect("the demo ends");
+    let report: RunReport = serde_json::from_str(&json).expect("a JSON report");
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "some task is not ok, so the exit code is 1"
+    );
+    assert_eq!(report.tasks.len(), 16);
+    let failed: Vec<_> = report.tasks.iter().filter(|t| t.status != "ok").collect();
+    assert_eq!(
+        failed.len(),
+        1,
+        "exactly the victim's task fails: {failed:?}"
+    );
+    assert_eq!(
+        failed[0].worker.as_deref(),
+        Some(format!("pid {victim}").as_str())
+    );
+    let error = failed[0].error.as_deref().unwrap_or("");
+    assert!(error.contains("SIGKILL"), "{error}");
+}
+
+fn killing_the_parent_leaves_no_child_running() {
+    // 200 waits of 100 ms on 4 workers: about 5 s, killed long before the end.
+    let mut demo = start(&["--workload", "scale", "--tasks", "200", "--workers", "4"]);
+    let children = wait_for_children(demo.id(), 4);
+    std::thread::sleep(Duration::from_millis(100));
+    demo.kill().expect("the demo can be killed"); // SIGKILL: no chance to clean up.
+    demo.wait().expect("the demo is reaped");
+    // Each child gets SIGKILL from the kernel when its parent dies (PR_SET_PDEATHSIG). A dead
+    // child may linger as a zombie until its new parent reaps it, but it runs no more.
+    let give_up = Instant::now() + Duration::from_secs(5);
+    for pid in children {
+        while common::stat(pid).is_some_and(|(state, _)| state != 'Z') {
+            assert!(
+                Instant::now() < give_up,
+                "child {pid} still runs after its parent was killed"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+fn a_process_with_other_threads_is_refused_rather_than_forked() {
+    let (stop, wait) = std::sync::mpsc::channel::<()>();
+    let other = std::thread::spawn(move || wait.recv());
+    let result = multiprocessing_executor::run(&plan(2, 1, &[]), &Options::default());
+    drop(stop);
+    let _ = other.join();
+    let error = result.expect_err("a second thread is running");
+    assert!(error.to_string().contains("one thread"), "{error}");
+    common::assert_no_children();
+}
+
+fn main() -> ExitCode {
+    // The fixture, built once before anything forks or starts the demo binary.
+    shared::Database::prepare(None).expect("the fixture");
+    let mut checks = common::Checks::new();
+    checks.run(
+        "a_crashed_worker_is_replaced_and_no_task_is_lost",
+        a_crashed_worker_is_replaced_and_no_task_is_lost,
+    );
+    checks.run(
+        "a_task_past_its_timeout_has_its_worker_killed_and_replaced",
+        a_task_past_its_timeout_has_its_worker_killed_and_replaced,
+    );
+    checks.run(
+        "a_panic_costs_its_task_but_not_its_worker",
+        a_panic_costs_its_task_but_not_its_worker,
+    );
+    checks.run(
+        "tiny_tasks_are_pipelined_and_every_one_completes",
+        tiny_tasks_are_pipelined_and_every_one_completes,
+    );
+    checks.run(
+        "the_report_gives_each_childs_pid_startup_and_memory",
+        the_report_gives_each_childs_pid_startup_and_memory,
+    );
+    checks.run(
+        "a_child_killed_from_outside_costs_only_its_task",
+        a_child_killed_from_outside_costs_only_its_task,
+    );
+    checks.run(
+        "killing_the_parent_leaves_no_child_running",
+        killing_the_parent_leaves_no_child_running,
+    );
+    // Last: it starts a thread, and the checks above fork.
+    checks.run(
+        "a_process_with_other_threads_is_refused_rather_than_forked",
+        a_process_with_other_threads_is_refused_rather_than_forked,
+    );
+    checks.finish()
+}
