@@ -16,7 +16,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use rusqlite::types::{Value, ValueRef};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, params_from_iter};
 
 use crate::workload::{Fault, Param, Task};
@@ -212,7 +212,7 @@ pub fn execute(conn: &Connection, task: &Task, deadline: Instant) -> Status {
         return Status::TimedOut;
     }
     let result = Watch::new(conn, deadline)
-        .and_then(|_watch| query(conn, sql, params, task.query.passes, deadline));
+        .and_then(|_watch| query(conn, sql, params, task.query.rounds, deadline));
     match result {
         Ok(Some((rows, checksum))) => Status::Ok { rows, checksum },
         Ok(None) => Status::TimedOut,
@@ -246,59 +246,37 @@ fn query(
     conn: &Connection,
     sql: &str,
     params: &[Param],
-    passes: u32,
+    rounds: u32,
     deadline: Instant,
 ) -> rusqlite::Result<Option<(u64, u64)>> {
     let mut statement = conn.prepare_cached(sql)?;
     let columns = statement.column_count();
     let mut rows = statement.query(params_from_iter(params))?;
-    let mut count = 0;
-    if passes <= 1 {
-        // One pass: digest the rows as they come, without keeping them.
-        let mut digest = Digest::new(0);
-        while let Some(row) = rows.next()? {
-            count += 1;
-            for i in 0..columns {
-                digest.value(row.get_ref(i)?);
-            }
-            digest.end_row();
-        }
-        return Ok(Some((count, digest.finish())));
-    }
-    // Several passes: pull every row into the program first, as an application that processes
-    // a result set does, then walk it `passes` times. This is the program's own work.
-    let mut values: Vec<Value> = Vec::new();
+    // The rows are walked one by one, in the program, as `for row in cursor` does in Python:
+    // every value is digested `rounds` times while it is in the CPU's cache. The `fetch`
+    // preset sets many rounds so that this loop, the program's own work, takes most of the
+    // task's time; for the other presets one round is just the checksum.
+    let mut first = Digest::new(0);
+    let mut more: Vec<Digest> = (1..rounds.max(1)).map(Digest::new).collect();
+    let mut count: u64 = 0;
     while let Some(row) = rows.next()? {
         count += 1;
-        for i in 0..columns {
-            values.push(owned(row.get_ref(i)?));
-        }
-    }
-    let mut checksum = 0;
-    for pass in 0..passes {
-        if Instant::now() >= deadline {
+        // SQLite's progress handler stops the query, but not this loop: it checks for itself.
+        if !more.is_empty() && count % 1024 == 0 && Instant::now() >= deadline {
             return Ok(None);
         }
-        let mut digest = Digest::new(pass);
-        for row in values.chunks(columns.max(1)) {
-            row.iter().for_each(|v| digest.value(v.into()));
-            digest.end_row();
+        for i in 0..columns {
+            let value = row.get_ref(i)?;
+            first.value(value);
+            more.iter_mut().for_each(|d| d.value(value));
         }
-        checksum ^= digest.finish().rotate_left(pass);
+        first.end_row();
+        more.iter_mut().for_each(Digest::end_row);
     }
+    let checksum = (1..).zip(&more).fold(first.finish(), |sum, (r, d)| {
+        sum ^ d.finish().rotate_left(r)
+    });
     Ok(Some((count, checksum)))
-}
-
-/// A value kept past its row. Text that is not UTF-8 is kept lossily: a checksum has to be
-/// computed the same way by every method, not to round-trip the bytes.
-fn owned(value: ValueRef<'_>) -> Value {
-    match value {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(i) => Value::Integer(i),
-        ValueRef::Real(f) => Value::Real(f),
-        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
-    }
 }
 
 /// FNV-1a over 64-bit words: fast, and order-sensitive, so rows in another order (or another

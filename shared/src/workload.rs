@@ -60,14 +60,14 @@ pub struct Query {
     pub params: Vec<Param>,
     /// The simulated round trip the caller waits before running the SQL.
     pub latency_ms: u64,
-    /// How many times the program walks the fetched rows computing their digest: 1 is just
-    /// the checksum. The `fetch` preset sets it high, so that the program's own work on the
-    /// rows, not SQLite, takes most of the time, as Python code walking rows would.
-    #[serde(default = "one_pass")]
-    pub passes: u32,
+    /// How many rounds of digest the program computes over every fetched value: 1 is just the
+    /// checksum. The `fetch` preset sets it high, so that the program's own work on the rows,
+    /// not SQLite, takes most of the time, as Python code walking rows would.
+    #[serde(default = "one_round")]
+    pub rounds: u32,
 }
 
-fn one_pass() -> u32 {
+fn one_round() -> u32 {
     1
 }
 
@@ -312,7 +312,7 @@ fn query(name: &str, sql: &str, params: &[&str], latency_ms: u64) -> Query {
         sql: sql.trim().to_string(),
         params: params.iter().map(|p| Param::Text(p.to_string())).collect(),
         latency_ms,
-        passes: 1,
+        rounds: 1,
     }
 }
 
@@ -344,7 +344,7 @@ impl Preset {
                 .collect(),
             Preset::Fetch => (0..8)
                 .map(|slice| Query {
-                    passes: FETCH_PASSES,
+                    rounds: FETCH_ROUNDS,
                     params: vec![
                         Param::Integer(1 + slice * FETCH_SLICE),
                         Param::Integer((slice + 1) * FETCH_SLICE),
@@ -450,57 +450,23 @@ const LIGHT: [(&str, &str, &str, &str); 8] = [
 ];
 
 /// The heavy queries of the `cpu` preset: joins, groupings and window functions over months or
-/// years of orders, each period chosen so that the query takes about 300 ms on one core in a
-/// release build. The `mixed` preset runs them over one quarter instead (tens of ms).
-/// (name, SQL, first day, last day).
+/// years of orders, each period chosen so that the query takes 350-600 ms on one core in a
+/// release build (long enough that starting the workers is a small part of a parallel run). The `mixed` preset runs them over one quarter instead (tens of ms).
+/// Longest first, so that two workers taking them in order finish together. (name, SQL, first
+/// day, last day).
 const HEAVY: [(&str, &str, &str, &str); 8] = [
     (
-        "customer_lifetime_value",
-        "SELECT c.region, c.id, sum(i.quantity * i.unit_price_cents) AS spent,
-                rank() OVER (PARTITION BY c.region
-                             ORDER BY sum(i.quantity * i.unit_price_cents) DESC) AS rank_in_region
-           FROM orders o
-           JOIN order_items i ON i.order_id = o.id
-           JOIN customers c ON c.id = o.customer_id
-          WHERE o.ordered_on BETWEEN ?1 AND ?2
-          GROUP BY c.id ORDER BY rank_in_region, c.region LIMIT 50",
-        "2024-01-01",
-        "2024-12-31",
-    ),
-    (
-        "sales_by_month_and_category",
-        "SELECT substr(o.ordered_on, 1, 7) AS month, p.category,
-                sum(i.quantity * i.unit_price_cents) AS revenue
+        "returns_by_category",
+        "SELECT p.category,
+                avg(o.status = 'returned') AS return_rate,
+                sum(CASE WHEN o.status = 'returned'
+                         THEN i.quantity * i.unit_price_cents END) AS refunded
            FROM orders o
            JOIN order_items i ON i.order_id = o.id
            JOIN products p ON p.id = i.product_id
           WHERE o.ordered_on BETWEEN ?1 AND ?2
-          GROUP BY month, p.category ORDER BY month, p.category",
-        "2023-01-01",
-        "2024-12-31",
-    ),
-    (
-        "bought_together",
-        "SELECT a.product_id, b.product_id, count(*) AS together
-           FROM orders o
-           JOIN order_items a ON a.order_id = o.id
-           JOIN order_items b ON b.order_id = o.id AND b.product_id > a.product_id
-          WHERE o.ordered_on BETWEEN ?1 AND ?2
-          GROUP BY a.product_id, b.product_id ORDER BY together DESC, 1, 2 LIMIT 20",
-        "2023-07-01",
-        "2024-12-31",
-    ),
-    (
-        "days_between_orders",
-        "SELECT c.region, avg(g.gap) AS average_gap_days
-           FROM (SELECT customer_id,
-                        julianday(ordered_on) - julianday(lag(ordered_on) OVER (
-                            PARTITION BY customer_id ORDER BY ordered_on, id)) AS gap
-                   FROM orders WHERE ordered_on BETWEEN ?1 AND ?2) g
-           JOIN customers c ON c.id = g.customer_id
-          WHERE g.gap IS NOT NULL
-          GROUP BY c.region ORDER BY c.region",
-        "2023-07-01",
+          GROUP BY p.category ORDER BY return_rate DESC, p.category",
+        "2021-11-01",
         "2024-12-31",
     ),
     (
@@ -515,19 +481,71 @@ const HEAVY: [(&str, &str, &str, &str); 8] = [
               WHERE o.ordered_on BETWEEN ?1 AND ?2
               GROUP BY c.region, i.product_id)
           WHERE place <= 5 ORDER BY region, place",
-        "2023-01-01",
+        "2021-11-01",
         "2024-12-31",
     ),
     (
-        "order_value_quartiles",
-        "SELECT quartile, count(*), min(total), max(total), avg(total)
-           FROM (SELECT ntile(4) OVER (ORDER BY total, id) AS quartile, total
-                   FROM (SELECT o.id, sum(i.quantity * i.unit_price_cents) AS total
-                           FROM orders o JOIN order_items i ON i.order_id = o.id
-                          WHERE o.ordered_on BETWEEN ?1 AND ?2
-                          GROUP BY o.id))
+        "days_between_category_purchases",
+        "SELECT c.region, avg(g.gap) AS average_gap_days
+           FROM (SELECT o.customer_id,
+                        julianday(o.ordered_on) - julianday(lag(o.ordered_on) OVER (
+                            PARTITION BY o.customer_id, p.category
+                            ORDER BY o.ordered_on, o.id)) AS gap
+                   FROM orders o
+                   JOIN order_items i ON i.order_id = o.id
+                   JOIN products p ON p.id = i.product_id
+                  WHERE o.ordered_on BETWEEN ?1 AND ?2) g
+           JOIN customers c ON c.id = g.customer_id
+          WHERE g.gap IS NOT NULL
+          GROUP BY c.region ORDER BY c.region",
+        "2023-05-01",
+        "2024-12-31",
+    ),
+    (
+        "bought_together",
+        "SELECT a.product_id, b.product_id, count(*) AS together
+           FROM orders o
+           JOIN order_items a ON a.order_id = o.id
+           JOIN order_items b ON b.order_id = o.id AND b.product_id > a.product_id
+          WHERE o.ordered_on BETWEEN ?1 AND ?2
+          GROUP BY a.product_id, b.product_id ORDER BY together DESC, 1, 2 LIMIT 20",
+        "2022-07-01",
+        "2024-12-31",
+    ),
+    (
+        "line_value_quartiles",
+        "SELECT quartile, count(*), min(value), max(value), avg(value)
+           FROM (SELECT ntile(4) OVER (ORDER BY i.quantity * i.unit_price_cents, i.rowid) AS quartile,
+                        i.quantity * i.unit_price_cents AS value
+                   FROM orders o JOIN order_items i ON i.order_id = o.id
+                  WHERE o.ordered_on BETWEEN ?1 AND ?2)
           GROUP BY quartile ORDER BY quartile",
-        "2022-01-01",
+        "2022-07-01",
+        "2024-12-31",
+    ),
+    (
+        "customer_lifetime_value",
+        "SELECT c.region, c.id, sum(i.quantity * i.unit_price_cents) AS spent,
+                rank() OVER (PARTITION BY c.region
+                             ORDER BY sum(i.quantity * i.unit_price_cents) DESC) AS rank_in_region
+           FROM orders o
+           JOIN order_items i ON i.order_id = o.id
+           JOIN customers c ON c.id = o.customer_id
+          WHERE o.ordered_on BETWEEN ?1 AND ?2
+          GROUP BY c.id ORDER BY rank_in_region, c.region LIMIT 50",
+        "2021-01-01",
+        "2024-12-31",
+    ),
+    (
+        "sales_by_month_and_category",
+        "SELECT substr(o.ordered_on, 1, 7) AS month, p.category,
+                sum(i.quantity * i.unit_price_cents) AS revenue
+           FROM orders o
+           JOIN order_items i ON i.order_id = o.id
+           JOIN products p ON p.id = i.product_id
+          WHERE o.ordered_on BETWEEN ?1 AND ?2
+          GROUP BY month, p.category ORDER BY month, p.category",
+        "2021-04-01",
         "2024-12-31",
     ),
     (
@@ -539,21 +557,7 @@ const HEAVY: [(&str, &str, &str, &str); 8] = [
            JOIN order_items i ON i.order_id = o.id
           WHERE o.ordered_on BETWEEN ?1 AND ?2
           GROUP BY cohort, month ORDER BY cohort, month",
-        "2023-01-01",
-        "2024-12-31",
-    ),
-    (
-        "returns_by_category",
-        "SELECT p.category,
-                avg(o.status = 'returned') AS return_rate,
-                sum(CASE WHEN o.status = 'returned'
-                         THEN i.quantity * i.unit_price_cents END) AS refunded
-           FROM orders o
-           JOIN order_items i ON i.order_id = o.id
-           JOIN products p ON p.id = i.product_id
-          WHERE o.ordered_on BETWEEN ?1 AND ?2
-          GROUP BY p.category ORDER BY return_rate DESC, p.category",
-        "2023-01-01",
+        "2021-12-01",
         "2024-12-31",
     ),
 ];
@@ -565,4 +569,4 @@ const FETCH_SQL: &str = "
       FROM orders o JOIN order_items i ON i.order_id = o.id
      WHERE o.id BETWEEN ?1 AND ?2";
 const FETCH_SLICE: i64 = 25_000;
-const FETCH_PASSES: u32 = 48;
+const FETCH_ROUNDS: u32 = 230;
