@@ -262,7 +262,7 @@ fn query(
     while let Some(row) = rows.next()? {
         count += 1;
         // SQLite's progress handler stops the query, but not this loop: it checks for itself.
-        if !more.is_empty() && count % 1024 == 0 && Instant::now() >= deadline {
+        if !more.is_empty() && count.is_multiple_of(1024) && Instant::now() >= deadline {
             return Ok(None);
         }
         for i in 0..columns {

@@ -242,9 +242,9 @@ fn a_dumped_workload_runs_again_from_its_file() {
     assert_eq!(
         names,
         [
-            "customer_lifetime_value",
-            "sales_by_month_and_category",
-            "bought_together"
+            "returns_by_category",
+            "top_products_by_region",
+            "days_between_category_purchases"
         ]
     );
 }
