@@ -3,7 +3,7 @@
 # measurement repeated, and collates one comparison table (results/compare.md), every raw figure
 # with the machine it ran on (results/compare.json), and a chart (results/compare.svg).
 #
-#   scripts/compare.sh            the full comparison: 3 runs of everything (about 3 minutes)
+#   scripts/compare.sh            the full comparison: 3 runs of everything (about 4 minutes)
 #   scripts/compare.sh --runs 5   more repetitions, for a tighter median
 #   scripts/compare.sh --quick    one run, a shorter sweep: a check that everything works (CI)
 #
@@ -49,22 +49,24 @@ declare -A thousand=([threadpool_executor]="--workers 1000" [async_executor]="" 
 
 if [ "$quick" = 1 ]; then
     sweep=(1 8 64)
+    heavy="--tasks 4"   # half the cpu and fetch tasks: a check, not a measurement
 else
     sweep=(1 2 4 8 16 64 256 1000)
+    heavy=""
 fi
 
 # Every measurement: a label, then the program and its flags.
 plan=()
 add() { plan+=("$*"); }
 add "sequential__io sequential --workload io"
-add "sequential__cpu sequential --workload cpu"
-add "sequential__fetch sequential --workload fetch"
+add "sequential__cpu sequential --workload cpu $heavy"
+add "sequential__fetch sequential --workload fetch $heavy"
 add "sequential__overhead sequential --workload overhead --no-baseline"
 for m in "${methods[@]}"; do
     add "${m}__io4 $m --workload io --workers 4"
     add "${m}__iobest $m --workload io ${best[$m]}"
-    add "${m}__cpu2 $m --workload cpu --workers 2"
-    add "${m}__fetch2 $m --workload fetch --workers 2"
+    add "${m}__cpu2 $m --workload cpu --workers 2 $heavy"
+    add "${m}__fetch2 $m --workload fetch --workers 2 $heavy"
     add "${m}__overhead $m --workload overhead --no-baseline"
     add "${m}__scale $m --workload scale --no-baseline ${thousand[$m]}"
     # The sweep: 4 waits of 100 ms per worker, so each point should take 0.4 s whatever the

@@ -128,6 +128,7 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
         wall: clock.now(),
         startup,
         children_max_rss_kib: None,
+        children_pss_kib: None,
         notes: vec![note],
     })
 }

@@ -225,6 +225,7 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
         wall,
         startup: pool.startup.all_ready,
         children_max_rss_kib: pool.memory.peaks.iter().copied().max(),
+        children_pss_kib: (!pool.memory.shares.is_empty()).then(|| pool.memory.shares.iter().sum()),
         notes,
         outcomes: pool.outcomes.finish(),
     })

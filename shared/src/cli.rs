@@ -159,7 +159,7 @@ fn drive(method: &Method, args: &CommonArgs, run: impl FnOnce(&Plan) -> Result<R
     let plan = args.plan(method)?;
     let before = Snapshot::now();
     let result = run(&plan)?;
-    let usage = before.usage_since(result.children_max_rss_kib);
+    let usage = before.usage_since(&result);
     // After the method, not before: the baseline's own peak memory must not count as the
     // method's (a process's peak can only grow).
     let baseline = if args.no_baseline {

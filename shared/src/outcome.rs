@@ -142,6 +142,9 @@ pub struct Run {
     /// The children's peak memory, where the method measured it better than `getrusage` can
     /// (after `fork()`, a child's `ru_maxrss` starts at its parent's peak).
     pub children_max_rss_kib: Option<u64>,
+    /// The children's memory summed without counting shared pages more than once: each
+    /// child's proportional share (`Pss`), where the method measured it.
+    pub children_pss_kib: Option<u64>,
     /// Anything the method wants the reader to know about this run, one sentence each.
     pub notes: Vec<String>,
 }

@@ -251,14 +251,25 @@ fn summary(out: &mut String, r: &RunReport) {
         _ => out.push_str("  no sequential baseline (--no-baseline): no speedup or ideal\n"),
     }
     let u = &r.usage;
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let children = match u.children_pss_kib {
+        Some(pss) => format!(
+            "; children: largest {:.1} MiB, together {:.1} MiB counting shared pages once",
+            mib(u.children_max_rss_kib),
+            mib(pss)
+        ),
+        None if u.children_max_rss_kib > 0 => {
+            format!("; children: largest {:.1} MiB", mib(u.children_max_rss_kib))
+        }
+        None => String::new(),
+    };
     let _ = writeln!(
         out,
-        "  CPU {:.3} s user + {:.3} s system · peak memory {:.1} MiB (children {:.1} MiB) · \
-         context switches {} voluntary, {} involuntary",
+        "  CPU {:.3} s user + {:.3} s system · peak memory {:.1} MiB{children} · context switches {} \
+         voluntary, {} involuntary",
         u.user_cpu_s,
         u.sys_cpu_s,
-        u.max_rss_kib as f64 / 1024.0,
-        u.children_max_rss_kib as f64 / 1024.0,
+        mib(u.max_rss_kib),
         u.voluntary_context_switches,
         u.involuntary_context_switches
     );

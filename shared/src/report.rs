@@ -25,7 +25,7 @@
 //! ideal_speedup     baseline_wall_s / ideal_makespan_s
 //! efficiency        ideal_makespan_s / wall_s: 1.0 is the best this many workers can do
 //! counts            {ok, failed, timed_out, not_run}
-//! usage             {user_cpu_s, sys_cpu_s, max_rss_kib, children_max_rss_kib,
+//! usage             {user_cpu_s, sys_cpu_s, max_rss_kib, children_max_rss_kib, children_pss_kib,
 //!                    voluntary_context_switches, involuntary_context_switches}
 //! notes             what the method wants the reader to know, one sentence each
 //! tasks             by id: {id, name, worker, status, rows, checksum, error, queued_s,

@@ -41,6 +41,7 @@ pub fn run(plan: &Plan) -> Result<Run> {
         wall: clock.now(),
         startup,
         children_max_rss_kib: None,
+        children_pss_kib: None,
         notes: Vec::new(),
     })
 }

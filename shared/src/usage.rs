@@ -8,6 +8,8 @@
 use nix::sys::resource::{Usage as RUsage, UsageWho, getrusage};
 use serde::{Deserialize, Serialize};
 
+use crate::outcome::Run;
+
 /// What the run cost the machine.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
@@ -19,6 +21,9 @@ pub struct Usage {
     pub max_rss_kib: u64,
     /// The largest peak of any child process (0 when there were none).
     pub children_max_rss_kib: u64,
+    /// The children's memory together, each counted by its proportional share of the pages
+    /// it shares with others (`Pss`); `null` unless the method measured it.
+    pub children_pss_kib: Option<u64>,
     /// Times a thread gave up the CPU to wait (for a sleep, a lock, a pipe).
     pub voluntary_context_switches: u64,
     /// Times a thread was preempted because another needed the CPU.
@@ -40,9 +45,9 @@ impl Snapshot {
         Snapshot { own, children }
     }
 
-    /// What was used between `self` and now. `children_max_rss_kib` replaces the kernel's
-    /// figure when the executor measured its children itself.
-    pub fn usage_since(&self, children_max_rss_kib: Option<u64>) -> Usage {
+    /// What was used between `self` and now, during `run`. The children's memory as the
+    /// method measured it replaces the kernel's figure.
+    pub fn usage_since(&self, run: &Run) -> Usage {
         let now = Snapshot::now();
         let seconds = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
         let delta = |f: &dyn Fn(&RUsage) -> f64| {
@@ -57,8 +62,10 @@ impl Snapshot {
             sys_cpu_s: delta(&sys),
             // Linux reports ru_maxrss in KiB.
             max_rss_kib: now.own.max_rss().max(0) as u64,
-            children_max_rss_kib: children_max_rss_kib
+            children_max_rss_kib: run
+                .children_max_rss_kib
                 .unwrap_or(now.children.max_rss().max(0) as u64),
+            children_pss_kib: run.children_pss_kib,
             voluntary_context_switches: delta(&voluntary) as u64,
             involuntary_context_switches: delta(&involuntary) as u64,
         }

@@ -178,6 +178,7 @@ fn the_json_report_has_every_documented_field() {
         "sys_cpu_s",
         "max_rss_kib",
         "children_max_rss_kib",
+        "children_pss_kib",
         "voluntary_context_switches",
         "involuntary_context_switches",
     ] {

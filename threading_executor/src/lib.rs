@@ -166,6 +166,7 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
         wall: clock.now(),
         startup,
         children_max_rss_kib: None,
+        children_pss_kib: None,
         notes,
     })
 }

@@ -200,6 +200,7 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
         wall,
         startup,
         children_max_rss_kib: None,
+        children_pss_kib: None,
         notes,
     })
 }

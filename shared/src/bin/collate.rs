@@ -129,6 +129,7 @@ struct Case {
     tasks_per_s: Spread,
     max_rss_kib: Spread,
     children_max_rss_kib: Spread,
+    children_pss_kib: Option<Spread>,
     speedup: Option<Spread>,
     ideal_speedup: Option<Spread>,
     efficiency: Option<Spread>,
@@ -287,6 +288,7 @@ fn summarise(program: &str, case: &str, runs: &[RunReport]) -> Result<Case, Stri
         tasks_per_s: spread(&|r| tasks / r.wall_s)?,
         max_rss_kib: spread(&|r| r.usage.max_rss_kib as f64)?,
         children_max_rss_kib: spread(&|r| r.usage.children_max_rss_kib as f64)?,
+        children_pss_kib: optional(&|r| r.usage.children_pss_kib.map(|k| k as f64)),
         speedup: optional(&|r| r.speedup),
         ideal_speedup: optional(&|r| r.ideal_speedup),
         efficiency: optional(&|r| r.efficiency),
@@ -394,15 +396,13 @@ fn markdown(args: &Args, machine: &Machine, methods: &[MethodFigures]) -> Result
                 )
             };
             let scale = case("scale")?;
-            let memory = if scale.children_max_rss_kib.median > 0.0 {
-                format!(
-                    "{} + {} children of ≤ {}",
+            let memory = match &scale.children_pss_kib {
+                Some(pss) => format!(
+                    "{} + {} in worker processes",
                     mib(scale.max_rss_kib.median),
-                    scale.workers,
-                    mib(scale.children_max_rss_kib.median)
-                )
-            } else {
-                mib(scale.max_rss_kib.median)
+                    mib(pss.median)
+                ),
+                None => mib(scale.max_rss_kib.median),
             };
             let best_concurrency = match m.best_concurrency {
                 Some(w) if Some(w) == sweep(&m.cases).last().map(|(w, _)| *w) => {
@@ -442,7 +442,8 @@ fn markdown(args: &Args, machine: &Machine, methods: &[MethodFigures]) -> Result
          fetch: 8 tasks walking ~75,000 rows each in the program. overhead: 10,000 × `SELECT 1`, wall time \
          per task. best concurrency: the fewest workers within 5% of the highest throughput in the sweep \
          below. memory: peak resident memory during 1,000 concurrent waits of 100 ms (`scale`); for \
-         processes, the parent's peak and the largest child's (`VmHWM`). startup: before the first task \
+         processes, the parent's peak plus the children's proportional shares (`Pss`, which counts \
+         pages shared copy-on-write once, not once per child). startup: before the first task \
          can start (threads, processes, runtime). The last column is quoted from the guide, not measured.\n",
     );
     let _ = writeln!(
