@@ -404,12 +404,14 @@ fn markdown(args: &Args, machine: &Machine, methods: &[MethodFigures]) -> Result
                 ),
                 None => mib(scale.max_rss_kib.median),
             };
-            let best_concurrency = match m.best_concurrency {
-                Some(w) if Some(w) == sweep(&m.cases).last().map(|(w, _)| *w) => {
-                    format!("{w} (still rising)")
-                }
-                Some(w) => w.to_string(),
-                None => "–".to_string(),
+            // Still rising at the largest count tried: say so, and how close to the ideal it got.
+            let best_concurrency = match (m.best_concurrency, sweep(&m.cases).last()) {
+                (Some(w), Some((last, case))) if w == *last => format!(
+                    "≥ {w} ({:.0}% of ideal there)",
+                    100.0 * case.tasks_per_s.median / (*last as f64 / SWEEP_WAIT_S)
+                ),
+                (Some(w), _) => w.to_string(),
+                _ => "–".to_string(),
             };
             format!(
                 "| {} | {} | {} | {} | {} {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -463,7 +465,7 @@ fn markdown(args: &Args, machine: &Machine, methods: &[MethodFigures]) -> Result
     counts.iter().for_each(|_| md.push_str("---|"));
     md.push_str("\n| ideal (workers / 0.1 s) |");
     counts.iter().for_each(|w| {
-        let _ = write!(md, " {} |", w * 10);
+        let _ = write!(md, " {:.0} |", *w as f64 / SWEEP_WAIT_S);
     });
     md.push('\n');
     for m in methods.iter().filter(|m| m.program != "sequential") {
@@ -475,6 +477,10 @@ fn markdown(args: &Args, machine: &Machine, methods: &[MethodFigures]) -> Result
     }
     Ok(md)
 }
+
+/// Each sweep task waits the `scale` preset's 100 ms, so W workers can finish at most W / 0.1 s
+/// tasks a second.
+const SWEEP_WAIT_S: f64 = 0.1;
 
 fn mib(kib: f64) -> String {
     format!("{:.1} MB", kib * 1024.0 / 1e6)
@@ -593,7 +599,7 @@ fn chart(path: &Path, methods: &[MethodFigures]) -> Result<(), String> {
         .unwrap_or_default();
     lines
         .draw_series(LineSeries::new(
-            counts.iter().map(|&w| (w, w * 10.0)),
+            counts.iter().map(|&w| (w, w / SWEEP_WAIT_S)),
             BLACK.stroke_width(1),
         ))
         .map_err(|e| fail(&e))?
