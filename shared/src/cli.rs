@@ -34,7 +34,7 @@ pub struct CommonArgs {
     pub tasks: Option<usize>,
 
     /// How many tasks may run at once [default: the method's own].
-    #[arg(long, value_name = "N", value_parser = parse_workers)]
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub workers: Option<usize>,
 
     /// How long each task may take from its start, latency included, before it is stopped.
@@ -68,7 +68,8 @@ pub struct CommonArgs {
     pub dump_workload: bool,
 }
 
-fn parse_workers(s: &str) -> Result<usize, String> {
+/// A count of at least one, for `--workers` and any flag like it (`--connections`).
+pub fn at_least_one(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(0) => Err("must be at least 1".to_string()),
         Ok(n) => Ok(n),

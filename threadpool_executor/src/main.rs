@@ -16,16 +16,8 @@ struct Args {
 
     /// The most SQLite connections the pool's threads share [default: the smaller of --workers
     /// and twice the cores].
-    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    #[arg(long, value_name = "N", value_parser = shared::cli::at_least_one)]
     connections: Option<usize>,
-}
-
-fn at_least_one(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".to_string()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("'{s}' is not a whole number")),
-    }
 }
 
 fn main() -> ExitCode {
