@@ -124,6 +124,7 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
     Ok(Run {
         outcomes: outcomes.finish(),
         workers: in_flight,
+        connections: Some(pool.connections.len()),
         dispatch: Dispatch::Fifo,
         wall: clock.now(),
         startup,

@@ -221,6 +221,8 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     let notes = pool.notes();
     Ok(Run {
         workers,
+        // Every worker process has a connection of its own.
+        connections: None,
         dispatch: Dispatch::Fifo,
         wall,
         startup: pool.startup.all_ready,

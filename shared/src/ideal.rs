@@ -27,29 +27,48 @@ pub struct Ideal {
     pub lower_bound: f64,
 }
 
-/// `durations[i]` is task i's measured duration; `expected[i]` what a priority queue sorts on.
+/// The measured durations of a workload's tasks, from the sequential baseline.
+#[derive(Debug, Clone, Default)]
+pub struct Durations {
+    /// Each task's whole duration, start to finish.
+    pub tasks: Vec<f64>,
+    /// The part of each spent on its SQL (and the program's work on the rows).
+    pub sql: Vec<f64>,
+    /// What a priority queue sorts each task on: its expected duration.
+    pub expected: Vec<Duration>,
+}
+
+/// The ideal for `workers` workers taking tasks in `dispatch` order. When their SQL must share
+/// `connections` connections, fewer than the workers, no schedule ends before those connections
+/// have run all the SQL either, so that bounds the ideal too.
 pub fn ideal(
-    durations: &[f64],
-    expected: &[Duration],
+    d: &Durations,
     workers: usize,
+    connections: Option<usize>,
     dispatch: Dispatch,
 ) -> Ideal {
-    let fifo_makespan = list_schedule(durations.iter().copied(), workers);
-    let makespan = match dispatch {
-        Dispatch::Fifo => fifo_makespan,
-        Dispatch::LongestFirst => {
-            let mut order: Vec<usize> = (0..durations.len()).collect();
-            // Stable, so that equal expectations keep submission order, as the queue does.
-            order.sort_by_key(|&i| Reverse(expected[i]));
-            list_schedule(order.iter().map(|&i| durations[i]), workers)
-        }
+    let fifo: Vec<usize> = (0..d.tasks.len()).collect();
+    let mut order = fifo.clone();
+    if dispatch == Dispatch::LongestFirst {
+        // Stable, so that equal expectations keep submission order, as the queue does.
+        order.sort_by_key(|&i| Reverse(d.expected[i]));
+    }
+    let schedule = |times: &[f64], order: &[usize], slots: usize| {
+        list_schedule(order.iter().map(|&i| times[i]), slots)
     };
-    let longest = durations.iter().copied().fold(0.0, f64::max);
-    let total: f64 = durations.iter().sum();
+    let mut makespan = schedule(&d.tasks, &order, workers);
+    let mut fifo_makespan = schedule(&d.tasks, &fifo, workers);
+    let longest = d.tasks.iter().copied().fold(0.0, f64::max);
+    let mut lower_bound = longest.max(d.tasks.iter().sum::<f64>() / workers.max(1) as f64);
+    if let Some(connections) = connections.filter(|&c| c < workers) {
+        makespan = makespan.max(schedule(&d.sql, &order, connections));
+        fifo_makespan = fifo_makespan.max(schedule(&d.sql, &fifo, connections));
+        lower_bound = lower_bound.max(d.sql.iter().sum::<f64>() / connections as f64);
+    }
     Ideal {
         makespan,
         fifo_makespan,
-        lower_bound: longest.max(total / workers.max(1) as f64),
+        lower_bound,
     }
 }
 
@@ -77,16 +96,19 @@ mod tests {
     use super::*;
     use crate::workload::IO_LATENCIES_MS;
 
-    fn io() -> (Vec<f64>, Vec<Duration>) {
-        let d = IO_LATENCIES_MS
-            .iter()
-            .map(|&ms| ms as f64 / 1000.0)
-            .collect();
-        let e = IO_LATENCIES_MS
-            .iter()
-            .map(|&ms| Duration::from_millis(ms))
-            .collect();
-        (d, e)
+    /// The guide's io tasks, as if their queries took no time.
+    fn io() -> Durations {
+        Durations {
+            tasks: IO_LATENCIES_MS
+                .iter()
+                .map(|&ms| ms as f64 / 1000.0)
+                .collect(),
+            sql: vec![0.0; 8],
+            expected: IO_LATENCIES_MS
+                .iter()
+                .map(|&ms| Duration::from_millis(ms))
+                .collect(),
+        }
     }
 
     fn close(a: f64, b: f64) -> bool {
@@ -95,8 +117,7 @@ mod tests {
 
     #[test]
     fn the_guide_workload_with_four_fifo_workers_cannot_beat_3_25x() {
-        let (d, e) = io();
-        let ideal = ideal(&d, &e, 4, Dispatch::Fifo);
+        let ideal = ideal(&io(), 4, None, Dispatch::Fifo);
         assert!(close(ideal.makespan, 0.40), "{ideal:?}");
         assert!(close(1.30 / ideal.makespan, 3.25));
         assert!(close(ideal.lower_bound, 0.325));
@@ -104,23 +125,43 @@ mod tests {
 
     #[test]
     fn longest_first_lowers_the_four_worker_makespan_to_350_ms() {
-        let (d, e) = io();
-        let ideal = ideal(&d, &e, 4, Dispatch::LongestFirst);
+        let ideal = ideal(&io(), 4, None, Dispatch::LongestFirst);
         assert!(close(ideal.makespan, 0.35), "{ideal:?}");
         assert!(close(ideal.fifo_makespan, 0.40));
     }
 
     #[test]
     fn unlimited_workers_are_bound_by_the_longest_task() {
-        let (d, e) = io();
-        assert!(close(ideal(&d, &e, 8, Dispatch::Fifo).makespan, 0.30));
-        assert!(close(ideal(&d, &e, 1000, Dispatch::Fifo).makespan, 0.30));
+        assert!(close(ideal(&io(), 8, None, Dispatch::Fifo).makespan, 0.30));
+        assert!(close(
+            ideal(&io(), 1000, None, Dispatch::Fifo).makespan,
+            0.30
+        ));
+    }
+
+    #[test]
+    fn sql_that_shares_two_connections_is_bound_by_them() {
+        // Eight tasks that are all SQL, 0.3 s each: as many workers, but two connections.
+        let cpu = Durations {
+            tasks: vec![0.3; 8],
+            sql: vec![0.3; 8],
+            expected: vec![Duration::ZERO; 8],
+        };
+        let bound = ideal(&cpu, 8, Some(2), Dispatch::Fifo);
+        assert!(
+            close(bound.makespan, 1.2) && close(bound.lower_bound, 1.2),
+            "{bound:?}"
+        );
+        // Waits need no connection: the io tasks are not slowed by sharing four.
+        assert!(close(
+            ideal(&io(), 8, Some(4), Dispatch::Fifo).makespan,
+            0.30
+        ));
     }
 
     #[test]
     fn one_worker_is_the_sum_and_no_tasks_is_zero() {
-        let (d, e) = io();
-        assert!(close(ideal(&d, &e, 1, Dispatch::Fifo).makespan, 1.30));
+        assert!(close(ideal(&io(), 1, None, Dispatch::Fifo).makespan, 1.30));
         assert_eq!(list_schedule([], 4), 0.0);
     }
 }

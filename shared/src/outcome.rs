@@ -131,6 +131,9 @@ pub struct Run {
     pub outcomes: Vec<Outcome>,
     /// How many tasks could run at once (for async without a limit, the number of tasks).
     pub workers: usize,
+    /// How many SQLite connections the workers' SQL shared, when fewer than the workers (async's
+    /// connections, the threads' shared pool): the SQL alone then bounds the ideal too.
+    pub connections: Option<usize>,
     pub dispatch: Dispatch,
     /// From the start of `run` until every outcome was in: when the caller has all its answers.
     /// Stopping the workers afterwards is not counted; a method whose shutdown takes notable

@@ -225,11 +225,7 @@ fn summary(out: &mut String, r: &RunReport) {
                 out,
                 "  speedup {speedup:.2}x over sequential ({base:.3} s); ideal {ideal_speedup:.2}x \
                  ({ideal:.3} s is the best {} can do {order}; lower bound {:.3} s)",
-                if r.workers == 1 {
-                    "1 worker".to_string()
-                } else {
-                    format!("{} workers", r.workers)
-                },
+                who(r),
                 r.lower_bound_s.unwrap_or(0.0)
             );
             if r.dispatch != "fifo"
@@ -280,6 +276,24 @@ fn summary(out: &mut String, r: &RunReport) {
         out.push_str(
             "  debug build: these figures are for learning, not for comparison; add --release to measure\n",
         );
+    }
+}
+
+/// "4 workers", or "8 workers sharing 4 connections" when their SQL shares fewer connections.
+fn who(r: &RunReport) -> String {
+    let workers = if r.workers == 1 {
+        "1 worker".to_string()
+    } else {
+        format!("{} workers", r.workers)
+    };
+    match r.connections {
+        Some(c) if c < r.workers => {
+            format!(
+                "{workers} sharing {c} connection{}",
+                if c == 1 { "" } else { "s" }
+            )
+        }
+        _ => workers,
     }
 }
 

@@ -12,6 +12,7 @@
 //! build             "release" | "debug" (debug figures are for learning, not comparison)
 //! cores             CPUs this process may use
 //! workers           how many tasks could run at once
+//! connections       how many SQLite connections their SQL shared, when not one per worker
 //! dispatch          "fifo" | "longest-first"
 //! timeout_s         each task's timeout, from its start
 //! wall_s            the executor's run, start to end, startup included
@@ -19,7 +20,8 @@
 //! baseline_wall_s   the sequential baseline's wall time on the same tasks
 //! speedup           baseline_wall_s / wall_s
 //! ideal_makespan_s  the list-schedule makespan of the baseline's task durations, with these
-//!                   workers in this dispatch order (see `ideal`)
+//!                   workers in this dispatch order, and no less than their SQL takes on the
+//!                   connections it shares (see `ideal`)
 //! fifo_makespan_s   the same in submission order
 //! lower_bound_s     max(longest task, total / workers)
 //! ideal_speedup     baseline_wall_s / ideal_makespan_s
@@ -36,7 +38,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ideal::ideal;
+use std::time::Duration;
+
+use crate::ideal::{Durations, ideal};
 use crate::outcome::{Dispatch, Run};
 use crate::task::Status;
 use crate::usage::Usage;
@@ -52,6 +56,7 @@ pub struct RunReport {
     pub build: String,
     pub cores: usize,
     pub workers: usize,
+    pub connections: Option<usize>,
     pub dispatch: String,
     pub timeout_s: f64,
     pub wall_s: f64,
@@ -153,6 +158,7 @@ impl RunReport {
             .to_string(),
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             workers: run.workers,
+            connections: run.connections,
             dispatch: match run.dispatch {
                 Dispatch::Fifo => "fifo",
                 Dispatch::LongestFirst => "longest-first",
@@ -178,12 +184,20 @@ impl RunReport {
                 .collect(),
         };
         if let Some(baseline) = baseline {
-            let mut durations = vec![0.0; tasks.len()];
+            let mut durations = Durations {
+                tasks: vec![0.0; tasks.len()],
+                sql: vec![0.0; tasks.len()],
+                expected: tasks.iter().map(|t| t.latency()).collect(),
+            };
             for o in &baseline.outcomes {
-                durations[o.task - 1] = o.duration().map_or(0.0, |d| d.as_secs_f64());
+                let since = |from: Option<Duration>| match (from, o.finished) {
+                    (Some(from), Some(to)) => (to - from).as_secs_f64(),
+                    _ => 0.0,
+                };
+                durations.tasks[o.task - 1] = since(o.started);
+                durations.sql[o.task - 1] = since(o.sql_started);
             }
-            let expected: Vec<_> = tasks.iter().map(|t| t.latency()).collect();
-            let ideal = ideal(&durations, &expected, run.workers, run.dispatch);
+            let ideal = ideal(&durations, run.workers, run.connections, run.dispatch);
             let base = baseline.wall.as_secs_f64();
             report.baseline_wall_s = Some(base);
             report.speedup = Some(base / wall);

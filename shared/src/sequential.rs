@@ -37,6 +37,7 @@ pub fn run(plan: &Plan) -> Result<Run> {
     Ok(Run {
         outcomes: outcomes.finish(),
         workers: 1,
+        connections: None,
         dispatch: Dispatch::Fifo,
         wall: clock.now(),
         startup,

@@ -155,6 +155,7 @@ fn the_json_report_has_every_documented_field() {
         "build",
         "cores",
         "workers",
+        "connections",
         "dispatch",
         "timeout_s",
         "wall_s",

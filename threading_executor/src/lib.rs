@@ -162,6 +162,7 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
     Ok(Run {
         outcomes: outcomes.finish(),
         workers,
+        connections: Some(connections.size()),
         dispatch,
         wall: clock.now(),
         startup,

@@ -196,6 +196,7 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     Ok(Run {
         outcomes,
         workers,
+        connections: Some(size),
         dispatch: Dispatch::Fifo,
         wall,
         startup,
