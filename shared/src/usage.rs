@@ -19,7 +19,8 @@ pub struct Usage {
     pub sys_cpu_s: f64,
     /// This process's peak resident memory.
     pub max_rss_kib: u64,
-    /// The largest peak of any child process (0 when there were none).
+    /// The largest peak of any child process the method started, as it measured it (0 when
+    /// there were none).
     pub children_max_rss_kib: u64,
     /// The children's memory together, each counted by its proportional share of the pages
     /// it shares with others (`Pss`); `null` unless the method measured it.
@@ -45,8 +46,8 @@ impl Snapshot {
         Snapshot { own, children }
     }
 
-    /// What was used between `self` and now, during `run`. The children's memory as the
-    /// method measured it replaces the kernel's figure.
+    /// What was used between `self` and now, during `run`, with the children's memory as the
+    /// method measured it.
     pub fn usage_since(&self, run: &Run) -> Usage {
         let now = Snapshot::now();
         let seconds = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
@@ -62,9 +63,10 @@ impl Snapshot {
             sys_cpu_s: delta(&sys),
             // Linux reports ru_maxrss in KiB.
             max_rss_kib: now.own.max_rss().max(0) as u64,
-            children_max_rss_kib: run
-                .children_max_rss_kib
-                .unwrap_or(now.children.max_rss().max(0) as u64),
+            // Only what the method measured of the children it started: the kernel's figure is
+            // no use here, since it starts at the parent's peak at `fork()` and is inherited
+            // across `exec` from whatever started this program.
+            children_max_rss_kib: run.children_max_rss_kib.unwrap_or(0),
             children_pss_kib: run.children_pss_kib,
             voluntary_context_switches: delta(&voluntary) as u64,
             involuntary_context_switches: delta(&involuntary) as u64,
