@@ -99,11 +99,6 @@ impl Outcomes {
         self.arrived.len() == self.seen.len()
     }
 
-    /// Whether this task already has an outcome.
-    pub fn has(&self, task: usize) -> bool {
-        self.seen[task - 1]
-    }
-
     /// The outcomes in arrival order, then a `not_run` one for each task that never reported.
     pub fn finish(mut self) -> Vec<Outcome> {
         self.progress.done();
