@@ -47,7 +47,6 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use shared::task::panic_message;
 use shared::{
     Attempt, Clock, Database, Dispatch, Error, Method, Outcome, Outcomes, Plan, Result, Run,
     Status, Task,
@@ -417,9 +416,7 @@ impl Pool {
             let status = panic::catch_unwind(AssertUnwindSafe(|| {
                 shared::execute(conn, &job.task, job.deadline)
             }))
-            .unwrap_or_else(|payload| {
-                Status::Failed(format!("panicked: {}", panic_message(payload.as_ref())))
-            });
+            .unwrap_or_else(|payload| Status::panicked(payload.as_ref()));
             // The task may have stopped waiting (it timed out): then nobody needs the answer.
             let _ = job.done.send(Done {
                 connection: index,

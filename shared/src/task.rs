@@ -83,6 +83,11 @@ impl Status {
     pub fn is_ok(&self) -> bool {
         matches!(self, Status::Ok { .. })
     }
+
+    /// How a task ends whose code panicked, for every method that catches the panic.
+    pub fn panicked(payload: &(dyn Any + Send)) -> Status {
+        Status::Failed(format!("panicked: {}", panic_message(payload)))
+    }
 }
 
 /// One task's run on a worker: when it started, when its SQL started (after the latency), when
@@ -154,7 +159,7 @@ pub fn catch_panic(clock: &Clock, work: impl FnOnce() -> Attempt) -> Attempt {
         started,
         sql_started: None,
         finished: clock.now(),
-        status: Status::Failed(format!("panicked: {}", panic_message(payload.as_ref()))),
+        status: Status::panicked(payload.as_ref()),
     })
 }
 
