@@ -42,18 +42,22 @@
 //! microseconds). The measured comparison with the other three methods is in the README's table,
 //! produced by `scripts/compare.sh`.
 
-use std::collections::VecDeque;
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+mod blocking;
+mod connections;
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use connections::Pool;
 
 use shared::{
-    Attempt, Clock, Database, Dispatch, Error, Method, Outcome, Outcomes, Plan, Result, Run,
-    Status, Task,
+    Attempt, Clock, Error, Lanes, Method, Outcome, Outcomes, Plan, Result, Run, Status, Task,
 };
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time;
+use tracing::debug;
 
 pub const METHOD: Method = Method {
     name: "async",
@@ -65,7 +69,7 @@ pub const DEFAULT_CONNECTIONS: usize = 4;
 
 /// The name in the report of tasks that timed out before reaching a connection: all they ever
 /// did was wait, and waiting happens on the event loop.
-const EVENT_LOOP: &str = "event-loop";
+pub(crate) const EVENT_LOOP: &str = "event-loop";
 
 /// Which tokio scheduler runs the tasks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -82,6 +86,8 @@ pub struct Options {
     pub runtime: Runtime,
     /// How many SQLite connections, each on a thread of its own, run the SQL.
     pub connections: usize,
+    /// Make the guide's mistake on purpose: block the event loop (see `blocking.rs`).
+    pub blocking: bool,
 }
 
 impl Default for Options {
@@ -89,6 +95,7 @@ impl Default for Options {
         Options {
             runtime: Runtime::Current,
             connections: DEFAULT_CONNECTIONS,
+            blocking: false,
         }
     }
 }
@@ -108,29 +115,42 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
     )?);
     let startup = clock.now();
 
-    let outcomes = runtime.block_on(gather(plan, &pool, in_flight, clock));
+    let timeout = plan.timeout;
+    let outcomes = if options.blocking {
+        let conn = Arc::new(Mutex::new(plan.database.open()?));
+        runtime.block_on(gather(plan, in_flight, |task| {
+            blocking::run_task(task, conn.clone(), timeout, clock)
+        }))
+    } else {
+        runtime.block_on(gather(plan, in_flight, |task| {
+            run_task(task, pool.clone(), timeout, clock)
+        }))
+    };
     runtime.block_on(pool.close());
 
-    let loop_threads = match options.runtime {
-        Runtime::Current => "1 event-loop thread (tokio current-thread, like asyncio)".to_string(),
-        Runtime::Multi => format!("{} tokio worker threads", runtime.metrics().num_workers()),
+    let note = if options.blocking {
+        "--blocking: every task waited with std::thread::sleep and ran its SQL on the event-loop \
+         thread, as a Python coroutine calling time.sleep and sqlite3 would; the loop could run \
+         nothing else meanwhile, so the waits ran one after another instead of overlapping"
+            .to_string()
+    } else {
+        let loop_threads = match options.runtime {
+            Runtime::Current => {
+                "1 event-loop thread (tokio current-thread, like asyncio)".to_string()
+            }
+            Runtime::Multi => format!("{} tokio worker threads", runtime.metrics().num_workers()),
+        };
+        format!(
+            "the waits ran on {loop_threads}; the SQL and the work on its rows on {} connection \
+             threads, because SQLite blocks the thread that runs it",
+            pool.connections.len()
+        )
     };
-    let note = format!(
-        "the waits ran on {loop_threads}; the SQL and the work on its rows on {} connection threads, \
-         because SQLite blocks the thread that runs it",
-        pool.connections.len()
-    );
-    Ok(Run {
-        outcomes: outcomes.finish(),
-        workers: in_flight,
-        connections: Some(pool.connections.len()),
-        dispatch: Dispatch::Fifo,
-        wall: clock.now(),
-        startup,
-        children_max_rss_kib: None,
-        children_pss_kib: None,
-        notes: vec![note],
-    })
+    let outcomes = outcomes.finish();
+    Ok(Run::new(outcomes, in_flight, startup, clock.now())
+        .with_connections(pool.connections.len())
+        .with_lanes(Lanes::PerTask)
+        .with_notes(vec![note]))
 }
 
 /// The event loop.
@@ -153,7 +173,13 @@ fn start_runtime(kind: Runtime) -> Result<tokio::runtime::Runtime> {
 
 /// `asyncio.gather(*tasks, return_exceptions=True)`: spawns one task per query, then collects
 /// every outcome, in the order they finish.
-async fn gather(plan: &Plan, pool: &Arc<Pool>, in_flight: usize, clock: Clock) -> Outcomes {
+///
+/// `start` makes the future of one task: [`run_task`] normally, the loop-blocking version of
+/// `blocking.rs` with `--blocking`.
+async fn gather<F>(plan: &Plan, in_flight: usize, start: impl Fn(Task) -> F) -> Outcomes
+where
+    F: Future<Output = Outcome> + Send + 'static,
+{
     // The limit on tasks in flight. The spawning loop takes a slot before it spawns a task, so
     // tasks start in submission order, and with `--workers 4` and 100,000 tasks there are never
     // more than 4 of them alive, rather than 99,996 parked on the semaphore. The slot is handed
@@ -168,13 +194,12 @@ async fn gather(plan: &Plan, pool: &Arc<Pool>, in_flight: usize, clock: Clock) -
             .acquire_owned()
             .await
             .expect("the semaphore is never closed");
-        tasks.spawn(run_task(
-            task.clone(),
-            pool.clone(),
-            plan.timeout,
-            clock,
-            slot,
-        ));
+        let outcome = start(task.clone());
+        tasks.spawn(async move {
+            let outcome = outcome.await;
+            drop(slot);
+            outcome
+        });
         while let Some(joined) = tasks.try_join_next() {
             record(&mut outcomes, joined);
         }
@@ -195,18 +220,12 @@ fn record(outcomes: &mut Outcomes, joined: std::result::Result<Outcome, tokio::t
 }
 
 /// One task, start to finish: `run_query` in the guide's example.
-async fn run_task(
-    task: Task,
-    pool: Arc<Pool>,
-    timeout: Duration,
-    clock: Clock,
-    _slot: OwnedSemaphorePermit,
-) -> Outcome {
+async fn run_task(task: Task, pool: Arc<Pool>, timeout: Duration, clock: Clock) -> Outcome {
     let started = clock.now();
     // The timeout counts from the task's start, latency included, as in every method.
     let deadline = clock.at(started) + timeout;
     // How a task ends that never got as far as a connection: it only ever waited, on the loop.
-    let unfinished = |status| {
+    let only_waited = |status| {
         let attempt = Attempt {
             started,
             sql_started: None,
@@ -220,12 +239,18 @@ async fn run_task(
     // the deadline is cut short there. While it lasts, the task is a timer entry on the event
     // loop and holds no thread and no connection.
     let latency = task.latency();
+    debug!(
+        task = task.id,
+        query = task.name(),
+        ?latency,
+        "waiting on the event loop"
+    );
     if !latency.is_zero()
         && time::timeout_at(deadline.into(), time::sleep(latency))
             .await
             .is_err()
     {
-        return unfinished(Status::TimedOut);
+        return only_waited(Status::TimedOut);
     }
     // Only now, with its SQL ready to run, is the task handed to the connections. The wait for
     // a free one is under the deadline too: with every connection busy, the task times out here.
@@ -233,7 +258,7 @@ async fn run_task(
     let answer = match time::timeout_at(deadline.into(), &mut answer).await {
         Ok(answer) => answer,
         // At the deadline, SQL still in the queue is taken back: no connection was free in time.
-        Err(_) if pool.withdraw(task.id) => return unfinished(Status::TimedOut),
+        Err(_) if pool.withdraw(task.id) => return only_waited(Status::TimedOut),
         // SQL already running is stopped at this same deadline on its connection's thread, by
         // SQLite's progress handler, so its answer (timed out, from that connection) is moments
         // away. Waiting for it keeps the connection in the report and never leaves a query
@@ -242,7 +267,7 @@ async fn run_task(
     };
     let Ok(done) = answer else {
         let lost = "its connection's thread ended before answering".to_string();
-        return unfinished(Status::Failed(lost));
+        return only_waited(Status::Failed(lost));
     };
     let attempt = Attempt {
         started,
@@ -256,182 +281,4 @@ async fn run_task(
         Duration::ZERO,
         attempt,
     )
-}
-
-/// The connections, the SQL waiting for one, and which of them are idle.
-///
-/// A task whose SQL is ready puts it in one queue that every connection serves. An idle
-/// connection is woken with a `call` that drains the queue: it runs the waiting SQL back to
-/// back, on its own thread, until none is left, and only then goes idle again. The obvious
-/// alternative, giving task `n` connection `n % 4`, has a trap: tokio-rusqlite queues the calls
-/// made on a connection, so every task that drew the connection of a hung query would wait
-/// behind it until the hang was stopped, past its own timeout. Here only an idle connection is
-/// ever called, and a busy one simply takes no more work: the others serve the queue.
-///
-/// Why a queue the connections drain, rather than lending an idle connection to each task for
-/// one `call`: the loan makes every query a round trip through the event loop (the connection's
-/// thread goes to sleep after each query until the loop hands it the next), which costs a
-/// context switch per query. Draining, a busy connection goes from one query to the next. (On
-/// this project's 2-core machine, 10,000 × `SELECT 1`: about 10 µs a task lent, 2 µs drained.)
-struct Pool {
-    connections: Vec<Connection>,
-    /// A std `Mutex`, not tokio's: it is held for a push, a pop or a short scan, never across
-    /// an `.await`, and the connections' threads, which are not async, take it too.
-    ready: Mutex<Ready>,
-}
-
-/// What the connections share: the SQL waiting to run, and who is free to run it. One lock for
-/// both, so that a task never queues its SQL just as the last busy connection, having found the
-/// queue empty, goes idle without seeing it.
-struct Ready {
-    jobs: VecDeque<Job>,
-    idle: Vec<usize>,
-}
-
-/// One task's SQL, waiting for a connection.
-struct Job {
-    task: Task,
-    deadline: Instant,
-    clock: Clock,
-    done: oneshot::Sender<Done>,
-}
-
-/// How a task's SQL went, and on which connection.
-struct Done {
-    connection: usize,
-    sql_started: Duration,
-    status: Status,
-}
-
-/// One SQLite connection and the thread that runs it.
-struct Connection {
-    name: String,
-    sqlite: tokio_rusqlite::Connection,
-}
-
-impl Pool {
-    fn open(database: &Database, count: usize) -> Result<Pool> {
-        let mut connections = Vec::with_capacity(count);
-        for i in 0..count {
-            let conn = database.open().map_err(|e| {
-                Error::input(format!("cannot open {}: {e}", database.path().display()))
-            })?;
-            // `from` starts the connection's own thread, which runs every closure handed to
-            // `call` on this connection, one at a time, in the order they were sent.
-            let sqlite = tokio_rusqlite::Connection::from(conn);
-            connections.push(Connection {
-                name: format!("conn-{i}"),
-                sqlite,
-            });
-        }
-        let ready = Ready {
-            jobs: VecDeque::new(),
-            idle: (0..count).rev().collect(),
-        };
-        Ok(Pool {
-            connections,
-            ready: Mutex::new(ready),
-        })
-    }
-
-    /// A push or a pop cannot stop half-way, so the state is whole even if a holder panicked.
-    fn ready(&self) -> MutexGuard<'_, Ready> {
-        self.ready.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Queues a task's SQL, wakes an idle connection if there is one, and returns where the
-    /// answer will come.
-    fn submit(
-        self: &Arc<Self>,
-        task: &Task,
-        deadline: Instant,
-        clock: Clock,
-    ) -> oneshot::Receiver<Done> {
-        let (done, answer) = oneshot::channel();
-        let job = Job {
-            task: task.clone(),
-            deadline,
-            clock,
-            done,
-        };
-        let idle = {
-            let mut ready = self.ready();
-            ready.jobs.push_back(job);
-            ready.idle.pop()
-        };
-        if let Some(index) = idle {
-            self.wake(index);
-        }
-        answer
-    }
-
-    /// Takes a task's SQL back out of the queue, if no connection has started it yet.
-    fn withdraw(&self, task: usize) -> bool {
-        let mut ready = self.ready();
-        match ready.jobs.iter().position(|job| job.task.id == task) {
-            Some(i) => ready.jobs.remove(i).is_some(),
-            None => false,
-        }
-    }
-
-    /// Calls an idle connection to drain the queue.
-    fn wake(self: &Arc<Self>, index: usize) {
-        let pool = Arc::clone(self);
-        let sqlite = self.connections[index].sqlite.clone();
-        // Spawned, not awaited: the task that woke the connection awaits the answer to its own
-        // SQL, which whichever connection is free first will send. If the connection's thread
-        // were gone, the call would fail and the connection would just never be idle again.
-        tokio::spawn(async move {
-            let _ = sqlite.call_raw(move |conn| pool.drain(index, conn)).await;
-        });
-    }
-
-    /// On connection `index`'s thread: runs the waiting SQL until there is none, then goes idle.
-    fn drain(&self, index: usize, conn: &mut rusqlite::Connection) {
-        loop {
-            let job = {
-                let mut ready = self.ready();
-                match ready.jobs.pop_front() {
-                    Some(job) => job,
-                    None => {
-                        ready.idle.push(index);
-                        return;
-                    }
-                }
-            };
-            let sql_started = job.clock.now();
-            // This runs on the connection's thread, not on the event loop: SQLite blocks its
-            // thread for the whole query, and so does the work on the rows inside
-            // `shared::execute`. That is why both run here, where the connections run in
-            // parallel, and the loop meanwhile goes on serving every other task.
-            //
-            // tokio-rusqlite does not catch panics: one escaping this closure would end the
-            // connection's thread, and every later call on the connection would fail. Caught
-            // here, a panic costs its own task only.
-            //
-            // No timeout is needed around this: `shared::execute` installs SQLite's progress
-            // handler, which interrupts the statement at the task's deadline, on this thread.
-            // (A `tokio::time::timeout` on the event loop would only stop the waiting: the
-            // query would go on running here.)
-            let status = panic::catch_unwind(AssertUnwindSafe(|| {
-                shared::execute(conn, &job.task, job.deadline)
-            }))
-            .unwrap_or_else(|payload| Status::panicked(payload.as_ref()));
-            // The task may have stopped waiting (it timed out): then nobody needs the answer.
-            let _ = job.done.send(Done {
-                connection: index,
-                sql_started,
-                status,
-            });
-        }
-    }
-
-    /// Closes every connection, which ends its thread. Run once every task is done.
-    async fn close(&self) {
-        for connection in &self.connections {
-            // A read-only connection has nothing to lose on close: an error here changes nothing
-            // the report could say.
-            let _ = connection.sqlite.clone().close().await;
-        }
-    }
 }

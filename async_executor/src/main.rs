@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use async_executor::{METHOD, Options, Runtime};
+use async_executor::{DEFAULT_CONNECTIONS, METHOD, Options, Runtime};
 use clap::Parser;
 
 /// Run SQLite queries as tokio tasks on one event loop and gather every outcome, as
@@ -20,15 +20,21 @@ struct Args {
     runtime: Runtime,
 
     /// How many SQLite connections run the SQL, each on a thread of its own.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
-    connections: u16,
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CONNECTIONS, value_parser = shared::cli::at_least_one)]
+    connections: usize,
+
+    /// Block the event loop on purpose, as the guide's pitfall warns: each task waits with a
+    /// blocking sleep and runs its SQL on the loop's own thread, so the waits no longer overlap.
+    #[arg(long)]
+    blocking: bool,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     let options = Options {
         runtime: args.runtime,
-        connections: usize::from(args.connections),
+        connections: args.connections,
+        blocking: args.blocking,
     };
     shared::cli::main(&METHOD, &args.common, |plan| {
         async_executor::run(plan, &options)

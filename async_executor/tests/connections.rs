@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use async_executor::{Options, Runtime};
-use shared::conformance::plan;
-use shared::task::quiet_injected_panics;
-use shared::workload::Preset;
+use shared::Preset;
+use shared::conformance::{BOUND, plan, within};
+use shared::quiet_injected_panics;
 use shared::{Fault, Outcome, Run, Status, Workload};
 
 fn run(plan: &shared::Plan, connections: usize) -> Run {
@@ -14,8 +14,12 @@ fn run(plan: &shared::Plan, connections: usize) -> Run {
     let options = Options {
         runtime: Runtime::Current,
         connections,
+        ..Options::default()
     };
-    async_executor::run(plan, &options).unwrap_or_else(|e| panic!("the run failed: {e}"))
+    // Bounded: a task or a connection thread that never ends fails the test, not CI's clock.
+    within(BOUND, "async_executor::run", || {
+        async_executor::run(plan, &options).unwrap_or_else(|e| panic!("the run failed: {e}"))
+    })
 }
 
 fn outcome(run: &Run, task: usize) -> &Outcome {

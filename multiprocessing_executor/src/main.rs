@@ -11,14 +11,20 @@ struct Args {
     common: shared::CommonArgs,
 
     /// How many short jobs a busy child may hold (1: one job per child, a round trip per task).
-    #[arg(long, value_name = "N", default_value_t = Options::default().pipeline)]
+    #[arg(long, value_name = "N", default_value_t = Options::default().pipeline, value_parser = shared::cli::at_least_one)]
     pipeline: usize,
+
+    /// For the tests only: children do not ask Linux to kill them when this process dies, so
+    /// that only their job pipe's end of file ends them, as on every other platform.
+    #[arg(long, hide = true)]
+    no_parent_death_signal: bool,
 }
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     let options = Options {
         pipeline: args.pipeline,
+        parent_death_signal: !args.no_parent_death_signal,
     };
     shared::cli::main(&METHOD, &args.common, |plan| {
         multiprocessing_executor::run(plan, &options)

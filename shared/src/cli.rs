@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::fixture::Database;
+use crate::method::Method;
 use crate::outcome::Run;
 use crate::render;
 use crate::report::RunReport;
@@ -87,16 +88,6 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
-/// What `main` needs to know about a program's method.
-#[derive(Debug, Clone, Copy)]
-pub struct Method {
-    /// The name in reports: "threading", "threadpool", "async", "multiprocessing".
-    pub name: &'static str,
-    /// Whether the method survives a worker that aborts its process (`--inject crash@N`): only
-    /// worker processes do; in-process methods would die with it, so they refuse the flag.
-    pub survives_crash: bool,
-}
-
 impl CommonArgs {
     /// The workload the flags ask for, with its faults injected.
     pub fn workload(&self, method: &Method) -> Result<Workload> {
@@ -143,7 +134,8 @@ pub fn main(
     run: impl FnOnce(&Plan) -> Result<Run>,
 ) -> ExitCode {
     quiet_injected_panics();
-    match drive(method, args, run) {
+    log_when_asked(method);
+    match run_program(method, args, run) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("{}: error: {e}", method.name);
@@ -152,7 +144,29 @@ pub fn main(
     }
 }
 
-fn drive(method: &Method, args: &CommonArgs, run: impl FnOnce(&Plan) -> Result<Run>) -> Result<u8> {
+/// Prints what each worker does, as structured events on stderr (which worker took which task,
+/// how it ended), when `RUST_LOG` asks for them: `RUST_LOG=debug`. Without it no subscriber is
+/// installed, and each event in the methods costs a check of one atomic.
+fn log_when_asked(method: &Method) {
+    let Some(directives) = std::env::var_os("RUST_LOG") else {
+        return;
+    };
+    match tracing_subscriber::EnvFilter::try_new(directives.to_string_lossy()) {
+        Ok(filter) => {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .try_init();
+        }
+        Err(e) => eprintln!("{}: warning: RUST_LOG ignored: {e}", method.name),
+    }
+}
+
+fn run_program(
+    method: &Method,
+    args: &CommonArgs,
+    run: impl FnOnce(&Plan) -> Result<Run>,
+) -> Result<u8> {
     if args.dump_workload {
         print(&args.workload(method)?.to_json());
         return Ok(0);

@@ -80,7 +80,7 @@ pub struct Database {
 }
 
 /// What a look at a file's header found.
-enum Found {
+enum OnDisk {
     Missing,
     Fixture,
     StaleFixture(&'static str),
@@ -130,25 +130,25 @@ impl Database {
             )));
         }
         match inspect(&path) {
-            Found::Fixture => {}
-            Found::Missing => build_locked(&path)?,
-            Found::StaleFixture(why) => {
+            OnDisk::Fixture => {}
+            OnDisk::Missing => build_locked(&path)?,
+            OnDisk::StaleFixture(why) => {
                 eprintln!("the fixture database {shown} is {why}: rebuilding it");
                 build_locked(&path)?
             }
-            Found::Other | Found::NotSqlite if ours => build_locked(&path)?,
-            Found::NotSqlite => {
+            OnDisk::Other | OnDisk::NotSqlite if ours => build_locked(&path)?,
+            OnDisk::NotSqlite => {
                 return Err(Error::input(format!(
                     "--db {shown}: not a SQLite database (if it is a damaged fixture, delete it \
                      and it will be rebuilt)"
                 )));
             }
-            Found::Other => {
+            OnDisk::Other => {
                 let db = Database {
                     path,
                     is_fixture: false,
                 };
-                db.open()
+                db.connect()
                     .and_then(|c| c.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(())))
                     .map_err(|e| Error::input(format!("--db {shown}: cannot be read: {e}")))?;
                 return Ok(db);
@@ -171,7 +171,12 @@ impl Database {
 
     /// Opens one read-only connection. Every worker opens its own: a SQLite connection runs one
     /// statement at a time, so sharing one would serialise the workers on it.
-    pub fn open(&self) -> rusqlite::Result<Connection> {
+    pub fn open(&self) -> Result<Connection> {
+        self.connect()
+            .map_err(|e| Error::input(format!("cannot open {}: {e}", self.path.display())))
+    }
+
+    fn connect(&self) -> rusqlite::Result<Connection> {
         let conn = Connection::open_with_flags(&self.path, Self::OPEN_FLAGS)?;
         // Read the file through a memory map instead of a `read` call per page: pages come
         // straight from the OS's cache, with no copy and no system call, so queries running at
@@ -187,35 +192,35 @@ impl Database {
 
 /// Reads the 100-byte SQLite header directly: it says whether the file is ours, which version,
 /// and how long it should be, without opening (and so without touching) a user's database.
-fn inspect(path: &Path) -> Found {
+fn inspect(path: &Path) -> OnDisk {
     let Ok(mut file) = File::open(path) else {
-        return Found::Missing;
+        return OnDisk::Missing;
     };
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     if len == 0 {
-        return Found::Missing;
+        return OnDisk::Missing;
     }
     let mut header = [0u8; 100];
     if file.read_exact(&mut header).is_err() || &header[..16] != b"SQLite format 3\0" {
-        return Found::NotSqlite;
+        return OnDisk::NotSqlite;
     }
     let be32 = |at: usize| {
         u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
     };
     if be32(68) != APPLICATION_ID {
-        return Found::Other;
+        return OnDisk::Other;
     }
     if be32(60) != SCHEMA_VERSION {
-        return Found::StaleFixture("from another version of this project");
+        return OnDisk::StaleFixture("from another version of this project");
     }
     let page_size = match u16::from_be_bytes([header[16], header[17]]) {
         1 => 65_536,
         n => u64::from(n),
     };
     if len < page_size * u64::from(be32(28)) {
-        return Found::StaleFixture("truncated");
+        return OnDisk::StaleFixture("truncated");
     }
-    Found::Fixture
+    OnDisk::Fixture
 }
 
 /// Builds the fixture at `path` unless another program does it first, under an exclusive lock.
@@ -239,7 +244,7 @@ fn build_locked(path: &Path) -> Result<()> {
         .map_err(|e| fail("lock file", &e))?;
     // Blocks while another program builds; the lock is released when `lock` is dropped.
     lock.lock().map_err(|e| fail("lock", &e))?;
-    if matches!(inspect(path), Found::Fixture) {
+    if matches!(inspect(path), OnDisk::Fixture) {
         return Ok(());
     }
     let building = sibling(".building");

@@ -119,6 +119,19 @@ pub enum Dispatch {
     LongestFirst,
 }
 
+/// What a lane of the human report's timeline stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lanes {
+    /// One lane per worker (a thread, a process): a worker runs one task at a time, so its lane
+    /// shows its tasks one after another.
+    #[default]
+    PerWorker,
+    /// One lane per task, for async: its tasks wait at once on one thread, and a lane per
+    /// connection would draw those overlapping waits one after another, the opposite of what
+    /// happened.
+    PerTask,
+}
+
 /// What an executor hands back: the outcomes and the figures only it can measure.
 #[derive(Debug, Clone)]
 pub struct Run {
@@ -130,6 +143,8 @@ pub struct Run {
     /// connections, the threads' shared pool): the SQL alone then bounds the ideal too.
     pub connections: Option<usize>,
     pub dispatch: Dispatch,
+    /// How the human report's timeline draws this run.
+    pub lanes: Lanes,
     /// From the start of `run` until every outcome was in: when the caller has all its answers.
     /// Stopping the workers afterwards is not counted; a method whose shutdown takes notable
     /// time says how long in a note.
@@ -145,4 +160,52 @@ pub struct Run {
     pub children_pss_kib: Option<u64>,
     /// Anything the method wants the reader to know about this run, one sentence each.
     pub notes: Vec<String>,
+}
+
+impl Run {
+    /// A run with what every method measures: the outcomes, how many tasks could run at once,
+    /// and its startup and wall times. The rest starts empty (FIFO dispatch, no connection
+    /// limit, no children, no notes) and is set with the `with_` methods where a method has it.
+    pub fn new(outcomes: Vec<Outcome>, workers: usize, startup: Duration, wall: Duration) -> Run {
+        Run {
+            outcomes,
+            workers,
+            connections: None,
+            dispatch: Dispatch::Fifo,
+            lanes: Lanes::PerWorker,
+            wall,
+            startup,
+            children_max_rss_kib: None,
+            children_pss_kib: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// The SQLite connections the workers' SQL shared (see [`Run::connections`]).
+    pub fn with_connections(mut self, connections: usize) -> Run {
+        self.connections = Some(connections);
+        self
+    }
+
+    pub fn with_dispatch(mut self, dispatch: Dispatch) -> Run {
+        self.dispatch = dispatch;
+        self
+    }
+
+    /// The children's memory, as the method measured it in each child.
+    pub fn with_children_memory(mut self, max_rss_kib: Option<u64>, pss_kib: Option<u64>) -> Run {
+        self.children_max_rss_kib = max_rss_kib;
+        self.children_pss_kib = pss_kib;
+        self
+    }
+
+    pub fn with_lanes(mut self, lanes: Lanes) -> Run {
+        self.lanes = lanes;
+        self
+    }
+
+    pub fn with_notes(mut self, notes: Vec<String>) -> Run {
+        self.notes = notes;
+        self
+    }
 }

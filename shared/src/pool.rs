@@ -18,7 +18,7 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use rusqlite::Connection;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::fixture::Database;
 
 pub struct ConnectionPool {
@@ -48,8 +48,7 @@ impl ConnectionPool {
     pub fn open(database: &Database, size: usize) -> Result<ConnectionPool> {
         let connections = (0..size)
             .map(|_| database.open())
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| Error::input(format!("cannot open {}: {e}", database.path().display())))?;
+            .collect::<Result<Vec<_>>>()?;
         Ok(ConnectionPool {
             idle: Mutex::new(Idle {
                 connections,

@@ -1,4 +1,4 @@
-//! The human report: a table of tasks, a timeline with one lane per worker, and a summary that
+//! The human report: a table of tasks, a timeline with one lane per worker (per task for async), and a summary that
 //! puts every speedup next to the best one possible.
 //!
 //! Colour is used only for the status words, only when stdout is a terminal, and never when
@@ -125,6 +125,10 @@ fn timeline(out: &mut String, r: &RunReport) {
     // Three passes, so that what matters most stays visible where spans share a column or a
     // lane (under async, many tasks wait at once on one connection's lane): waits first, then
     // SQL over them, then failures over everything.
+    // Async draws a lane per task, so that its waits are seen overlapping on the one event-loop
+    // thread; past `TIMELINE_LANES` tasks that would not fit, so it falls back to a lane per
+    // worker (connection) and says so.
+    let per_task = r.lanes == "task" && r.tasks.len() <= TIMELINE_LANES;
     let mut lanes: BTreeMap<(String, u64, String), Vec<u8>> = BTreeMap::new();
     let mut waits = Vec::new();
     let mut runs = Vec::new();
@@ -134,7 +138,15 @@ fn timeline(out: &mut String, r: &RunReport) {
         else {
             continue;
         };
-        let key = natural_key(worker);
+        let key = if per_task {
+            (
+                String::new(),
+                t.id as u64,
+                format!("task {} on {worker}", t.id),
+            )
+        } else {
+            natural_key(worker)
+        };
         lanes
             .entry(key.clone())
             .or_insert_with(|| vec![b' '; TIMELINE_WIDTH]);
@@ -163,6 +175,17 @@ fn timeline(out: &mut String, r: &RunReport) {
          work on its rows), ! failed or timed out",
         per_column * 1000.0
     );
+    if per_task {
+        let _ = writeln!(
+            out,
+            "one lane per task, each named with the connection that ran its SQL"
+        );
+    } else if r.lanes == "task" {
+        let _ = writeln!(
+            out,
+            "one lane per connection (more than {TIMELINE_LANES} tasks): tasks that waited at once share a lane"
+        );
+    }
     for ((_, _, name), lane) in lanes.iter().take(TIMELINE_LANES) {
         let _ = writeln!(
             out,

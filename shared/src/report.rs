@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 use crate::ideal::{Durations, ideal};
-use crate::outcome::{Dispatch, Run};
+use crate::outcome::{Dispatch, Lanes, Run};
 use crate::task::Status;
 use crate::usage::Usage;
 use crate::workload::Plan;
@@ -58,6 +58,9 @@ pub struct RunReport {
     pub workers: usize,
     pub connections: Option<usize>,
     pub dispatch: String,
+    /// What a lane of the human timeline stands for: "worker", or "task" (async).
+    #[serde(default = "per_worker")]
+    pub lanes: String,
     pub timeout_s: f64,
     pub wall_s: f64,
     pub startup_s: f64,
@@ -164,6 +167,11 @@ impl RunReport {
                 Dispatch::LongestFirst => "longest-first",
             }
             .to_string(),
+            lanes: match run.lanes {
+                Lanes::PerWorker => "worker",
+                Lanes::PerTask => "task",
+            }
+            .to_string(),
             timeout_s: plan.timeout.as_secs_f64(),
             wall_s: wall,
             startup_s: run.startup.as_secs_f64(),
@@ -214,4 +222,9 @@ impl RunReport {
     pub fn exit_code(&self) -> u8 {
         u8::from(self.counts.ok != self.tasks.len())
     }
+}
+
+/// Reports written before `lanes` existed drew one lane per worker.
+fn per_worker() -> String {
+    "worker".to_string()
 }

@@ -7,9 +7,9 @@
 
 use std::time::Duration;
 
-use crate::cli::Method;
-use crate::error::{Error, Result};
-use crate::outcome::{Dispatch, Outcome, Outcomes, Run};
+use crate::error::Result;
+use crate::method::Method;
+use crate::outcome::{Outcome, Outcomes, Run};
 use crate::task::{Clock, catch_panic, run_blocking};
 use crate::workload::Plan;
 
@@ -21,12 +21,7 @@ pub const METHOD: Method = Method {
 /// Runs every task of the plan in order on this thread. `plan.workers` is ignored: one.
 pub fn run(plan: &Plan) -> Result<Run> {
     let clock = Clock::start();
-    let conn = plan.database.open().map_err(|e| {
-        Error::input(format!(
-            "cannot open {}: {e}",
-            plan.database.path().display()
-        ))
-    })?;
+    let conn = plan.database.open()?;
     let startup = clock.now();
     let mut outcomes = Outcomes::new(plan);
     for task in &plan.workload.tasks {
@@ -34,15 +29,6 @@ pub fn run(plan: &Plan) -> Result<Run> {
         let attempt = catch_panic(&clock, || run_blocking(&conn, task, plan.timeout, &clock));
         outcomes.record(Outcome::new(task, "main", Duration::ZERO, attempt));
     }
-    Ok(Run {
-        outcomes: outcomes.finish(),
-        workers: 1,
-        connections: None,
-        dispatch: Dispatch::Fifo,
-        wall: clock.now(),
-        startup,
-        children_max_rss_kib: None,
-        children_pss_kib: None,
-        notes: Vec::new(),
-    })
+    let outcomes = outcomes.finish();
+    Ok(Run::new(outcomes, 1, startup, clock.now()))
 }

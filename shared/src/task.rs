@@ -216,8 +216,8 @@ pub fn execute(conn: &Connection, task: &Task, deadline: Instant) -> Status {
     if Instant::now() >= deadline {
         return Status::TimedOut;
     }
-    let result = Watch::new(conn, deadline)
-        .and_then(|_watch| query(conn, sql, params, task.query.rounds, deadline));
+    let result = InterruptAtDeadline::new(conn, deadline)
+        .and_then(|_interrupt| query(conn, sql, params, task.query.rounds, deadline));
     match result {
         Ok(Some((rows, checksum))) => Status::Ok { rows, checksum },
         Ok(None) => Status::TimedOut,
@@ -231,16 +231,16 @@ pub fn execute(conn: &Connection, task: &Task, deadline: Instant) -> Status {
 /// SQLite's progress handler, stopping the connection's statements at `deadline` while this
 /// lives. Removed on drop, panics included, so that the next task on the connection is never
 /// stopped at this task's deadline.
-struct Watch<'c>(&'c Connection);
+struct InterruptAtDeadline<'c>(&'c Connection);
 
-impl<'c> Watch<'c> {
-    fn new(conn: &'c Connection, deadline: Instant) -> rusqlite::Result<Watch<'c>> {
+impl<'c> InterruptAtDeadline<'c> {
+    fn new(conn: &'c Connection, deadline: Instant) -> rusqlite::Result<InterruptAtDeadline<'c>> {
         conn.progress_handler(PROGRESS_STEPS, Some(move || Instant::now() >= deadline))?;
-        Ok(Watch(conn))
+        Ok(InterruptAtDeadline(conn))
     }
 }
 
-impl Drop for Watch<'_> {
+impl Drop for InterruptAtDeadline<'_> {
     fn drop(&mut self) {
         let _ = self.0.progress_handler(0, None::<fn() -> bool>);
     }

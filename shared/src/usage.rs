@@ -61,8 +61,7 @@ impl Snapshot {
         Usage {
             user_cpu_s: delta(&user),
             sys_cpu_s: delta(&sys),
-            // Linux reports ru_maxrss in KiB.
-            max_rss_kib: now.own.max_rss().max(0) as u64,
+            max_rss_kib: max_rss_kib(&now.own),
             // Only what the method measured of the children it started: the kernel's figure is
             // no use here, since it starts at the parent's peak at `fork()` and is inherited
             // across `exec` from whatever started this program.
@@ -71,5 +70,16 @@ impl Snapshot {
             voluntary_context_switches: delta(&voluntary) as u64,
             involuntary_context_switches: delta(&involuntary) as u64,
         }
+    }
+}
+
+/// `ru_maxrss` in KiB. Its unit is the platform's choice: Linux (and the BSDs) report KiB,
+/// macOS reports bytes.
+fn max_rss_kib(usage: &RUsage) -> u64 {
+    let raw = usage.max_rss().max(0) as u64;
+    if cfg!(target_os = "macos") {
+        raw / 1024
+    } else {
+        raw
     }
 }

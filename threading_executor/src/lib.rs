@@ -36,7 +36,9 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, Scope, ScopedJoinHandle};
 use std::time::Duration;
 
-use shared::task::panic_message;
+use shared::panic_message;
+use tracing::debug;
+
 use shared::{
     Clock, ConnectionPool, Dispatch, Method, Outcome, Outcomes, Plan, Result, Run, Task,
     catch_panic, run_blocking_with,
@@ -159,17 +161,11 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
         ));
     }
     let workers = started.max(1);
-    Ok(Run {
-        outcomes: outcomes.finish(),
-        workers,
-        connections: Some(connections.size()),
-        dispatch,
-        wall: clock.now(),
-        startup,
-        children_max_rss_kib: None,
-        children_pss_kib: None,
-        notes,
-    })
+    let outcomes = outcomes.finish();
+    Ok(Run::new(outcomes, workers, startup, clock.now())
+        .with_connections(connections.size())
+        .with_dispatch(dispatch)
+        .with_notes(notes))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -336,6 +332,8 @@ impl<'scope> Worker<'scope> {
                     // `pop` has returned, and its lock with it, before the job runs: the other
                     // workers take jobs while this one runs its own.
                     while let Some(job) = queue.pop() {
+                        let task = job.task.id;
+                        debug!(worker = %name, task, query = job.task.name(), "took a task");
                         // A panic in the job costs that task, not this worker and every job it
                         // would still have taken.
                         // The connection is borrowed only for the SQL, after the task's latency:
@@ -348,6 +346,7 @@ impl<'scope> Worker<'scope> {
                         });
                         // The receiver lives until every sender is gone, so this cannot fail; if
                         // it ever did, nobody would be left to read the outcomes anyway.
+                        debug!(worker = %name, task, status = attempt.status.label(), "finished");
                         if results
                             .send(Outcome::new(job.task, name.as_str(), job.queued, attempt))
                             .is_err()
@@ -355,6 +354,7 @@ impl<'scope> Worker<'scope> {
                             return;
                         }
                     }
+                    debug!(worker = %name, "the queue is closed and empty: leaving");
                 }
             })?;
         Ok(Worker { name, thread })

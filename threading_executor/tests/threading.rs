@@ -4,14 +4,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::conformance::plan;
-use shared::workload::Preset;
+use shared::Preset;
+use shared::conformance::{BOUND, plan, within};
 use shared::{Outcome, Plan, Run, Workload};
 use threading_executor::{Options, Priority};
 
 fn run(plan: &Plan, priority: Priority) -> Run {
-    shared::task::quiet_injected_panics();
-    threading_executor::run(plan, &Options { priority }).expect("the run is made")
+    shared::quiet_injected_panics();
+    // Bounded: a broken shutdown (a worker that never leaves) fails the test, not CI's clock.
+    within(BOUND, "threading_executor::run", || {
+        threading_executor::run(plan, &Options { priority }).expect("the run is made")
+    })
 }
 
 /// The task ids in the order their workers started them.

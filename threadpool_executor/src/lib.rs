@@ -23,7 +23,8 @@
 //! heap-allocated job, one push on rayon's queue and one channel message, about a microsecond. A
 //! waiting task holds a whole thread while it waits, which is what async avoids. And rayon is
 //! built for a few busy threads, one per core: asked for a thousand mostly idle ones, it needs
-//! the help described at `Shared` below. The measured comparison is in the README's table,
+//! the help of `idle_gates.rs`, an
+//! optimisation a first reading can skip. The measured comparison is in the README's table,
 //! produced by `scripts/compare.sh`.
 //!
 //! **Panics.** A panic that escapes a job `spawn`ed into a rayon pool has nowhere to go: nobody
@@ -33,15 +34,18 @@
 //! job here runs its task inside [`shared::catch_panic`], which turns a panic into a `failed`
 //! outcome for that task alone; nothing ever escapes to rayon.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
+use tracing::debug;
+mod idle_gates;
+
+use idle_gates::IdleGates;
 use shared::{
-    Attempt, Clock, ConnectionPool, Dispatch, Error, Method, Outcome, Outcomes, Plan, Run, Status,
-    Task, catch_panic, run_blocking_with,
+    Attempt, Clock, ConnectionPool, Error, Method, Outcome, Outcomes, Plan, Run, Status, Task,
+    catch_panic, run_blocking_with,
 };
 
 pub const METHOD: Method = Method {
@@ -65,7 +69,7 @@ pub struct Options {
 pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     let clock = Clock::start();
     let workers = plan.workers.unwrap_or(DEFAULT_WORKERS);
-    let shared = Arc::new(Shared {
+    let context = Arc::new(JobContext {
         clock,
         timeout: plan.timeout,
         connections: ConnectionPool::open(
@@ -74,22 +78,10 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
                 .connections
                 .unwrap_or_else(|| ConnectionPool::size_for(workers)),
         )?,
-        tasks: plan.workload.tasks.len(),
-        started: AtomicUsize::new(0),
-        submission: RwLock::new(()),
-        collection: RwLock::new(()),
+        gates: IdleGates::new(plan.workload.tasks.len()),
     });
-    // Held until every task is submitted, and until every outcome is in (see `Shared`). They
-    // are guards, so they are released on every way out of this function, errors included, and
-    // no thread can be left waiting behind them.
-    let submitting = shared
-        .submission
-        .write()
-        .unwrap_or_else(PoisonError::into_inner);
-    let collecting = shared
-        .collection
-        .write()
-        .unwrap_or_else(PoisonError::into_inner);
+    // Held until every task is submitted, and until every outcome is in (see `idle_gates`).
+    let gates = context.gates.close();
 
     // A pool of our own, never rayon's global one. The global pool is shared by every piece of
     // code in the process that calls `par_iter` or `rayon::spawn`, and it has one thread per
@@ -106,12 +98,12 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
         .num_threads(workers)
         .thread_name(|i| format!("pool-{i}"))
         .spawn_handler(|thread| {
-            let shared = Arc::clone(&shared);
+            let context = Arc::clone(&context);
             let name = thread
                 .name()
                 .map_or_else(|| format!("pool-{}", thread.index()), str::to_string);
             threads.push(std::thread::Builder::new().name(name).spawn(move || {
-                drop(shared.submission.read());
+                context.gates.wait_for_submission();
                 thread.run();
             })?);
             Ok(())
@@ -128,14 +120,14 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
         let job = Job {
             task: task.clone(),
             queued: clock.now(),
-            shared: Arc::clone(&shared),
+            context: Arc::clone(&context),
             sender: sender.clone(),
         };
         pool.spawn(move || job.run());
     }
     // Only the jobs hold senders now: when the last job is done, the channel says so.
     drop(sender);
-    drop(submitting);
+    drop(gates.until_submitted);
 
     // `as_completed(timeout=…)`: outcomes are taken as they arrive, and never past the run's
     // deadline, so whatever goes wrong, this loop ends.
@@ -162,7 +154,7 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     // this is not free (each returns to rayon's search for work before it sees the pool is
     // gone), so its time is measured and shown in the report's notes, not hidden.
     drop(pool);
-    drop(collecting);
+    drop(gates.until_collected);
     if complete {
         for thread in threads {
             // A pool thread does not panic: every task runs inside `catch_panic`, and a panic
@@ -172,7 +164,7 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     }
     let shutdown = clock.now() - wall;
 
-    let size = shared.connections.size();
+    let size = context.connections.size();
     let mut notes = vec![format!(
         "{workers} pool threads shared {size} SQLite connection{}, each taken only around a \
          task's SQL",
@@ -193,17 +185,9 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
             "{missing} tasks had not reported when the run's deadline passed"
         ));
     }
-    Ok(Run {
-        outcomes,
-        workers,
-        connections: Some(size),
-        dispatch: Dispatch::Fifo,
-        wall,
-        startup,
-        children_max_rss_kib: None,
-        children_pss_kib: None,
-        notes,
-    })
+    Ok(Run::new(outcomes, workers, startup, wall)
+        .with_connections(size)
+        .with_notes(notes))
 }
 
 /// How long the caller waits for all the outcomes, counted from the end of startup.
@@ -221,34 +205,18 @@ fn run_deadline(plan: &Plan, workers: usize) -> Duration {
 }
 
 /// What every job of one run shares.
-///
-/// The two gates are there because rayon is built for a few busy threads, one per core, and
-/// this method asks it for many idle ones. An idle rayon thread searches every other thread's
-/// queue for work, round after round, before it goes to sleep: with 1,000 threads, a million
-/// steal attempts a round, on 2 cores. Measured on the `scale` workload without the gates:
-/// 0.86 s to build the pool (the first threads spent the CPU the others needed to be created),
-/// and searching threads delaying the last tasks by up to a second more. So a thread never goes
-/// looking while there is nothing to find:
-/// - `submission`: each new thread waits here before it joins the pool, until every task is
-///   queued; then each finds its task on its first look.
-/// - `collection`: a thread whose task is done waits here, when no task is left to start, until
-///   every outcome is in, instead of searching for work that will never come.
-struct Shared {
+struct JobContext {
     clock: Clock,
     timeout: Duration,
     connections: ConnectionPool,
-    tasks: usize,
-    /// How many tasks have started: once it reaches `tasks`, the queue is empty for good.
-    started: AtomicUsize,
-    submission: RwLock<()>,
-    collection: RwLock<()>,
+    gates: IdleGates,
 }
 
 /// One submitted task: everything its job needs, moved into the pool.
 struct Job {
     task: Task,
     queued: Duration,
-    shared: Arc<Shared>,
+    context: Arc<JobContext>,
     sender: mpsc::Sender<Outcome>,
 }
 
@@ -256,11 +224,13 @@ impl Job {
     /// Runs on a pool thread. Nothing may panic out of here (rayon would abort the process), so
     /// the task runs inside `catch_panic`.
     fn run(self) {
-        let shared = Arc::clone(&self.shared);
-        shared.started.fetch_add(1, Ordering::Relaxed);
-        let attempt = catch_panic(&shared.clock, || self.attempt());
+        let context = Arc::clone(&self.context);
+        context.gates.task_started();
         // The pool's threads are all named by the spawn handler.
         let worker = std::thread::current().name().unwrap_or("pool").to_string();
+        debug!(worker = %worker, task = self.task.id, query = self.task.name(), "started a task");
+        let attempt = catch_panic(&context.clock, || self.attempt());
+        debug!(worker = %worker, task = self.task.id, status = attempt.status.label(), "finished");
         // The receiver is gone only when the caller stopped waiting at the run's deadline and
         // has already reported this task: nobody wants this outcome any more.
         let _ = self
@@ -268,20 +238,18 @@ impl Job {
             .send(Outcome::new(&self.task, worker, self.queued, attempt));
         // Dropped before parking, so that the channel can tell the caller when every job is done.
         drop(self);
-        if shared.started.load(Ordering::Relaxed) == shared.tasks {
-            drop(shared.collection.read());
-        }
+        context.gates.task_finished();
     }
 
     /// Waits the task's latency holding no connection, then runs its SQL on a connection
     /// borrowed for that long only (see `shared::pool` for why threads share a few).
     fn attempt(&self) -> Attempt {
-        let Shared {
+        let JobContext {
             clock,
             timeout,
             connections,
             ..
-        } = &*self.shared;
+        } = &*self.context;
         run_blocking_with(&self.task, *timeout, clock, || connections.take())
     }
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use shared::workload::Preset;
+use shared::Preset;
 use shared::{Database, Plan, Workload};
 use threadpool_executor::Options;
 
@@ -19,7 +19,7 @@ fn io_plan() -> Plan {
 
 #[test]
 fn results_arrive_in_completion_order_not_submission_order() {
-    let run = threadpool_executor::run(&io_plan(), &Options::default()).expect("the run is made");
+    let run = bounded_run(&io_plan(), &Options::default()).expect("the run is made");
     let arrival: Vec<usize> = run.outcomes.iter().map(|o| o.task).collect();
     assert!(
         run.outcomes.iter().all(|o| o.status.is_ok()),
@@ -48,4 +48,13 @@ fn results_arrive_in_completion_order_not_submission_order() {
         at(7) < at(6),
         "task 7 (100 ms) arrived after task 6 (300 ms): {arrival:?}"
     );
+}
+
+/// The method, bounded: a pool that never shuts down fails the test instead of hanging it.
+fn bounded_run(plan: &shared::Plan, options: &Options) -> shared::Result<shared::Run> {
+    shared::conformance::within(
+        shared::conformance::BOUND,
+        "threadpool_executor::run",
+        || threadpool_executor::run(plan, options),
+    )
 }

@@ -12,7 +12,7 @@ fn a_task_waiting_for_a_connection_behind_a_hang_times_out() {
     // is timed out as soon as it gets it, instead of waiting for ever or running late.
     let mut plan = plan(2, 2, &[(Fault::Hang, 1)]);
     plan.timeout = Duration::from_millis(500);
-    let run = threadpool_executor::run(
+    let run = bounded_run(
         &plan,
         &Options {
             connections: Some(1),
@@ -31,7 +31,7 @@ fn a_task_waiting_for_a_connection_behind_a_hang_times_out() {
 
 #[test]
 fn many_threads_share_a_few_connections() {
-    let run = threadpool_executor::run(
+    let run = bounded_run(
         &plan(16, 16, &[]),
         &Options {
             connections: Some(2),
@@ -48,4 +48,13 @@ fn many_threads_share_a_few_connections() {
         "{:?}",
         run.notes
     );
+}
+
+/// The method, bounded: a pool that never shuts down fails the test instead of hanging it.
+fn bounded_run(plan: &shared::Plan, options: &Options) -> shared::Result<shared::Run> {
+    shared::conformance::within(
+        shared::conformance::BOUND,
+        "threadpool_executor::run",
+        || threadpool_executor::run(plan, options),
+    )
 }

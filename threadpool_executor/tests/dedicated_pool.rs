@@ -3,7 +3,7 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use shared::workload::Preset;
+use shared::Preset;
 use shared::{Database, Plan, Workload};
 use threadpool_executor::Options;
 
@@ -34,14 +34,22 @@ fn blocking_tasks_run_on_the_dedicated_pool_and_never_starve_the_global_one() {
             .send(std::thread::current().name().map(str::to_string))
             .expect("the test waits")
     });
-    let ran_on = receiver.recv().expect("the global job runs");
+    // Bounded, like every wait in these tests: a starved global pool fails here, in seconds.
+    let ran_on = receiver
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the global job runs within 30 s");
     let waited = asked.elapsed();
     assert!(
         !executor.is_finished(),
         "the executor ended before the check: make its tasks longer"
     );
 
-    let run = executor.join().expect("no panic").expect("the run is made");
+    let run =
+        shared::conformance::within(shared::conformance::BOUND, "the executor's thread", || {
+            executor.join()
+        })
+        .expect("no panic")
+        .expect("the run is made");
     assert_eq!(ran_on.as_deref(), Some("rayon-global-0"));
     assert!(
         waited < run.wall,

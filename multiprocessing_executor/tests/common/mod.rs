@@ -1,7 +1,21 @@
-//! A tiny single-threaded test runner, and a look at this process's children in `/proc`.
+//! A tiny single-threaded test runner with a time bound on every check, and a look at processes
+//! in Linux's `/proc`. Where there is no such `/proc` (macOS), a check that needs it says it was
+//! skipped instead of passing without having looked.
 
+#![allow(dead_code)] // Each test binary uses a different part of this module.
+
+use std::os::fd::AsFd;
 use std::panic::{self, AssertUnwindSafe};
-use std::process::ExitCode;
+use std::process::{Child, ExitCode, ExitStatus};
+use std::time::{Duration, Instant};
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+use nix::unistd::alarm;
+
+/// How long one check may take before the whole test binary is ended. A generous backstop for
+/// a run that hangs; the checks bound their own waits more tightly.
+const CHECK_BOUND_SECS: u32 = 60;
 
 /// Runs named checks one after another on the main thread, and sums up like libtest does.
 /// Arguments that do not start with `-` filter the checks by name, as `cargo test NAME` does.
@@ -9,6 +23,7 @@ pub struct Checks {
     filters: Vec<String>,
     passed: usize,
     failed: Vec<&'static str>,
+    skipped: usize,
 }
 
 impl Checks {
@@ -17,19 +32,34 @@ impl Checks {
             .skip(1)
             .filter(|a| !a.starts_with('-'))
             .collect();
+        // A check that hangs (in `waitpid`, in `poll`) cannot be interrupted on the one thread
+        // there is, so the kernel ends it: `SIGALRM` after the bound, caught below to say why.
+        let action = SigAction::new(
+            SigHandler::Handler(on_alarm),
+            SaFlags::empty(),
+            SigSet::empty(),
+        );
+        // SAFETY: the handler only calls `write` and `_exit`, which are async-signal-safe.
+        unsafe { sigaction(Signal::SIGALRM, &action) }.expect("a SIGALRM handler");
         Checks {
             filters,
             passed: 0,
             failed: Vec::new(),
+            skipped: 0,
         }
     }
 
+    /// Runs `check`, within [`CHECK_BOUND_SECS`]: past it, the test binary fails at once (the
+    /// last `check NAME ...` line printed names the check).
     pub fn run(&mut self, name: &'static str, check: impl FnOnce()) {
-        if !self.filters.is_empty() && !self.filters.iter().any(|f| name.contains(f.as_str())) {
+        if !self.selected(name) {
             return;
         }
         println!("check {name} ...");
-        match panic::catch_unwind(AssertUnwindSafe(check)) {
+        alarm::set(CHECK_BOUND_SECS);
+        let result = panic::catch_unwind(AssertUnwindSafe(check));
+        alarm::cancel();
+        match result {
             Ok(()) => {
                 self.passed += 1;
                 println!("check {name} ... ok");
@@ -41,11 +71,37 @@ impl Checks {
         }
     }
 
+    /// Runs `check` where Linux's `/proc` is there to read; elsewhere reports it SKIPPED.
+    pub fn run_with_proc(&mut self, name: &'static str, check: impl FnOnce()) {
+        if has_proc() {
+            self.run(name, check);
+        } else {
+            self.skip(name, "it reads Linux's /proc, which this system lacks");
+        }
+    }
+
+    /// Reports a check that cannot run here as SKIPPED, with the reason: not as passed.
+    pub fn skip(&mut self, name: &'static str, why: &str) {
+        if self.selected(name) {
+            self.skipped += 1;
+            println!("check {name} ... SKIPPED ({why})");
+        }
+    }
+
+    fn selected(&self, name: &str) -> bool {
+        self.filters.is_empty() || self.filters.iter().any(|f| name.contains(f.as_str()))
+    }
+
     pub fn finish(self) -> ExitCode {
         for name in &self.failed {
             println!("failed: {name}");
         }
-        println!("{} passed, {} failed", self.passed, self.failed.len());
+        println!(
+            "{} passed, {} failed, {} skipped",
+            self.passed,
+            self.failed.len(),
+            self.skipped
+        );
         if self.failed.is_empty() {
             ExitCode::SUCCESS
         } else {
@@ -54,11 +110,24 @@ impl Checks {
     }
 }
 
+extern "C" fn on_alarm(_: libc::c_int) {
+    let message = b"\nFAILED: the check above ran past its time bound; the test binary ends here\n";
+    // SAFETY: `write` and `_exit` are async-signal-safe; the buffer is a static string.
+    unsafe {
+        libc::write(2, message.as_ptr().cast(), message.len());
+        libc::_exit(101);
+    }
+}
+
+/// Whether this system has Linux's `/proc`, where a process's children and state can be read.
+pub fn has_proc() -> bool {
+    cfg!(target_os = "linux") && std::path::Path::new("/proc/self/stat").exists()
+}
+
 /// The processes whose parent is `parent`, zombies included, from `/proc/*/stat`.
 pub fn children_of(parent: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
+    assert!(has_proc(), "children_of needs Linux's /proc");
+    let entries = std::fs::read_dir("/proc").expect("/proc can be listed");
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter(|&pid| stat(pid).is_some_and(|(_, ppid)| ppid == parent))
@@ -76,11 +145,63 @@ pub fn stat(pid: u32) -> Option<(char, u32)> {
     Some((state, ppid))
 }
 
-/// Fails if this process has any child, running or zombie.
+/// Fails if this process has any child, running or zombie. Without `/proc` it cannot look, and
+/// says so rather than pass.
 pub fn assert_no_children() {
+    if !has_proc() {
+        println!("  (skipped: no /proc to check that no child process was left)");
+        return;
+    }
     let left = children_of(std::process::id());
     assert!(
         left.is_empty(),
         "child processes left after the run: {left:?}"
     );
+}
+
+/// Waits for `child` to end, failing (and killing it) if it has not after `bound`.
+pub fn wait_within(child: &mut Child, bound: Duration) -> ExitStatus {
+    let give_up = Instant::now() + bound;
+    loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            return status;
+        }
+        if Instant::now() >= give_up {
+            let _ = child.kill();
+            let _ = child.wait(); // SIGKILL ends it: this wait is short.
+            panic!("process {} still ran after {bound:?}", child.id());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Reads `child`'s piped stdout to its end, failing (and killing it) if that takes longer than
+/// `bound`: `poll` with the time left, never a read that could block for good.
+pub fn read_stdout_within(child: &mut Child, bound: Duration) -> String {
+    use std::io::Read;
+    let give_up = Instant::now() + bound;
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let mut bytes = Vec::new();
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        let left = give_up.saturating_duration_since(Instant::now());
+        let millis = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+        let mut fds = [PollFd::new(stdout.as_fd(), PollFlags::POLLIN)];
+        let ready = poll(&mut fds, PollTimeout::from(millis)).expect("poll");
+        if ready == 0 && Instant::now() < give_up {
+            continue; // The bound is longer than one poll can wait.
+        }
+        if ready == 0 {
+            let _ = child.kill();
+            let _ = child.wait(); // SIGKILL ends it: this wait is short.
+            panic!(
+                "process {} wrote no end of its report in {bound:?}",
+                child.id()
+            );
+        }
+        match stdout.read(&mut buffer).expect("stdout can be read") {
+            0 => return String::from_utf8(bytes).expect("the report is UTF-8"),
+            n => bytes.extend_from_slice(&buffer[..n]),
+        }
+    }
 }

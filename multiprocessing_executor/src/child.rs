@@ -1,0 +1,115 @@
+//! A worker process's whole life, from the fork to `_exit`: open its own connection, say it is
+//! ready, then read jobs from its job pipe and write each result back, one task at a time, until
+//! the job pipe reaches end of file. That end of file is how a child learns to finish, and it
+//! is also the portable way it learns that its parent has died: the kernel closes a dead
+//! process's pipe ends, so a child waiting for a job wakes up and exits, on every Unix. A child
+//! busy with a task notices only when the task ends (its result write fails, or its next read
+//! reaches end of file), which the task's own deadline, its timeout plus [`BACKSTOP`], bounds
+//! for a query or a latency wait. On Linux the child also asks the kernel to kill it the moment
+//! its parent dies, which ends it even mid-task.
+//! The parent (`lib.rs`) forks and calls [`serve_jobs`]; the messages are in `frames.rs`.
+
+use std::fs::File;
+use std::io::{BufReader, Write};
+use std::os::fd::OwnedFd;
+use std::panic::{self, AssertUnwindSafe};
+use std::time::Duration;
+
+use nix::unistd::{Pid, getppid};
+use shared::{Clock, Plan, Task};
+
+use crate::frames::{ChildMessage, Job, frame, read_frame};
+use crate::platform;
+
+/// How much later than the parent's deadline a child stops a task by itself. The parent's
+/// `SIGKILL` at the timeout is what stops a task, whatever it is doing (a query, a sleep, a loop
+/// in code that no SQLite progress handler watches); the child's own deadline is only a
+/// backstop for a parent that is late to kill, so that the child answers `timed_out` anyway.
+const BACKSTOP: Duration = Duration::from_secs(1);
+
+/// A child's whole life: serve jobs until the job pipe closes, then exit. `death_signal` asks
+/// for `PR_SET_PDEATHSIG` where there is one (Linux); the tests turn it off to try the portable
+/// way, end of file, on Linux too.
+///
+/// It ends with `_exit`, never by returning: returning would run the parent's code in the
+/// child (the rest of `run`, the report, the baseline), and even `std::process::exit`
+/// would flush stdout buffers the parent had filled before the fork, printing them twice.
+pub(crate) fn serve_jobs(
+    plan: &Plan,
+    clock: Clock,
+    parent: Pid,
+    death_signal: bool,
+    jobs: OwnedFd,
+    results: OwnedFd,
+) -> ! {
+    let code = panic::catch_unwind(AssertUnwindSafe(|| {
+        serve(plan, clock, parent, death_signal, jobs, results)
+    }))
+    .unwrap_or(101);
+    // SAFETY: `_exit` ends the process at once; nothing in it can be left half-done that
+    // matters, since the parent reaps the child and reads whatever it wrote.
+    unsafe { libc::_exit(code) }
+}
+
+fn serve(
+    plan: &Plan,
+    clock: Clock,
+    parent: Pid,
+    death_signal: bool,
+    jobs: OwnedFd,
+    results: OwnedFd,
+) -> i32 {
+    if death_signal && !platform::die_with_parent() {
+        return 1;
+    }
+    // The parent may have died between the fork and this line, in which case the child already
+    // belongs to another process and the death signal will never come: hence the check.
+    // (Without the signal, the job pipe's end of file would end the child anyway, a step later.)
+    if getppid() != parent {
+        return 1;
+    }
+    let (jobs, mut results) = (File::from(jobs), File::from(results));
+    let conn = match plan.database.open() {
+        Ok(conn) => conn,
+        Err(e) => {
+            let _ = results.write_all(&frame(&ChildMessage::Unavailable(e.to_string())));
+            return 1;
+        }
+    };
+    let ready = ChildMessage::Ready { at: clock.now() };
+    if results.write_all(&frame(&ready)).is_err() {
+        return 1;
+    }
+    // Buffered: when the parent writes several jobs at once, one `read` takes them all.
+    let mut jobs = BufReader::new(jobs);
+    loop {
+        let job: Job = match read_frame(&mut jobs) {
+            Ok(Some(job)) => job,
+            // The parent closed the pipe: the run is over, or the parent is gone.
+            Ok(None) => break,
+            Err(_) => return 1,
+        };
+        let task: &Task = &plan.workload.tasks[job.task - 1];
+        // A panic costs its task only: the child reports it and takes the next job.
+        let attempt = shared::catch_panic(&clock, || {
+            shared::run_blocking(&conn, task, plan.timeout + BACKSTOP, &clock)
+        });
+        let done = ChildMessage::Done {
+            task: job.task,
+            attempt: attempt.into(),
+        };
+        // A failed write means the parent is gone. (Rust programs ignore `SIGPIPE`, so the write
+        // returns an error; where the signal is not ignored, it kills the child: it ends anyway.)
+        if results.write_all(&frame(&done)).is_err() {
+            return 1;
+        }
+    }
+    drop(conn);
+    let exiting = ChildMessage::Exiting {
+        peak_rss_kib: platform::own_peak_rss_kib(),
+        pss_kib: platform::own_pss_kib(),
+    };
+    // Nobody reads it if the parent is gone, and that is fine.
+    let _ = results.write_all(&frame(&exiting));
+    0
+}

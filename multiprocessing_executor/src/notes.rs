@@ -1,0 +1,116 @@
+//! What the report says about a run beyond each task's outcome: how long the children took to
+//! start, how much memory they used, and which of them were lost and replaced. The pool
+//! (`lib.rs`) records each of these as it happens; at the end, [`Notes::sentences`] words them
+//! for the report's notes, and the figures go into the report's own fields.
+
+use std::time::Duration;
+
+/// How many events (timeouts, deaths) the notes list before summing up the rest.
+const MAX_EVENT_NOTES: usize = 10;
+
+pub(crate) struct Notes {
+    /// How many children the pool keeps alive while there is work for them.
+    size: usize,
+    /// How many children were forked, the first `size` and any forked in place of lost ones.
+    forks: usize,
+    /// Fork until ready, for each of the first `size` children.
+    startups: Vec<Duration>,
+    /// When the last of the first `size` children reported ready.
+    all_ready: Duration,
+    /// Each child's own peak resident memory (`VmHWM`), in KiB.
+    peaks: Vec<u64>,
+    /// Each child's proportional share of memory at its exit (`Pss`), in KiB.
+    shares: Vec<u64>,
+    /// What went wrong with children, one sentence each.
+    events: Vec<String>,
+}
+
+impl Notes {
+    pub fn new(size: usize) -> Notes {
+        Notes {
+            size,
+            forks: 0,
+            startups: Vec::new(),
+            all_ready: Duration::ZERO,
+            peaks: Vec::new(),
+            shares: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    pub fn forked(&mut self) {
+        self.forks += 1;
+    }
+
+    /// A child forked at `forked` reported ready at `at`. Only the first `size` count: the
+    /// startup measured is the pool's, not that of a replacement forked mid-run.
+    pub fn ready(&mut self, forked: Duration, at: Duration) {
+        if self.startups.len() < self.size {
+            self.startups.push(at.saturating_sub(forked));
+            self.all_ready = self.all_ready.max(at);
+        }
+    }
+
+    /// A child's memory figures, as it reported them at its exit or as read before a kill.
+    pub fn memory(&mut self, peak_rss_kib: Option<u64>, pss_kib: Option<u64>) {
+        self.peaks.extend(peak_rss_kib);
+        self.shares.extend(pss_kib);
+    }
+
+    pub fn event(&mut self, sentence: String) {
+        self.events.push(sentence);
+    }
+
+    pub fn all_ready(&self) -> Duration {
+        self.all_ready
+    }
+
+    pub fn largest_peak_kib(&self) -> Option<u64> {
+        self.peaks.iter().copied().max()
+    }
+
+    pub fn summed_shares_kib(&self) -> Option<u64> {
+        (!self.shares.is_empty()).then(|| self.shares.iter().sum())
+    }
+
+    /// The notes, one sentence each, with pipelining's (see `pipelining.rs`) if it has one.
+    pub fn sentences(&self, pipelining: Option<String>) -> Vec<String> {
+        let mut notes = Vec::new();
+        if !self.startups.is_empty() {
+            let mean = self.startups.iter().sum::<Duration>() / self.startups.len() as u32;
+            notes.push(format!(
+                "{} worker processes forked; fork until ready (connection open): {:.0} µs per child on average, \
+                 all ready {:.2} ms after the start",
+                self.startups.len(),
+                mean.as_secs_f64() * 1e6,
+                self.all_ready.as_secs_f64() * 1e3
+            ));
+        }
+        if let Some(peak) = self.largest_peak_kib() {
+            let shares: u64 = self.shares.iter().sum();
+            notes.push(format!(
+                "children's memory, measured by each child in /proc/self: largest peak RSS (VmHWM) {peak} KiB, \
+                 counting pages shared copy-on-write with the parent in full; proportional share (Pss) at exit, \
+                 summed over the children that exited normally ({}): {shares} KiB \
+                 (getrusage's figure for children starts at the parent's peak at fork, so it overstates)",
+                self.shares.len()
+            ));
+        }
+        notes.extend(pipelining);
+        if self.forks > self.size {
+            notes.push(format!(
+                "lost worker processes replaced by freshly forked ones: {}",
+                self.forks - self.size
+            ));
+        }
+        let shown = self.events.len().min(MAX_EVENT_NOTES);
+        notes.extend(self.events[..shown].iter().cloned());
+        if self.events.len() > shown {
+            notes.push(format!(
+                "and {} more workers lost and replaced",
+                self.events.len() - shown
+            ));
+        }
+        notes
+    }
+}

@@ -1,0 +1,64 @@
+//! What this crate asks of the operating system beyond what every Unix offers, and what it does
+//! where that is missing. The method itself (fork, pipes, poll, kill, waitpid) is POSIX and
+//! runs on Linux and macOS alike. Four things are Linux's own: `/proc` tells how many threads
+//! this process has (to refuse to fork with more than one), and each child's peak memory and
+//! proportional share of memory (for the report); and `PR_SET_PDEATHSIG` has the kernel kill a
+//! child the moment its parent dies. Elsewhere the three figures are `None`, and a child learns
+//! that its parent is gone from its pipes instead (see `child.rs`). Nothing else in the crate
+//! names `/proc` or `prctl`, so this file is the whole of the port.
+
+use nix::unistd::Pid;
+
+/// How many threads this process has, or `None` where the platform gives no cheap way to
+/// count them. On macOS the count would take the Mach API (`task_threads`); without it, `run`
+/// cannot refuse a process that has started threads, and fork's safety rests on the caller
+/// having started none, as `shared::cli::main` and this crate's tests do.
+pub(crate) fn thread_count() -> Option<u64> {
+    proc_number("/proc/self/status", "Threads:")
+}
+
+/// A child's peak resident memory (`VmHWM`) in KiB, read from the outside: for a child about
+/// to be killed, which will never report its own.
+pub(crate) fn peak_rss_kib(pid: Pid) -> Option<u64> {
+    proc_number(&format!("/proc/{pid}/status"), "VmHWM:")
+}
+
+/// This process's own peak resident memory (`VmHWM`), in KiB. It counts pages shared
+/// copy-on-write with the parent in full. (`getrusage` is no substitute: a forked child's
+/// figure starts at its parent's peak at the fork, so it overstates.)
+pub(crate) fn own_peak_rss_kib() -> Option<u64> {
+    proc_number("/proc/self/status", "VmHWM:")
+}
+
+/// This process's proportional share of memory (`Pss`), in KiB: each shared page divided by
+/// the number of processes that share it, so that the children's shares add up honestly.
+pub(crate) fn own_pss_kib() -> Option<u64> {
+    proc_number("/proc/self/smaps_rollup", "Pss:")
+}
+
+/// Asks the kernel to send this process `SIGKILL` when its parent ends, however it ends, even
+/// in the middle of a task. Returns false if the request failed.
+#[cfg(target_os = "linux")]
+pub(crate) fn die_with_parent() -> bool {
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).is_ok()
+}
+
+/// Nothing to ask for here: a child notices that its parent is gone when its pipes break.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn die_with_parent() -> bool {
+    true
+}
+
+/// The number after `key` in a `/proc` file such as `/proc/PID/status` (`VmHWM:   12345 kB`).
+#[cfg(target_os = "linux")]
+fn proc_number(path: &str, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    line[key.len()..].split_whitespace().next()?.parse().ok()
+}
+
+/// Without Linux's `/proc` (macOS has none; the BSDs' differs), no figure.
+#[cfg(not(target_os = "linux"))]
+fn proc_number(_path: &str, _key: &str) -> Option<u64> {
+    None
+}

@@ -1,0 +1,62 @@
+//! A child process as the parent holds it: a pid that is killed and reaped when dropped, unless
+//! it was reaped already. This is the guarantee that an error or a panic in the parent, which
+//! drops the pool on its way out, leaves no child running and no zombie behind. The pool
+//! (`lib.rs`) keeps one per worker and reaps it itself when the child ends in the ordinary way.
+
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::Pid;
+
+pub(crate) struct Process {
+    pub pid: Pid,
+    reaped: bool,
+}
+
+impl Process {
+    pub fn new(pid: Pid) -> Process {
+        Process { pid, reaped: false }
+    }
+
+    /// How the report names the worker: by its pid.
+    pub fn name(&self) -> String {
+        format!("pid {}", self.pid)
+    }
+
+    /// `SIGKILL`, which stops anything: a query, a sleep, a loop that checks no deadline.
+    pub fn kill(&self) {
+        // An error can only mean that it has been reaped already (ESRCH): nothing to stop.
+        let _ = kill(self.pid, Signal::SIGKILL);
+    }
+
+    /// Waits for the child to end and collects its exit status, so that it does not linger as a
+    /// zombie. Blocks: call it only on a child that has exited or is about to.
+    pub fn reap(&mut self) -> WaitStatus {
+        self.reaped = true;
+        loop {
+            match waitpid(self.pid, None) {
+                Err(nix::errno::Errno::EINTR) => continue,
+                // ECHILD: someone else reaped it; there is nothing left to wait for.
+                Err(e) => return WaitStatus::Exited(self.pid, -(e as i32)),
+                Ok(status) => return status,
+            }
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if !self.reaped {
+            self.kill();
+            self.reap();
+        }
+    }
+}
+
+/// How a child ended, in words: which signal killed it, or which code it exited with.
+pub(crate) fn describe(status: WaitStatus) -> String {
+    match status {
+        WaitStatus::Signaled(_, signal, _) => format!("was killed by {signal}"),
+        WaitStatus::Exited(_, code) => format!("exited with code {code}"),
+        other => format!("ended ({other:?})"),
+    }
+}

@@ -1,0 +1,168 @@
+//! One child as the parent sees it: its process, the parent's ends of its two pipes, and the
+//! jobs sent to it and not answered yet, with the time the one it runs started, from which its
+//! timeout counts. The pool (`lib.rs`) decides which child gets which job, when to wait and
+//! when a child is lost; a [`Worker`] keeps the books of one child and writes its jobs.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::OwnedFd;
+use std::time::Duration;
+
+use nix::unistd::Pid;
+use shared::{Attempt, Status};
+
+use crate::frames::{Job, ResultPipe, frame};
+use crate::pipelining::Holding;
+use crate::process::Process;
+
+pub(crate) struct Worker {
+    pub process: Process,
+    /// The write end of the child's job pipe; `None` once closed to tell the child to finish.
+    jobs: Option<File>,
+    pub results: ResultPipe,
+    /// Frames to write to `jobs` at the end of this round of dispatching: one `write` for all.
+    outbox: Vec<u8>,
+    /// When the fork happened, and when the child reported ready.
+    pub forked: Duration,
+    pub ready: Option<Duration>,
+    /// The jobs sent and not answered yet, in the order the child runs them: the first is the
+    /// one it is running, the others wait in its pipe.
+    pub sent: VecDeque<SentJob>,
+    /// When the child started the first job of `sent`: when the job was sent to an idle child,
+    /// or when the child finished the job before it. Its timeout runs from here.
+    running_since: Duration,
+}
+
+/// A job written to a child and not answered yet.
+pub(crate) struct SentJob {
+    pub task: usize,
+    pub queued: Duration,
+    /// Whether other jobs may wait behind it in the child's pipe (see `pipelining.rs`).
+    short: bool,
+}
+
+impl Worker {
+    pub fn new(pid: Pid, jobs: OwnedFd, results: OwnedFd, forked: Duration) -> Worker {
+        Worker {
+            process: Process::new(pid),
+            jobs: Some(File::from(jobs)),
+            results: ResultPipe::new(File::from(results), pid),
+            outbox: Vec::new(),
+            forked,
+            ready: None,
+            sent: VecDeque::new(),
+            running_since: forked,
+        }
+    }
+
+    /// Whether the parent may send it jobs: it is ready, and has not been released.
+    pub fn takes_jobs(&self) -> bool {
+        self.ready.is_some() && self.jobs.is_some()
+    }
+
+    /// Whether it is ready for a job and holds none.
+    pub fn is_idle(&self) -> bool {
+        self.takes_jobs() && self.sent.is_empty()
+    }
+
+    /// Whether it has been released: its job pipe is closed, and it finishes its jobs and exits.
+    pub fn is_released(&self) -> bool {
+        self.jobs.is_none()
+    }
+
+    /// Closes its job pipe, which tells the child to finish once it has run the jobs it holds.
+    pub fn release(&mut self) {
+        self.jobs = None;
+    }
+
+    /// Queues the job for `task`, to be written at the next [`Worker::flush`].
+    pub fn send(&mut self, task: usize, now: Duration, short: bool) {
+        if self.sent.is_empty() {
+            self.running_since = now;
+        }
+        self.sent.push_back(SentJob {
+            task,
+            queued: now,
+            short,
+        });
+        self.outbox.extend(frame(&Job { task }));
+    }
+
+    /// Writes the jobs queued since the last flush, in one `write`.
+    pub fn flush(&mut self) {
+        if let (false, Some(jobs)) = (self.outbox.is_empty(), &mut self.jobs) {
+            // This never blocks: a child holds at most `pipeline` jobs of a few bytes each,
+            // far less than a pipe's 64 KiB. A failed write means the child is dead; its
+            // result pipe will say so, and its jobs will be sent again.
+            let _ = jobs.write_all(&self.outbox);
+        }
+        self.outbox.clear();
+    }
+
+    /// When the job it is running passes its timeout, if it is running one.
+    pub fn deadline(&self, timeout: Duration) -> Option<Duration> {
+        self.sent.front().map(|_| self.running_since + timeout)
+    }
+
+    /// The task it is running, if it has run past its timeout at `now`.
+    pub fn timed_out(&self, timeout: Duration, now: Duration) -> Option<usize> {
+        let job = self.sent.front()?;
+        (self.running_since + timeout <= now).then_some(job.task)
+    }
+
+    /// The job it was running when it was lost at `now`, taken off `sent`, with its attempt,
+    /// which ends with `status`. A task that timed out may have been answered in the instant
+    /// before the kill: then the child died running nothing wrong, and every job it still
+    /// holds goes back to the queue.
+    pub fn lost_job(
+        &mut self,
+        timed_out: Option<usize>,
+        status: Status,
+        now: Duration,
+    ) -> Option<(SentJob, Attempt)> {
+        let running = self.sent.front()?.task;
+        if timed_out.is_some_and(|task| task != running) {
+            return None;
+        }
+        let attempt = Attempt {
+            started: self.running_since,
+            sql_started: None,
+            finished: now,
+            status,
+        };
+        Some((self.sent.pop_front()?, attempt))
+    }
+
+    /// Takes the answered job off the front of `sent`, or `None` if `task` is not the job the
+    /// child was running: a child answers its jobs in the order it got them.
+    pub fn answered(&mut self, task: usize, finished: Duration) -> Option<SentJob> {
+        let job = self.sent.pop_front().filter(|job| job.task == task)?;
+        // The child started its next job the moment it finished this one.
+        self.running_since = finished;
+        Some(job)
+    }
+
+    /// What pipelining needs to know of it, or `None` if it takes no jobs.
+    pub fn holding(&self) -> Option<Holding> {
+        self.takes_jobs().then(|| Holding {
+            jobs: self.sent.len(),
+            all_short: self.sent.iter().all(|job| job.short),
+        })
+    }
+
+    /// In a freshly forked child, for a sibling's entry: closes the parent's ends of that
+    /// sibling's pipes, and forgets its `Process` without running its `Drop`, which would kill
+    /// the sibling.
+    pub fn close_in_child(self) {
+        let Worker {
+            process,
+            jobs,
+            results,
+            ..
+        } = self;
+        std::mem::forget(process);
+        drop(jobs);
+        drop(results);
+    }
+}

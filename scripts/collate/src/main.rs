@@ -1,0 +1,919 @@
+//! Collates the reports that `scripts/compare.sh` collected into one comparison.
+//!
+//! Reads every `<program>__<case>__r<run>.json` in `--raw` (each a program's own `--json`
+//! report), and writes to `--out`:
+//!
+//! - `compare.md`: the table, one row per method and language (the Rust programs, and with
+//!   `--python` the Python guide's own methods run by `scripts/python/guide.py`, each measured
+//!   against its own language's sequential run), the guide's quoted figures in a footnote, and
+//!   the worker sweep (Rust's). A full run of `scripts/compare.sh` puts this file, unchanged,
+//!   between the `<!-- compare:begin -->` and `<!-- compare:end -->` markers of the README, so
+//!   the README's table is always the one in `results/`;
+//! - `compare.json`: every figure of every run (and its median, min and max), which language each
+//!   method is written in (as its reports say), the machine, the command;
+//! - `compare.svg`: the io speedups next to their ideal, cpu and fetch at 2 workers, both
+//!   languages side by side, and the sweep's throughput against the ideal (see [`chart`]);
+//! - `decide.md`: the guide's decision tree redrawn for Rust, each branch with the figure from
+//!   this run that justifies it (see [`decide`]);
+//! - `timelines.svg`: each Rust method's io run (`io4`, the first run) and the baseline's as
+//!   Gantt charts on one time scale, one lane per worker or per task (see [`timelines`]).
+//!
+//! Every figure is a median over the runs with its min–max, like hyperfine's: one run of a
+//! benchmark on a shared machine is an anecdote. A report that is missing, unreadable, or has a
+//! task that is not ok stops the collation with its file named: a table with a hole in it would
+//! be worse than no table.
+//!
+//! This is a workspace member of its own, under `scripts/`, so that the chart's dependency
+//! (plotters) is built for the comparison only, never into `shared` or an executor.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+use serde::Serialize;
+use shared::RunReport;
+
+mod chart;
+mod decide;
+mod timelines;
+
+/// Collates the reports written by scripts/compare.sh into DIR/compare.{md,json,svg},
+/// DIR/decide.md and DIR/timelines.svg.
+#[derive(Parser)]
+#[command(name = "collate")]
+struct Args {
+    /// The folder of `<program>__<case>__r<run>.json` reports.
+    #[arg(long)]
+    raw: PathBuf,
+    /// Where to write compare.md, compare.json, compare.svg, decide.md and timelines.svg.
+    #[arg(long)]
+    out: PathBuf,
+    /// How many runs of each measurement to expect.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// "full" or "quick" (a quick run is a check, not a measurement).
+    #[arg(long, default_value = "full")]
+    mode: String,
+    /// The command that produced the reports, quoted in the outputs.
+    #[arg(long, default_value = "scripts/compare.sh")]
+    command: String,
+    /// Expect the Python rows too: guide.py's reports, as `python-<method>`, and the workloads
+    /// it ran in `<raw>/workloads`.
+    #[arg(long, conflicts_with = "python_left_out")]
+    python: bool,
+    /// Why there are no Python rows, said under the table.
+    #[arg(long, value_name = "WHY", allow_hyphen_values = true)]
+    python_left_out: Option<String>,
+}
+
+/// What a program is written in, as its report says (`"language"`; the Rust programs' reports
+/// predate the field and leave it out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Language {
+    Rust,
+    Python,
+}
+
+impl Language {
+    fn of(report: &serde_json::Value) -> Result<Language, String> {
+        match report.get("language").and_then(|l| l.as_str()) {
+            None | Some("rust") => Ok(Language::Rust),
+            Some("python") => Ok(Language::Python),
+            Some(other) => Err(format!("an unknown language '{other}'")),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Language::Rust => "Rust",
+            Language::Python => "Python",
+        }
+    }
+}
+
+/// One row of the table: the program whose reports fill it, and what the reader sees.
+struct Row {
+    /// The `<program>` in the report files' names.
+    program: &'static str,
+    /// The method, in the words both languages share: the table's first word, and what
+    /// compare.svg groups by.
+    family: &'static str,
+    language: Language,
+    /// The mechanism, after the language, in the row's label.
+    mechanism: &'static str,
+}
+
+impl Row {
+    /// `threadpool (Python, ThreadPoolExecutor)`.
+    fn label(&self) -> String {
+        format!(
+            "{} ({}, {})",
+            self.family,
+            self.language.name(),
+            self.mechanism
+        )
+    }
+}
+
+const fn row(
+    program: &'static str,
+    family: &'static str,
+    language: Language,
+    mechanism: &'static str,
+) -> Row {
+    Row {
+        program,
+        family,
+        language,
+        mechanism,
+    }
+}
+
+/// The rows of the table, in order: each method in Rust, then the same method in Python, so
+/// that the two sit one above the other.
+const ROWS: [Row; 10] = [
+    row("sequential", "sequential", Language::Rust, "baseline"),
+    row(
+        "python-sequential",
+        "sequential",
+        Language::Python,
+        "baseline",
+    ),
+    row(
+        "threadpool_executor",
+        "threadpool",
+        Language::Rust,
+        "rayon pool",
+    ),
+    row(
+        "python-threadpool",
+        "threadpool",
+        Language::Python,
+        "ThreadPoolExecutor",
+    ),
+    row("async_executor", "async", Language::Rust, "tokio"),
+    row(
+        "python-asyncio",
+        "async",
+        Language::Python,
+        "asyncio.gather",
+    ),
+    row(
+        "multiprocessing_executor",
+        "multiprocessing",
+        Language::Rust,
+        "fork",
+    ),
+    row(
+        "python-multiprocessing",
+        "multiprocessing",
+        Language::Python,
+        "multiprocessing.Pool",
+    ),
+    row(
+        "threading_executor",
+        "threading",
+        Language::Rust,
+        "hand-written",
+    ),
+    row(
+        "python-threading",
+        "threading",
+        Language::Python,
+        "queue.Queue + Thread",
+    ),
+];
+
+/// What the guide reported on its own io benchmark ("8 SQLite queries with artificial delays
+/// (0.05 s to 0.3 s)"), on a machine and with worker counts it does not give: quoted under the
+/// table, never measured here.
+const GUIDE_QUOTED: [(&str, &str); 4] = [
+    ("ThreadPoolExecutor", "3.00x"),
+    ("asyncio", "4.13x"),
+    ("multiprocessing", "3.82x"),
+    ("manual threading", "3.01x"),
+];
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match collate(&args) {
+        Ok(table) => {
+            print!("{table}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("collate: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A figure over the runs: the median, the range, and every value.
+#[derive(Debug, Clone, Serialize)]
+struct Spread {
+    median: f64,
+    min: f64,
+    max: f64,
+    values: Vec<f64>,
+}
+
+impl Spread {
+    fn of(mut values: Vec<f64>) -> Option<Spread> {
+        if values.is_empty() || values.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        let raw = values.clone();
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        let median = if n % 2 == 1 {
+            values[n / 2]
+        } else {
+            (values[n / 2 - 1] + values[n / 2]) / 2.0
+        };
+        Some(Spread {
+            median,
+            min: values[0],
+            max: values[n - 1],
+            values: raw,
+        })
+    }
+
+    /// `3.24x (3.22–3.25)`, or just `3.24x` when there was one run or no spread at this precision.
+    fn show(&self, decimals: usize, unit: &str) -> String {
+        let median = format!("{:.decimals$}", self.median);
+        let (min, max) = (
+            format!("{:.decimals$}", self.min),
+            format!("{:.decimals$}", self.max),
+        );
+        if self.values.len() < 2 || min == max {
+            format!("{median}{unit}")
+        } else {
+            format!("{median}{unit} ({min}–{max})")
+        }
+    }
+}
+
+/// The figures of one measurement (a program on a case) over its runs.
+#[derive(Debug, Clone, Serialize)]
+struct Case {
+    command: String,
+    workers: usize,
+    tasks: usize,
+    wall_s: Spread,
+    startup_s: Spread,
+    per_task_us: Spread,
+    tasks_per_s: Spread,
+    max_rss_kib: Spread,
+    children_max_rss_kib: Spread,
+    children_pss_kib: Option<Spread>,
+    speedup: Option<Spread>,
+    ideal_speedup: Option<Spread>,
+    efficiency: Option<Spread>,
+    notes: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct MethodFigures {
+    program: String,
+    method: String,
+    /// The method in the words both languages share ("threadpool", "async", ...).
+    family: String,
+    /// "rust" for this workspace's programs, "python" for guide.py's methods.
+    language: Language,
+    /// The interpreter that ran a Python method, as its reports name it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    interpreter: Option<String>,
+    cases: BTreeMap<String, Case>,
+    /// The smallest worker count of the sweep within 5% of the highest throughput (Rust's
+    /// methods only: Python's are not swept).
+    best_concurrency: Option<usize>,
+}
+
+#[derive(Debug, Serialize)]
+struct Machine {
+    cores: usize,
+    cpu: String,
+    os: String,
+    rustc: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Comparison {
+    command: String,
+    mode: String,
+    runs: usize,
+    machine: Machine,
+    methods: Vec<MethodFigures>,
+    /// Why there are no Python methods above, when there are none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    python_left_out: Option<String>,
+    /// How the workloads differ between the languages (fetch's rounds of digest per value).
+    rounds: Rounds,
+    /// The guide's own io speedups: quoted, not measured.
+    guide_quoted_io_speedup: BTreeMap<&'static str, &'static str>,
+    table_markdown: String,
+}
+
+/// fetch's rounds of digest per value in each language: the one way the two are not given the
+/// same tasks.
+#[derive(Debug, Clone, Copy, Serialize)]
+struct Rounds {
+    rust_fetch: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    python_fetch: Option<u32>,
+}
+
+impl Rounds {
+    /// Rust's from the preset itself; Python's from the workload file guide.py was given.
+    fn read(args: &Args) -> Result<Rounds, String> {
+        let first = |workload: shared::Workload| workload.tasks.first().map(|t| t.query.rounds);
+        let rust_fetch = first(shared::Workload::preset(shared::Preset::Fetch, None))
+            .ok_or("the fetch preset has no tasks")?;
+        let python_fetch = if args.python {
+            let path = args.raw.join("workloads").join("fetch.json");
+            let workload = shared::Workload::from_file(&path, None)
+                .map_err(|e| format!("the workload guide.py ran: {e}"))?;
+            Some(first(workload).ok_or_else(|| format!("{}: no tasks", path.display()))?)
+        } else {
+            None
+        };
+        Ok(Rounds {
+            rust_fetch,
+            python_fetch,
+        })
+    }
+}
+
+fn collate(args: &Args) -> Result<String, String> {
+    let (reports, origins) = load(&args.raw, args.runs)?;
+    let mut methods = Vec::new();
+    for row in ROWS
+        .iter()
+        .filter(|r| r.language == Language::Rust || args.python)
+    {
+        let program = row.program;
+        let (Some(cases), Some(origin)) = (reports.get(program), origins.get(program)) else {
+            return Err(format!(
+                "no reports from {program} in {}",
+                args.raw.display()
+            ));
+        };
+        if origin.language != row.language {
+            return Err(format!(
+                "{program}: its reports say they are {}, not {}",
+                origin.language.name(),
+                row.language.name()
+            ));
+        }
+        let cases: BTreeMap<String, Case> = cases
+            .iter()
+            .map(|(case, runs)| summarise(program, case, runs).map(|c| (case.clone(), c)))
+            .collect::<Result<_, _>>()?;
+        let best_concurrency = best_concurrency(&cases);
+        methods.push(MethodFigures {
+            program: program.to_string(),
+            method: row.label(),
+            family: row.family.to_string(),
+            language: row.language,
+            interpreter: origin.interpreter.clone(),
+            cases,
+            best_concurrency,
+        });
+    }
+    let machine = machine();
+    let rounds = Rounds::read(args)?;
+    let table = markdown(args, &machine, &methods, rounds)?;
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let write = |name: &str, text: &str| {
+        let path = args.out.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    write("compare.md", &table)?;
+    let comparison = Comparison {
+        command: args.command.clone(),
+        mode: args.mode.clone(),
+        runs: args.runs,
+        machine,
+        methods,
+        python_left_out: args.python_left_out.clone(),
+        rounds,
+        guide_quoted_io_speedup: GUIDE_QUOTED.into_iter().collect(),
+        table_markdown: table.clone(),
+    };
+    let json = serde_json::to_string_pretty(&comparison).map_err(|e| e.to_string())?;
+    write("compare.json", &json)?;
+    chart::draw(&args.out.join("compare.svg"), &comparison.methods)?;
+    write(
+        "decide.md",
+        &decide::markdown(args, &comparison.machine, &comparison.methods),
+    )?;
+    timelines::draw(&args.out.join("timelines.svg"), &io_runs(&reports)?)?;
+    Ok(table)
+}
+
+/// The runs timelines.svg draws: the Rust baseline's io and each Rust method's io on 4 workers,
+/// the first run of each, in the table's order.
+fn io_runs(reports: &Reports) -> Result<Vec<timelines::Panel<'_>>, String> {
+    ROWS.iter()
+        .filter(|row| row.language == Language::Rust)
+        .map(|row| {
+            let case = if row.program == "sequential" {
+                "io"
+            } else {
+                "io4"
+            };
+            let first = reports
+                .get(row.program)
+                .and_then(|cases| cases.get(case))
+                .and_then(|runs| runs.first())
+                .ok_or_else(|| format!("{}: no '{case}' measurement", row.program))?;
+            Ok(timelines::Panel {
+                method: row.label(),
+                report: first,
+            })
+        })
+        .collect()
+}
+
+/// Every report: program → case → runs, in run order (r1 first).
+type Reports = BTreeMap<String, BTreeMap<String, Vec<RunReport>>>;
+
+/// Where a program's reports say they come from; every report of one program must agree.
+#[derive(Debug, PartialEq)]
+struct Origin {
+    language: Language,
+    interpreter: Option<String>,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.interpreter {
+            Some(interpreter) => write!(f, "{} ({interpreter})", self.language.name()),
+            None => f.write_str(self.language.name()),
+        }
+    }
+}
+
+/// Reads every report, and where each program's come from. Any unreadable report, or one in
+/// which a task did not end ok, is an error that names its file (and with it the program).
+fn load(raw: &Path, runs: usize) -> Result<(Reports, BTreeMap<String, Origin>), String> {
+    let entries = std::fs::read_dir(raw).map_err(|e| format!("{}: {e}", raw.display()))?;
+    // Keyed by run number while reading, because the folder lists its files in no set order.
+    let mut reports: BTreeMap<String, BTreeMap<String, BTreeMap<usize, RunReport>>> =
+        BTreeMap::new();
+    let mut origins: BTreeMap<String, Origin> = BTreeMap::new();
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let name = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let parts: Vec<&str> = name.split("__").collect();
+        let misnamed = || {
+            format!(
+                "{}: not named <program>__<case>__r<run>.json",
+                path.display()
+            )
+        };
+        let [program, case, run] = parts[..] else {
+            return Err(misnamed());
+        };
+        let run: usize = run
+            .strip_prefix('r')
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(misnamed)?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let invalid = |e: &dyn std::fmt::Display| {
+            format!("{} ({program}): not a valid report: {e}", path.display())
+        };
+        // As a value first, for the fields only guide.py's reports have.
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| invalid(&e))?;
+        let origin = Origin {
+            language: Language::of(&value).map_err(|e| invalid(&e))?,
+            interpreter: value
+                .get("interpreter")
+                .and_then(|i| i.as_str())
+                .map(str::to_string),
+        };
+        let report: RunReport = serde_json::from_value(value).map_err(|e| invalid(&e))?;
+        match origins.get(program) {
+            Some(known) if *known != origin => {
+                return Err(format!(
+                    "{}: from {origin}, where {program}'s other reports are from {known}",
+                    path.display()
+                ));
+            }
+            Some(_) => {}
+            None => {
+                origins.insert(program.to_string(), origin);
+            }
+        }
+        if report.counts.ok != report.tasks.len() {
+            return Err(format!(
+                "{}: {:?} tasks were not all ok",
+                path.display(),
+                report.counts
+            ));
+        }
+        reports
+            .entry(program.to_string())
+            .or_default()
+            .entry(case.to_string())
+            .or_default()
+            .insert(run, report);
+    }
+    for (program, cases) in &reports {
+        for (case, found) in cases {
+            if found.len() != runs {
+                return Err(format!(
+                    "{program} {case}: {} reports, expected {runs}",
+                    found.len()
+                ));
+            }
+        }
+    }
+    let reports = reports
+        .into_iter()
+        .map(|(program, cases)| {
+            let cases = cases
+                .into_iter()
+                .map(|(case, runs)| (case, runs.into_values().collect()))
+                .collect();
+            (program, cases)
+        })
+        .collect();
+    Ok((reports, origins))
+}
+
+fn summarise(program: &str, case: &str, runs: &[RunReport]) -> Result<Case, String> {
+    let spread = |f: &dyn Fn(&RunReport) -> f64| {
+        Spread::of(runs.iter().map(f).collect())
+            .ok_or_else(|| format!("{program} {case}: a figure is not a number"))
+    };
+    let optional = |f: &dyn Fn(&RunReport) -> Option<f64>| -> Option<Spread> {
+        runs.iter()
+            .map(f)
+            .collect::<Option<Vec<f64>>>()
+            .and_then(Spread::of)
+    };
+    let first = &runs[0];
+    let tasks = first.tasks.len().max(1) as f64;
+    Ok(Case {
+        command: format!("{program} {case}"),
+        workers: first.workers,
+        tasks: first.tasks.len(),
+        wall_s: spread(&|r| r.wall_s)?,
+        startup_s: spread(&|r| r.startup_s)?,
+        per_task_us: spread(&|r| r.wall_s / tasks * 1e6)?,
+        tasks_per_s: spread(&|r| tasks / r.wall_s)?,
+        max_rss_kib: spread(&|r| r.usage.max_rss_kib as f64)?,
+        children_max_rss_kib: spread(&|r| r.usage.children_max_rss_kib as f64)?,
+        children_pss_kib: optional(&|r| r.usage.children_pss_kib.map(|k| k as f64)),
+        speedup: optional(&|r| r.speedup),
+        ideal_speedup: optional(&|r| r.ideal_speedup),
+        efficiency: optional(&|r| r.efficiency),
+        notes: first.notes.clone(),
+    })
+}
+
+/// The sweep's points, by worker count, from the cases named `sweep-<workers>`.
+fn sweep(cases: &BTreeMap<String, Case>) -> Vec<(usize, &Case)> {
+    let mut points: Vec<(usize, &Case)> = cases
+        .iter()
+        .filter_map(|(name, case)| Some((name.strip_prefix("sweep-")?.parse().ok()?, case)))
+        .collect();
+    points.sort_by_key(|(workers, _)| *workers);
+    points
+}
+
+fn best_concurrency(cases: &BTreeMap<String, Case>) -> Option<usize> {
+    let points = sweep(cases);
+    let peak = points
+        .iter()
+        .map(|(_, c)| c.tasks_per_s.median)
+        .fold(0.0, f64::max);
+    points
+        .iter()
+        .find(|(_, c)| c.tasks_per_s.median >= 0.95 * peak)
+        .map(|(w, _)| *w)
+}
+
+fn machine() -> Machine {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))?
+                .split(':')
+                .nth(1)
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string());
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let rustc = std::process::Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".to_string());
+    Machine {
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpu,
+        os: format!("{} {}", std::env::consts::OS, release.trim()),
+        rustc,
+    }
+}
+
+/// The methods that are swept and drawn per worker: every method but the baselines.
+fn executors(methods: &[MethodFigures]) -> impl Iterator<Item = &MethodFigures> {
+    methods.iter().filter(|m| m.family != "sequential")
+}
+
+/// How many tasks one language's methods ran in `case` (the first method's: they all run the
+/// same), if that language ran it.
+fn tasks_in(methods: &[MethodFigures], language: Language, case: &str) -> Option<usize> {
+    executors(methods)
+        .filter(|m| m.language == language)
+        .find_map(|m| m.cases.get(case))
+        .map(|c| c.tasks)
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `once`, `twice`, `230 times`.
+fn times(n: u32) -> String {
+    match n {
+        1 => "once".to_string(),
+        2 => "twice".to_string(),
+        n => format!("{n} times"),
+    }
+}
+
+fn markdown(
+    args: &Args,
+    machine: &Machine,
+    methods: &[MethodFigures],
+    rounds: Rounds,
+) -> Result<String, String> {
+    let mut md = String::new();
+    let python = methods.iter().find(|m| m.language == Language::Python);
+    let _ = write!(
+        md,
+        "Measured with `{}` ({} run{} of each measurement, median with min–max) on {} cores ({}), {}, {}",
+        args.command,
+        args.runs,
+        if args.runs == 1 { "" } else { "s" },
+        machine.cores,
+        machine.cpu,
+        machine.os,
+        machine.rustc
+    );
+    match python {
+        Some(m) => {
+            let _ = writeln!(
+                md,
+                "; the Python rows with {} running `scripts/python/guide.py`, the guide's own \
+                 mechanisms, on the same fixture and tasks.\n",
+                m.interpreter.as_deref().unwrap_or("an unnamed interpreter")
+            );
+        }
+        None => md.push_str(".\n\n"),
+    }
+    if args.mode == "quick" {
+        md.push_str(
+            "**A quick run: one repetition, a short sweep and fewer heavy tasks, to check that \
+             everything works; not a measurement.**\n\n",
+        );
+    }
+    md.push_str(
+        "| method | io, 4 workers | ideal, 4 workers | efficiency | io, best setting | cpu, 2 workers | fetch, 2 workers \
+         | overhead per task | best concurrency | memory at 1,000 waits | startup, 4 workers |\n",
+    );
+    md.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    let mut fewer_waits = false;
+    for m in methods {
+        let case = |name: &str| {
+            m.cases
+                .get(name)
+                .ok_or_else(|| format!("{}: no '{name}' measurement", m.program))
+        };
+        let speedup = |name: &str| -> Result<String, String> {
+            let c = case(name)?;
+            Ok(c.speedup.as_ref().map_or("–".into(), |s| s.show(2, "x")))
+        };
+        let row = if m.family == "sequential" {
+            let overhead = case("overhead")?.per_task_us.show(2, " µs");
+            format!(
+                "| {} | 1.00x | 1.00x | 1.00 | 1.00x | 1.00x | 1.00x | {overhead} | 1 | – | {} |",
+                m.method,
+                ms(&case("io")?.startup_s),
+            )
+        } else {
+            let io4 = case("io4")?;
+            let best = case("iobest")?;
+            let setting = if best.workers == best.tasks && m.family == "async" {
+                "unlimited".to_string()
+            } else {
+                plural(best.workers, "worker", "workers")
+            };
+            let scale = case("scale")?;
+            let mut memory = match &scale.children_pss_kib {
+                Some(pss) => format!(
+                    "{} + {} in worker processes",
+                    mib(scale.max_rss_kib.median),
+                    mib(pss.median)
+                ),
+                None => mib(scale.max_rss_kib.median),
+            };
+            if scale.tasks != 1000 {
+                fewer_waits = true;
+                let _ = write!(memory, " (at {} waits)", scale.tasks);
+            }
+            // Still rising at the largest count tried: say so, and how close to the ideal it got.
+            let best_concurrency = match (m.best_concurrency, sweep(&m.cases).last()) {
+                (Some(w), Some((last, case))) if w == *last => format!(
+                    "≥ {w} ({:.0}% of ideal there)",
+                    100.0 * case.tasks_per_s.median / (*last as f64 / SWEEP_WAIT_S)
+                ),
+                (Some(w), _) => w.to_string(),
+                _ => "not swept".to_string(),
+            };
+            format!(
+                "| {} | {} | {} | {} | {} {} | {} | {} | {} | {} | {} | {} |",
+                m.method,
+                speedup("io4")?,
+                io4.ideal_speedup
+                    .as_ref()
+                    .map_or("–".into(), |s| format!("{:.2}x", s.median)),
+                io4.efficiency
+                    .as_ref()
+                    .map_or("–".into(), |s| s.show(2, "")),
+                speedup("iobest")?,
+                setting,
+                speedup("cpu2")?,
+                speedup("fetch2")?,
+                case("overhead")?.per_task_us.show(2, " µs"),
+                best_concurrency,
+                memory,
+                ms(&io4.startup_s),
+            )
+        };
+        md.push_str(&row);
+        md.push('\n');
+    }
+    md.push('\n');
+    md.push_str(&legend(methods, rounds, fewer_waits));
+    md.push('\n');
+    if python.is_none() {
+        let _ = writeln!(
+            md,
+            "\nNo Python rows in this run: {}.",
+            args.python_left_out.as_deref().unwrap_or("not asked for")
+        );
+    }
+    md.push_str(
+        "\nQuoted from the guide, not measured here: on its own io benchmark (\"8 SQLite queries \
+         with artificial delays (0.05 s to 0.3 s)\", on a machine and with worker counts it does \
+         not give) the guide reported ",
+    );
+    let quoted: Vec<String> = GUIDE_QUOTED
+        .iter()
+        .map(|(method, speedup)| format!("{method} {speedup}"))
+        .collect();
+    let _ = writeln!(md, "{}.", quoted.join(", "));
+
+    let swept: Vec<&MethodFigures> = executors(methods)
+        .filter(|m| !sweep(&m.cases).is_empty())
+        .collect();
+    let _ = writeln!(
+        md,
+        "\nWorker sweep (`scale`, 4 waits of 100 ms per worker): tasks per second, median{}.\n",
+        if python.is_some() {
+            "; the Rust methods only (Python's processes would cost seconds and GBs per point at \
+             the top of it)"
+        } else {
+            ""
+        }
+    );
+    let counts: Vec<usize> = swept
+        .first()
+        .map(|m| sweep(&m.cases).iter().map(|(w, _)| *w).collect())
+        .unwrap_or_default();
+    md.push_str("| method |");
+    counts.iter().for_each(|w| {
+        let _ = write!(md, " {w} |");
+    });
+    md.push_str("\n|---|");
+    counts.iter().for_each(|_| md.push_str("---|"));
+    md.push_str("\n| ideal (workers / 0.1 s) |");
+    counts.iter().for_each(|w| {
+        let _ = write!(md, " {:.0} |", *w as f64 / SWEEP_WAIT_S);
+    });
+    md.push('\n');
+    for m in swept {
+        let _ = write!(md, "| {} |", m.method);
+        for (_, case) in sweep(&m.cases) {
+            let _ = write!(md, " {:.0} |", case.tasks_per_s.median);
+        }
+        md.push('\n');
+    }
+    Ok(md)
+}
+
+/// What each column measures, with the task counts and rounds this run used, where the two
+/// languages were given different work.
+fn legend(methods: &[MethodFigures], rounds: Rounds, fewer_waits: bool) -> String {
+    let tasks = |language, case| tasks_in(methods, language, case);
+    let python = methods.iter().any(|m| m.language == Language::Python);
+    let mut text = String::from(
+        "io: the guide's 8 tasks (waits of 50–300 ms, each followed by a light query), speedup over \
+         the sequential baseline run in the same process",
+    );
+    if python {
+        text.push_str(
+            " (for a Python row, Python's own sequential run: each language is measured against \
+             itself)",
+        );
+    }
+    text.push_str(
+        "; ideal: the best 4 workers can do in FIFO order, from the baseline's task durations; \
+         efficiency: ideal time / wall time. ",
+    );
+    let rust_cpu = tasks(Language::Rust, "cpu2").unwrap_or(8);
+    let _ = write!(
+        text,
+        "cpu: {} inside SQLite",
+        plural(rust_cpu, "heavy query", "heavy queries")
+    );
+    match tasks(Language::Python, "cpu2") {
+        Some(n) if n != rust_cpu => {
+            let _ = write!(text, " ({n} in the Python rows). ");
+        }
+        _ => text.push_str(". "),
+    }
+    let rust_fetch = tasks(Language::Rust, "fetch2").unwrap_or(8);
+    let _ = write!(
+        text,
+        "fetch: {} walking ~75,000 rows each in the program, digesting every value {}",
+        plural(rust_fetch, "task", "tasks"),
+        times(rounds.rust_fetch),
+    );
+    match (tasks(Language::Python, "fetch2"), rounds.python_fetch) {
+        (Some(n), Some(r)) => {
+            let which = if n == rust_fetch {
+                "tasks".to_string()
+            } else {
+                plural(n, "task", "tasks")
+            };
+            let _ = write!(
+                text,
+                "; the Python rows' {which} digest each value {} ({} would take minutes in \
+                 Python): compare the two languages' fetch speedups, each over its own sequential \
+                 run, not their times. ",
+                times(r),
+                times(rounds.rust_fetch),
+            );
+        }
+        _ => text.push_str(". "),
+    }
+    text.push_str(
+        "overhead: 10,000 × `SELECT 1`, wall time per task. best concurrency: the fewest workers \
+         within 5% of the highest throughput in the sweep below. memory: peak resident memory \
+         during 1,000 concurrent waits of 100 ms (`scale`); for processes, the parent's peak plus \
+         the children's proportional shares (`Pss`, which counts pages shared copy-on-write \
+         once, not once per child)",
+    );
+    if fewer_waits {
+        text.push_str(
+            "; a cell that names another number of waits was measured at that many (a quick run \
+             gives Python's multiprocessing 100 waits on 100 processes: 1,000 take seconds and \
+             GBs to start)",
+        );
+    }
+    text.push_str(
+        ". startup: before the first task can start (threads, processes, runtime, connections).",
+    );
+    text
+}
+
+/// Each sweep task waits the `scale` preset's 100 ms, so W workers can finish at most W / 0.1 s
+/// tasks a second.
+const SWEEP_WAIT_S: f64 = 0.1;
+
+fn mib(kib: f64) -> String {
+    format!("{:.1} MB", kib * 1024.0 / 1e6)
+}
+
+fn ms(s: &Spread) -> String {
+    format!("{:.2} ms", s.median * 1000.0)
+}
