@@ -22,6 +22,7 @@ use crate::sequential;
 use crate::task::quiet_injected_panics;
 use crate::usage::Snapshot;
 use crate::workload::{Fault, Injection, Plan, Preset, Workload};
+use crate::writes::{Begin, Synchronous, WriteSettings, WriterKind, Writes};
 
 /// The flags common to every program.
 #[derive(Debug, Clone, clap::Args)]
@@ -67,6 +68,31 @@ pub struct CommonArgs {
     /// Print the workload as JSON, in the form --workload-file reads, and exit.
     #[arg(long)]
     pub dump_workload: bool,
+
+    /// For tasks that write: how long a writer waits for SQLite's write lock before "database
+    /// is locked" (0: not at all).
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 5_000,
+        help_heading = "Writes"
+    )]
+    pub busy_timeout: u64,
+
+    /// For tasks that write: how a write transaction starts. `deferred` tasks read first, as
+    /// code that reads before it updates does.
+    #[arg(long, value_enum, default_value_t = Begin::Immediate, help_heading = "Writes")]
+    pub begin: Begin,
+
+    /// For tasks that write: whether each commit waits for the disk (full) or only WAL
+    /// checkpoints do (normal).
+    #[arg(long, value_enum, default_value_t = Synchronous::Full, help_heading = "Writes")]
+    pub synchronous: Synchronous,
+
+    /// For tasks that write: each worker on its own connection (shared), or one writer that
+    /// commits what is queued in one transaction (single).
+    #[arg(long, value_enum, default_value_t = WriterKind::Shared, help_heading = "Writes")]
+    pub writer: WriterKind,
 }
 
 /// A count of at least one, for `--workers` and any flag like it (`--connections`).
@@ -109,21 +135,46 @@ impl CommonArgs {
 
     /// The whole plan: the workload, and the database (built the first time it is needed).
     pub fn plan(&self, method: &Method) -> Result<Plan> {
-        let workload = self.workload(method)?;
-        let database = Database::prepare(self.db.as_deref())?;
-        if !database.is_fixture() && self.workload_file.is_none() {
+        let mut workload = self.workload(method)?;
+        let mut database = Database::prepare(self.db.as_deref())?;
+        if self.workload_file.is_some() {
+            workload.find_writes(&database)?;
+        }
+        // The `writes` preset writes only its own table, which every scratch copy has.
+        let own_tables = self.workload_file.is_some() || self.workload == Preset::Writes;
+        if !database.is_fixture() && !own_tables {
             return Err(Error::input(format!(
                 "--db {}: is not this project's fixture, and the preset workloads query the \
                  fixture's tables; give your own queries with --workload-file (see --dump-workload)",
                 database.path().display()
             )));
         }
-        Ok(Plan {
+        let settings = WriteSettings {
+            busy_timeout: Duration::from_millis(self.busy_timeout),
+            begin: self.begin,
+            synchronous: self.synchronous,
+            writer: self.writer,
+        };
+        let writes = workload.writes();
+        if writes {
+            let mut writing: Vec<&str> = Vec::new();
+            for task in workload.tasks.iter().filter(|t| t.query.writes) {
+                if !writing.contains(&task.query.sql.as_str()) {
+                    writing.push(&task.query.sql);
+                }
+            }
+            database = database.scratch_copy(settings, &writing)?;
+        }
+        let mut plan = Plan {
             workload,
             database,
             workers: self.workers,
             timeout: self.timeout,
-        })
+        };
+        if writes {
+            plan.set_writes(Writes::new(settings, &plan.database));
+        }
+        Ok(plan)
     }
 }
 
@@ -175,6 +226,11 @@ fn run_program(
     let before = Snapshot::now();
     let result = run(&plan)?;
     let usage = before.usage_since(&result);
+    // Counted before the baseline, which writes its own rows to the same copy.
+    let rows_in_db_after = match plan.writes() {
+        Some(_) => Some(plan.database.rows_written()?),
+        None => None,
+    };
     // After the method, not before: the baseline's own peak memory must not count as the
     // method's (a process's peak can only grow).
     let baseline = if args.no_baseline {
@@ -184,7 +240,8 @@ fn run_program(
     } else {
         Some(sequential::run(&plan.without_faults())?)
     };
-    let report = RunReport::new(method.name, &plan, &result, usage, baseline.as_ref());
+    let mut report = RunReport::new(method.name, &plan, &result, usage, baseline.as_ref());
+    report.rows_in_db_after = rows_in_db_after;
     if args.json {
         // Plain numbers and strings always serialise.
         print(&serde_json::to_string_pretty(&report).expect("a report serialises to JSON"));

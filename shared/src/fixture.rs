@@ -13,17 +13,22 @@
 //! `application_id` but an older `user_version`, or shorter than its header says, is rebuilt.
 //!
 //! Any other SQLite file given with `--db` is the user's own: it is opened read-only, never
-//! modified, and a statement that tries to write fails for that task alone.
+//! modified, and a statement that tries to write fails for that task alone. A run whose tasks
+//! write works on a scratch copy of the database instead, the fixture's or the user's, made
+//! for the run and removed after it ([`Database::scratch_copy`]).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::{Connection, OpenFlags, params};
 
 use crate::error::{Error, Result};
 use crate::progress::Progress;
+use crate::writes::{CREATE_TABLE, Synchronous, TABLE, WriteSettings};
 
 /// Bumped whenever the schema or the generated rows change, so that old files are rebuilt.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -72,11 +77,23 @@ const INDEXES: &str = "
     ANALYZE;
 ";
 
-/// The database a run reads: this project's fixture, or a user's own file, always read-only.
+/// The database a run reads: this project's fixture, or a user's own file, always read-only;
+/// or, for a run that writes, a scratch copy of either (see [`Database::scratch_copy`]).
 #[derive(Debug, Clone)]
 pub struct Database {
     path: PathBuf,
     is_fixture: bool,
+    scratch: Option<Arc<Scratch>>,
+}
+
+/// A writing run's copy of the database, in a temporary folder removed when the last clone of
+/// its [`Database`] is dropped (worker processes end with `_exit` and drop nothing).
+#[derive(Debug)]
+struct Scratch {
+    folder: tempfile::TempDir,
+    settings: WriteSettings,
+    /// The tables the run's SQL writes, with the rows each held before the run.
+    tables: Vec<(String, u64)>,
 }
 
 /// What a look at a file's header found.
@@ -147,6 +164,7 @@ impl Database {
                 let db = Database {
                     path,
                     is_fixture: false,
+                    scratch: None,
                 };
                 db.connect()
                     .and_then(|c| c.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(())))
@@ -157,7 +175,78 @@ impl Database {
         Ok(Database {
             path,
             is_fixture: true,
+            scratch: None,
         })
+    }
+
+    /// A copy of this database for a run that writes, in a temporary folder of its own: the
+    /// fixture and a user's file are never written. SQLite's backup API makes the copy, so it
+    /// is consistent even if another program writes the original meanwhile. The copy is in WAL
+    /// mode (readers go on while a writer writes) and has the run's own table, [`TABLE`].
+    ///
+    /// [`TABLE`]: crate::writes::TABLE
+    ///
+    /// `writing` is the SQL of the run's tasks that write: the tables it writes are counted
+    /// now, and again after the run by [`Database::rows_written`].
+    pub fn scratch_copy(&self, settings: WriteSettings, writing: &[&str]) -> Result<Database> {
+        let fail = |what: &str, e: &dyn std::fmt::Display| {
+            Error::system(format!(
+                "making a scratch copy of {} to write on: {what}: {e}",
+                self.path.display()
+            ))
+        };
+        let folder = tempfile::Builder::new()
+            .prefix("sqlite-concurrency-writes-")
+            .tempdir()
+            .map_err(|e| fail("temporary folder", &e))?;
+        let path = folder.path().join("scratch.db");
+        self.open()?
+            .backup(rusqlite::MAIN_DB, &path, None)
+            .map_err(|e| fail("copy", &e))?;
+        let copy = Connection::open(&path).map_err(|e| fail("open", &e))?;
+        copy.execute_batch(&format!("PRAGMA journal_mode = WAL; {CREATE_TABLE};"))
+            .map_err(|e| fail("prepare", &e))?;
+        let tables = tables_written(&copy, writing)
+            .into_iter()
+            .map(|table| count_rows(&copy, &table).map(|rows| (table, rows)))
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| fail("count", &e))?;
+        Ok(Database {
+            path,
+            is_fixture: self.is_fixture,
+            scratch: Some(Arc::new(Scratch {
+                folder,
+                settings,
+                tables,
+            })),
+        })
+    }
+
+    /// The write settings of a scratch copy; `None` for a database only read.
+    pub fn write_settings(&self) -> Option<WriteSettings> {
+        self.scratch.as_ref().map(|s| s.settings)
+    }
+
+    /// The scratch copy's temporary folder, where a program may put what lives as long as it
+    /// (the multiprocessing program's writer socket).
+    pub fn scratch_folder(&self) -> Option<&Path> {
+        self.scratch.as_ref().map(|s| s.folder.path())
+    }
+
+    /// The rows a writing run added, counted on a fresh connection: the rows now in the tables
+    /// its SQL writes, less those they held before. When the tasks only insert, it is the sum
+    /// of the rows they report (updates change rows without adding any).
+    pub fn rows_written(&self) -> Result<u64> {
+        let Some(scratch) = &self.scratch else {
+            return Ok(0);
+        };
+        let fail = |e: rusqlite::Error| Error::system(format!("counting the rows written: {e}"));
+        let conn = self.connect().map_err(fail)?;
+        let mut added: i64 = 0;
+        for (table, before) in &scratch.tables {
+            added += count_rows(&conn, table).map_err(fail)? as i64 - *before as i64;
+        }
+        Ok(added.max(0) as u64)
     }
 
     pub fn path(&self) -> &Path {
@@ -177,7 +266,24 @@ impl Database {
     }
 
     fn connect(&self) -> rusqlite::Result<Connection> {
-        let conn = Connection::open_with_flags(&self.path, Self::OPEN_FLAGS)?;
+        let conn = match &self.scratch {
+            None => Connection::open_with_flags(&self.path, Self::OPEN_FLAGS)?,
+            Some(scratch) => {
+                let writable = Self::OPEN_FLAGS
+                    .difference(OpenFlags::SQLITE_OPEN_READ_ONLY)
+                    .union(OpenFlags::SQLITE_OPEN_READ_WRITE);
+                let conn = Connection::open_with_flags(&self.path, writable)?;
+                // How long a writer waits for the lock before "database is locked"; 0 is not
+                // at all.
+                conn.busy_timeout(scratch.settings.busy_timeout)?;
+                let synchronous = match scratch.settings.synchronous {
+                    Synchronous::Full => "FULL",
+                    Synchronous::Normal => "NORMAL",
+                };
+                conn.pragma_update(None, "synchronous", synchronous)?;
+                conn
+            }
+        };
         // Read the file through a memory map instead of a `read` call per page: pages come
         // straight from the OS's cache, with no copy and no system call, so queries running at
         // once on several connections do not queue up in the kernel. 256 MiB covers the fixture
@@ -188,6 +294,41 @@ impl Database {
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
     }
+}
+
+/// The tables that `sql` inserts into, updates or deletes from, as SQLite's authorizer sees them
+/// while preparing each statement; always the run's own [`TABLE`].
+fn tables_written(conn: &Connection, sql: &[&str]) -> Vec<String> {
+    let found = Arc::new(std::sync::Mutex::new(vec![TABLE.to_string()]));
+    let into = Arc::clone(&found);
+    let _ = conn.authorizer(Some(move |context: AuthContext<'_>| {
+        let table = match context.action {
+            AuthAction::Insert { table_name }
+            | AuthAction::Update { table_name, .. }
+            | AuthAction::Delete { table_name } => Some(table_name),
+            _ => None,
+        };
+        if let Some(table) = table.filter(|t| !t.starts_with("sqlite_")) {
+            let mut found = into.lock().unwrap_or_else(|e| e.into_inner());
+            if !found.iter().any(|f| f == table) {
+                found.push(table.to_string());
+            }
+        }
+        Authorization::Allow
+    }));
+    for statement in sql {
+        // A statement that does not prepare fails in its task, with SQLite's message.
+        let _ = conn.prepare(statement);
+    }
+    let _ = conn.authorizer(None::<fn(AuthContext<'_>) -> Authorization>);
+    let found = found.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    found
+}
+
+fn count_rows(conn: &Connection, table: &str) -> rusqlite::Result<u64> {
+    let sql = format!("SELECT count(*) FROM \"{}\"", table.replace('"', "\"\""));
+    conn.query_row(&sql, [], |row| row.get::<_, i64>(0))
+        .map(|n| n as u64)
 }
 
 /// Reads the 100-byte SQLite header directly: it says whether the file is ours, which version,

@@ -15,6 +15,8 @@
 //! - `report`: the run report (one JSON schema for every program, [`RunReport`]), with the
 //!   ideal makespan from `ideal` and resource usage from `usage`; `render` prints it for
 //!   people.
+//! - `writes`: tasks that write, on a scratch copy: each in its own transaction, or all through
+//!   one writer that commits them in groups ([`Writes`]).
 //! - `pitfalls`: the guide's pitfalls that Rust rejects at compile time, as `compile_fail`
 //!   doc-tests.
 //! - [`cli`]: the common flags and the `main` every program shares.
@@ -42,6 +44,7 @@ pub mod sequential;
 mod task;
 mod usage;
 mod workload;
+mod writes;
 
 pub use cli::CommonArgs;
 pub use error::{Error, Result};
@@ -55,3 +58,7 @@ pub use task::{
     run_blocking, run_blocking_with,
 };
 pub use workload::{Fault, Injection, Plan, Preset, Query, Task, Workload};
+pub use writes::{
+    Answer, Begin, SingleWriter, Synchronous, TABLE, WriteSettings, WriterKind, Writes,
+    commit_together,
+};

@@ -212,6 +212,39 @@ fn natural_key(name: &str) -> (String, u64, String) {
     (stem.to_string(), number, name.to_string())
 }
 
+/// For a run that writes: how, how fast, and whether the database holds what the tasks said.
+fn writes(out: &mut String, r: &RunReport) {
+    let (Some(w), Some(after), Some(reported)) = (&r.writes, r.rows_in_db_after, r.rows_reported())
+    else {
+        return;
+    };
+    let writer = match w.writer.as_str() {
+        "single" => "one writer, group commit",
+        _ => "each worker on its own connection",
+    };
+    let _ = writeln!(
+        out,
+        "  writes: {writer} · BEGIN {} · busy_timeout {} ms · synchronous {} · {:.0} rows/s",
+        w.begin.to_uppercase(),
+        w.busy_timeout_ms,
+        w.synchronous,
+        if r.wall_s > 0.0 {
+            after as f64 / r.wall_s
+        } else {
+            0.0
+        }
+    );
+    let agreement = if after == reported {
+        "as the ok tasks reported".to_string()
+    } else {
+        format!("BUT the ok tasks reported {reported}: this is a bug, please report it")
+    };
+    let _ = writeln!(
+        out,
+        "  rows in the database after the run: {after}, {agreement}"
+    );
+}
+
 fn summary(out: &mut String, r: &RunReport) {
     let c = &r.counts;
     let mut outcome = vec![format!("{} ok", c.ok)];
@@ -269,6 +302,7 @@ fn summary(out: &mut String, r: &RunReport) {
         }
         _ => out.push_str("  no sequential baseline (--no-baseline): no speedup or ideal\n"),
     }
+    writes(out, r);
     let u = &r.usage;
     let mib = |kib: u64| kib as f64 / 1024.0;
     let children = match u.children_pss_kib {

@@ -29,6 +29,9 @@
 //! counts            {ok, failed, timed_out, not_run}
 //! usage             {user_cpu_s, sys_cpu_s, max_rss_kib, children_max_rss_kib, children_pss_kib,
 //!                    voluntary_context_switches, involuntary_context_switches}
+//! writes            for a run whose tasks write: {busy_timeout_ms, begin, synchronous, writer}
+//! rows_in_db_after  for a run whose tasks write: the rows in its table after the run, counted
+//!                   on a fresh connection; equal to the rows its ok tasks report
 //! notes             what the method wants the reader to know, one sentence each
 //! tasks             by id: {id, name, worker, status, rows, checksum, error, queued_s,
 //!                   started_s, sql_started_s, finished_s, arrival}; status is "ok" | "failed"
@@ -45,6 +48,8 @@ use crate::outcome::{Dispatch, Lanes, Run};
 use crate::task::Status;
 use crate::usage::Usage;
 use crate::workload::Plan;
+use crate::writes::WriteSettings;
+use clap::ValueEnum;
 
 pub const SCHEMA: u32 = 1;
 
@@ -73,8 +78,39 @@ pub struct RunReport {
     pub efficiency: Option<f64>,
     pub counts: Counts,
     pub usage: Usage,
+    /// `null` for a run that only reads (and in reports written before writes existed).
+    #[serde(default)]
+    pub writes: Option<WritesReport>,
+    #[serde(default)]
+    pub rows_in_db_after: Option<u64>,
     pub notes: Vec<String>,
     pub tasks: Vec<TaskReport>,
+}
+
+/// The write settings of a run whose tasks write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WritesReport {
+    pub busy_timeout_ms: u64,
+    /// "deferred" | "immediate"
+    pub begin: String,
+    /// "full" | "normal"
+    pub synchronous: String,
+    /// "shared" | "single"
+    pub writer: String,
+}
+
+impl From<WriteSettings> for WritesReport {
+    fn from(s: WriteSettings) -> WritesReport {
+        let name = |v: &dyn Fn() -> Option<clap::builder::PossibleValue>| {
+            v().map_or_else(String::new, |p| p.get_name().to_string())
+        };
+        WritesReport {
+            busy_timeout_ms: s.busy_timeout.as_millis() as u64,
+            begin: name(&|| s.begin.to_possible_value()),
+            synchronous: name(&|| s.synchronous.to_possible_value()),
+            writer: name(&|| s.writer.to_possible_value()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,6 +220,8 @@ impl RunReport {
             efficiency: None,
             counts,
             usage,
+            writes: plan.writes().map(|w| w.settings.into()),
+            rows_in_db_after: None,
             notes: run.notes.clone(),
             // `Outcomes::finish` gives every task exactly one outcome, so no slot is empty.
             tasks: reports
@@ -216,6 +254,18 @@ impl RunReport {
             report.efficiency = (wall > 0.0).then(|| ideal.makespan / wall);
         }
         report
+    }
+
+    /// The rows the ok tasks say they wrote, for a run whose tasks write.
+    pub fn rows_reported(&self) -> Option<u64> {
+        self.writes.as_ref()?;
+        Some(
+            self.tasks
+                .iter()
+                .filter(|t| t.status == "ok")
+                .filter_map(|t| t.rows)
+                .sum(),
+        )
     }
 
     /// 0 when every task is ok, 1 when the run completed but some task did not.

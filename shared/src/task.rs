@@ -137,9 +137,20 @@ pub fn run_blocking_with<C: Deref<Target = Connection>>(
             };
         }
     }
-    let conn = connect();
-    let sql_started = clock.now();
-    let status = execute(&conn, task, deadline);
+    let sql_started;
+    let status = match &task.writes {
+        // A write handed to the single writer needs no connection here, and holding one while
+        // it waits to be committed would keep other tasks from theirs.
+        Some(writes) if writes.is_single() => {
+            sql_started = clock.now();
+            writes.hand_over(task, deadline)
+        }
+        _ => {
+            let conn = connect();
+            sql_started = clock.now();
+            execute(&conn, task, deadline)
+        }
+    };
     Attempt {
         started,
         sql_started: Some(sql_started),
@@ -201,23 +212,35 @@ pub fn quiet_injected_panics() {
 /// Runs a task's SQL on `conn` and the program's work on its rows, stopping at `deadline`.
 ///
 /// This is the part of a task that is the same in every method. An injected `panic` or `crash`
-/// happens here, in the code that runs the task, wherever each method runs it.
+/// happens here, in the code that runs the task, wherever each method runs it. A task that
+/// writes goes the way its run writes (see `writes`): in a transaction of its own on `conn`, or
+/// to the single writer.
 pub fn execute(conn: &Connection, task: &Task, deadline: Instant) -> Status {
-    let (sql, params) = match task.fault {
+    if let Some(writes) = &task.writes {
+        return writes.execute(conn, task, deadline);
+    }
+    raise_injected_fault(task);
+    if Instant::now() >= deadline {
+        return Status::TimedOut;
+    }
+    status_of(run_sql(conn, task, deadline))
+}
+
+/// Panics or aborts the process if the task was injected with `panic` or `crash`.
+pub(crate) fn raise_injected_fault(task: &Task) {
+    match task.fault {
         Some(Fault::Panic) => panic::panic_any(InjectedPanic { task: task.id }),
         Some(Fault::Crash) => {
             eprintln!("task {}: injected crash: aborting this process", task.id);
             std::process::abort()
         }
-        Some(Fault::Error) => (ERROR_SQL, &[][..]),
-        Some(Fault::Hang) => (HANG_SQL, &[][..]),
-        None => (task.query.sql.as_str(), &task.query.params[..]),
-    };
-    if Instant::now() >= deadline {
-        return Status::TimedOut;
+        _ => {}
     }
-    let result = InterruptAtDeadline::new(conn, deadline)
-        .and_then(|_interrupt| query(conn, sql, params, task.query.rounds, deadline));
+}
+
+/// How a task ended, from how its SQL went: `None` and an interrupted statement are its
+/// deadline.
+pub(crate) fn status_of(result: rusqlite::Result<Option<(u64, u64)>>) -> Status {
     match result {
         Ok(Some((rows, checksum))) => Status::Ok { rows, checksum },
         Ok(None) => Status::TimedOut,
@@ -226,6 +249,28 @@ pub fn execute(conn: &Connection, task: &Task, deadline: Instant) -> Status {
         }
         Err(e) => Status::Failed(e.to_string()),
     }
+}
+
+/// The task's SQL (or the SQL of its injected `error` or `hang`), stopped at `deadline`: its row
+/// count and checksum, or `None` past the deadline. For a task that writes, the count is the
+/// rows it changed.
+pub(crate) fn run_sql(
+    conn: &Connection,
+    task: &Task,
+    deadline: Instant,
+) -> rusqlite::Result<Option<(u64, u64)>> {
+    let (sql, params) = match task.fault {
+        Some(Fault::Error) => (ERROR_SQL, &[][..]),
+        Some(Fault::Hang) => (HANG_SQL, &[][..]),
+        _ => (task.query.sql.as_str(), &task.query.params[..]),
+    };
+    let _interrupt = InterruptAtDeadline::new(conn, deadline)?;
+    let result = query(conn, sql, params, task, deadline)?;
+    Ok(if task.query.writes {
+        result.map(|(_, checksum)| (conn.changes(), checksum))
+    } else {
+        result
+    })
 }
 
 /// SQLite's progress handler, stopping the connection's statements at `deadline` while this
@@ -251,12 +296,18 @@ fn query(
     conn: &Connection,
     sql: &str,
     params: &[Param],
-    rounds: u32,
+    task: &Task,
     deadline: Instant,
 ) -> rusqlite::Result<Option<(u64, u64)>> {
+    let rounds = task.query.rounds;
     let mut statement = conn.prepare_cached(sql)?;
     let columns = statement.column_count();
-    let mut rows = statement.query(params_from_iter(params))?;
+    let mut rows = if statement.parameter_count() > params.len() {
+        bind_with_task_id(&mut statement, params, task.id)?;
+        statement.raw_query()
+    } else {
+        statement.query(params_from_iter(params))?
+    };
     // The rows are walked one by one, in the program, as `for row in cursor` does in Python:
     // every value is digested `rounds` times while it is in the CPU's cache. The `fetch`
     // preset sets many rounds so that this loop, the program's own work, takes most of the
@@ -282,6 +333,33 @@ fn query(
         sum ^ d.finish().rotate_left(r)
     });
     Ok(Some((count, checksum)))
+}
+
+/// Binds `:task` to the task's id (so that a written row can say which task wrote it), and the
+/// task's parameters to the other slots, in order. A count that does not match is an error, as
+/// it is without `:task`.
+fn bind_with_task_id(
+    statement: &mut rusqlite::CachedStatement<'_>,
+    params: &[Param],
+    task: usize,
+) -> rusqlite::Result<()> {
+    let slot = statement.parameter_index(":task")?;
+    let expected = statement.parameter_count() - usize::from(slot.is_some());
+    if expected != params.len() {
+        return Err(rusqlite::Error::InvalidParameterCount(
+            params.len(),
+            expected,
+        ));
+    }
+    let mut params = params.iter();
+    for index in 1..=statement.parameter_count() {
+        if Some(index) == slot {
+            statement.raw_bind_parameter(index, task as i64)?;
+        } else if let Some(param) = params.next() {
+            statement.raw_bind_parameter(index, param)?;
+        }
+    }
+    Ok(())
 }
 
 /// FNV-1a over 64-bit words: fast, and order-sensitive, so rows in another order (or another

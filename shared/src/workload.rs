@@ -12,6 +12,7 @@
 //! | `mixed`    | 8      | the `io` waits, then a medium query (tens of ms)              |
 //! | `overhead` | 10,000 | `SELECT 1`: what a method costs per task                      |
 //! | `scale`    | 1,000  | waits 100 ms, then `SELECT 1`: how many waits a method holds  |
+//! | `writes`   | 2,000  | inserts one row in a transaction of its own (see `writes`)    |
 //!
 //! `--tasks N` repeats a preset's pattern to N tasks. `--dump-workload` prints a workload as
 //! JSON, and `--workload-file` reads the same JSON back, so that users can run their own
@@ -28,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::fixture::Database;
+use crate::writes::Writes;
 
 /// One SQL parameter, as JSON writes it: `null`, a number or a string.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,6 +67,14 @@ pub struct Query {
     /// not SQLite, takes most of the time, as Python code walking rows would.
     #[serde(default = "one_round")]
     pub rounds: u32,
+    /// Whether the SQL changes the database. A run with a task that writes works on a scratch
+    /// copy (see `writes`). Found by SQLite when a workload file leaves it out.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub writes: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 fn one_round() -> u32 {
@@ -147,6 +157,8 @@ pub struct Task {
     pub id: usize,
     pub query: Arc<Query>,
     pub fault: Option<Fault>,
+    /// How the task writes, when its query does: the run's write settings and writer.
+    pub writes: Option<Arc<Writes>>,
 }
 
 impl Task {
@@ -188,6 +200,7 @@ impl Workload {
                 id: i + 1,
                 query: Arc::clone(&pattern[i % pattern.len()]),
                 fault: None,
+                writes: None,
             })
             .collect();
         Workload {
@@ -247,6 +260,45 @@ impl Workload {
     pub fn has_fault(&self, fault: Fault) -> bool {
         self.tasks.iter().any(|t| t.fault == Some(fault))
     }
+
+    /// Whether any task changes the database.
+    pub fn writes(&self) -> bool {
+        self.tasks.iter().any(|t| t.query.writes)
+    }
+
+    /// Marks the queries that write, which a workload file need not say: SQLite knows, once a
+    /// statement is prepared on the database (`sqlite3_stmt_readonly`). A query that does not
+    /// prepare is left as it is, to fail in its task with SQLite's message.
+    pub fn find_writes(&mut self, database: &Database) -> Result<()> {
+        let conn = database.open()?;
+        let mut seen: Vec<(*const Query, Arc<Query>)> = Vec::new();
+        for task in &mut self.tasks {
+            let known = seen
+                .iter()
+                .find(|(was, _)| *was == Arc::as_ptr(&task.query));
+            let query = match known {
+                Some((_, query)) => Arc::clone(query),
+                None => {
+                    let writes = task.query.writes
+                        || conn
+                            .prepare(&task.query.sql)
+                            .is_ok_and(|statement| !statement.readonly());
+                    let query = if writes == task.query.writes {
+                        Arc::clone(&task.query)
+                    } else {
+                        Arc::new(Query {
+                            writes,
+                            ..(*task.query).clone()
+                        })
+                    };
+                    seen.push((Arc::as_ptr(&task.query), Arc::clone(&query)));
+                    query
+                }
+            };
+            task.query = query;
+        }
+        Ok(())
+    }
 }
 
 /// Everything an executor is given: what to run, where, with how many workers, for how long.
@@ -264,10 +316,32 @@ pub struct Plan {
 impl Plan {
     /// The same plan with every injected fault removed: what the sequential baseline runs, so
     /// that the figures it is compared with measure the work, not the faults.
+    ///
+    /// Its writes, if any, are each in a transaction of their own on the one connection: the
+    /// same work, one task at a time, whatever writer the method used.
     pub fn without_faults(&self) -> Plan {
         let mut plan = self.clone();
         plan.workload.tasks.iter_mut().for_each(|t| t.fault = None);
+        if let Some(writes) = plan.writes() {
+            plan.set_writes(Writes::shared(writes.settings));
+        }
         plan
+    }
+
+    /// How this plan's tasks write, when some of them do.
+    pub fn writes(&self) -> Option<&Arc<Writes>> {
+        self.workload.tasks.iter().find_map(|t| t.writes.as_ref())
+    }
+
+    /// Makes every task that writes write this way: the multiprocessing program hands its
+    /// writes to a writer process this way.
+    pub fn set_writes(&mut self, writes: Writes) {
+        let writes = Arc::new(writes);
+        for task in &mut self.workload.tasks {
+            if task.query.writes {
+                task.writes = Some(Arc::clone(&writes));
+            }
+        }
     }
 }
 
@@ -286,6 +360,8 @@ pub enum Preset {
     Overhead,
     /// 1,000 × (100 ms wait + `SELECT 1`): how many concurrent waits a method holds.
     Scale,
+    /// 2,000 one-row inserts, each in its own transaction, on a scratch copy of the database.
+    Writes,
 }
 
 impl fmt::Display for Preset {
@@ -313,14 +389,23 @@ fn query(name: &str, sql: &str, params: &[&str], latency_ms: u64) -> Query {
         params: params.iter().map(|p| Param::Text(p.to_string())).collect(),
         latency_ms,
         rounds: 1,
+        writes: false,
     }
 }
+
+/// The `writes` preset's task: one row into the run's own table, saying which task wrote it
+/// (`:task` is bound to the task's id).
+const WRITE_SQL: &str = "INSERT INTO task_writes (task_id, payload) VALUES (:task, ?1)";
+/// A row of about a hundred bytes, as a small record would be.
+const WRITE_PAYLOAD: &str =
+    "one row, written in a transaction of its own; about a hundred bytes, as a small record is";
 
 impl Preset {
     fn default_tasks(self) -> Option<usize> {
         match self {
             Preset::Overhead => Some(10_000),
             Preset::Scale => Some(1_000),
+            Preset::Writes => Some(2_000),
             _ => None,
         }
     }
@@ -354,6 +439,10 @@ impl Preset {
                 .collect(),
             Preset::Overhead => vec![query("select_1", "SELECT 1", &[], 0)],
             Preset::Scale => vec![query("wait_100ms", "SELECT 1", &[], 100)],
+            Preset::Writes => vec![Query {
+                writes: true,
+                ..query("insert_row", WRITE_SQL, &[WRITE_PAYLOAD], 0)
+            }],
         }
     }
 }
