@@ -321,8 +321,7 @@ fn tables_written(conn: &Connection, sql: &[&str]) -> Vec<String> {
         let _ = conn.prepare(statement);
     }
     let _ = conn.authorizer(None::<fn(AuthContext<'_>) -> Authorization>);
-    let found = found.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    found
+    found.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 fn count_rows(conn: &Connection, table: &str) -> rusqlite::Result<u64> {
