@@ -22,7 +22,7 @@ use crate::sequential;
 use crate::task::quiet_injected_panics;
 use crate::usage::Snapshot;
 use crate::workload::{Fault, Injection, Plan, Preset, Workload};
-use crate::writes::{Begin, Synchronous, WriteSettings, WriterKind, Writes};
+use crate::writes::{Begin, Synchronous, WriteSettings, WriterKind};
 
 /// The flags common to every program.
 #[derive(Debug, Clone, clap::Args)]
@@ -136,7 +136,7 @@ impl CommonArgs {
     /// The whole plan: the workload, and the database (built the first time it is needed).
     pub fn plan(&self, method: &Method) -> Result<Plan> {
         let mut workload = self.workload(method)?;
-        let mut database = Database::prepare(self.db.as_deref())?;
+        let database = Database::prepare(self.db.as_deref())?;
         if self.workload_file.is_some() {
             workload.find_writes(&database)?;
         }
@@ -155,25 +155,13 @@ impl CommonArgs {
             synchronous: self.synchronous,
             writer: self.writer,
         };
-        let writes = workload.writes();
-        if writes {
-            let mut writing: Vec<&str> = Vec::new();
-            for task in workload.tasks.iter().filter(|t| t.query.writes) {
-                if !writing.contains(&task.query.sql.as_str()) {
-                    writing.push(&task.query.sql);
-                }
-            }
-            database = database.scratch_copy(settings, &writing)?;
-        }
-        let mut plan = Plan {
+        let plan = Plan {
             workload,
             database,
             workers: self.workers,
             timeout: self.timeout,
-        };
-        if writes {
-            plan.set_writes(Writes::new(settings, &plan.database));
         }
+        .writing_on_a_copy(settings)?;
         Ok(plan)
     }
 }

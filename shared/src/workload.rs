@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::fixture::Database;
-use crate::writes::Writes;
+use crate::writes::{WriteSettings, Writes};
 
 /// One SQL parameter, as JSON writes it: `null`, a number or a string.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -326,6 +326,24 @@ impl Plan {
             plan.set_writes(Writes::shared(writes.settings));
         }
         plan
+    }
+
+    /// The plan, ready to write when some of its tasks do: on a scratch copy of its database,
+    /// with these settings (see `writes`). A plan that only reads is returned as it is.
+    pub fn writing_on_a_copy(mut self, settings: WriteSettings) -> Result<Plan> {
+        if !self.workload.writes() {
+            return Ok(self);
+        }
+        let mut writing: Vec<&str> = Vec::new();
+        for task in self.workload.tasks.iter().filter(|t| t.query.writes) {
+            if !writing.contains(&task.query.sql.as_str()) {
+                writing.push(&task.query.sql);
+            }
+        }
+        self.database = self.database.scratch_copy(settings, &writing)?;
+        let writes = Writes::new(settings, &self.database);
+        self.set_writes(writes);
+        Ok(self)
     }
 
     /// How this plan's tasks write, when some of them do.
