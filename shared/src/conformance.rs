@@ -4,7 +4,8 @@
 //! fixture, runs the method on it, and asserts what must hold whatever the method: the results
 //! equal the sequential baseline's, every task has exactly one outcome, zero tasks and one
 //! worker work, no more than `workers` tasks run at once, and an error, a panic or a hang costs
-//! its own task and nothing else. [`conformance_tests!`](crate::conformance_tests) turns them
+//! its own task and nothing else; and what the database holds after a writing run is what its
+//! tasks reported, with either writer. [`conformance_tests!`](crate::conformance_tests) turns them
 //! into one named `#[test]` each:
 //!
 //! ```ignore
@@ -25,6 +26,7 @@ use crate::outcome::{Outcome, Run};
 use crate::sequential;
 use crate::task::{Status, quiet_injected_panics};
 use crate::workload::{Fault, Injection, Plan, Preset, Workload};
+use crate::writes::{Begin, WriteSettings, WriterKind};
 
 /// How long any one check may take before the test program is stopped: far more than a check
 /// takes in a debug build on a loaded machine (a few seconds), and short enough that a method
@@ -73,6 +75,26 @@ pub fn plan(tasks: usize, workers: usize, faults: &[(Fault, usize)]) -> Plan {
         query.latency_ms /= 10;
         task.query = Arc::new(query);
     }
+    plan_of(workload, workers, faults)
+}
+
+/// The `writes` preset, `tasks` long, with these faults and write settings, on a scratch copy.
+pub fn writes_plan(
+    tasks: usize,
+    workers: usize,
+    settings: WriteSettings,
+    faults: &[(Fault, usize)],
+) -> Plan {
+    plan_of(
+        Workload::preset(Preset::Writes, Some(tasks)),
+        workers,
+        faults,
+    )
+    .writing_on_a_copy(settings)
+    .unwrap_or_else(|e| panic!("scratch copy: {e}"))
+}
+
+fn plan_of(mut workload: Workload, workers: usize, faults: &[(Fault, usize)]) -> Plan {
     let injections: Vec<Injection> = faults
         .iter()
         .map(|&(fault, task)| Injection { fault, task })
@@ -272,13 +294,78 @@ pub fn a_hang_is_stopped_at_its_timeout(method: &dyn Fn(&Plan) -> Result<Run>) {
     );
 }
 
+/// What the database holds after a writing run is what its ok tasks reported: nothing lost
+/// that was reported written, nothing written that was reported failed. Checked for both
+/// writers, with an error and a panic among the writes.
+pub fn writes_agree_with_the_database(method: &dyn Fn(&Plan) -> Result<Run>) {
+    for writer in [WriterKind::Shared, WriterKind::Single] {
+        let settings = WriteSettings {
+            writer,
+            ..WriteSettings::default()
+        };
+        let plan = writes_plan(60, 4, settings, &[(Fault::Error, 3), (Fault::Panic, 7)]);
+        let run = run_ok(method, &plan);
+        assert!(
+            matches!(status_of(&run, 3), Status::Failed(m) if m.contains("no such table")),
+            "{writer:?}: task 3 is {:?}",
+            status_of(&run, 3)
+        );
+        assert!(
+            matches!(status_of(&run, 7), Status::Failed(m) if m.contains("panic")),
+            "{writer:?}: task 7 is {:?}",
+            status_of(&run, 7)
+        );
+        assert_ok_except(&run, &[3, 7]);
+        assert_rows_agree(&plan, &run, 58);
+    }
+}
+
+/// With no busy timeout and `BEGIN DEFERRED`, writers lose the lock (all but a lone one do):
+/// each loss is a failed task that names the lock, never a write lost or written twice.
+pub fn a_lost_lock_fails_its_task_and_nothing_else(method: &dyn Fn(&Plan) -> Result<Run>) {
+    let settings = WriteSettings {
+        busy_timeout: Duration::ZERO,
+        begin: Begin::Deferred,
+        ..WriteSettings::default()
+    };
+    let plan = writes_plan(200, 8, settings, &[]);
+    let run = run_ok(method, &plan);
+    let mut ok = 0;
+    for o in &run.outcomes {
+        match &o.status {
+            Status::Ok { rows: 1, .. } => ok += 1,
+            Status::Failed(m) if m.contains("locked") || m.contains("busy") => {}
+            other => panic!("task {} is {other:?}", o.task),
+        }
+    }
+    assert_rows_agree(&plan, &run, ok);
+}
+
+/// The rows in the database after `run` equal the rows its ok tasks report, and `expected`.
+fn assert_rows_agree(plan: &Plan, run: &Run, expected: u64) {
+    let reported: u64 = run
+        .outcomes
+        .iter()
+        .map(|o| match o.status {
+            Status::Ok { rows, .. } => rows,
+            _ => 0,
+        })
+        .sum();
+    let in_db = plan.database.rows_written().expect("the rows are counted");
+    assert_eq!(
+        in_db, reported,
+        "rows in the database against rows reported"
+    );
+    assert_eq!(reported, expected, "rows reported");
+}
+
 /// A conformance check: runs the method on its plans and panics if the method misbehaves.
 pub type Check = fn(&dyn Fn(&Plan) -> Result<Run>);
 
 /// Every check with its name, for test programs that cannot use libtest's threads (a method
 /// that forks runs them one after another on its main thread); the others use
 /// [`conformance_tests!`](crate::conformance_tests).
-pub const CHECKS: [(&str, Check); 9] = [
+pub const CHECKS: [(&str, Check); 11] = [
     (
         "results_match_the_sequential_baseline",
         results_match_the_sequential_baseline,
@@ -308,6 +395,14 @@ pub const CHECKS: [(&str, Check); 9] = [
     (
         "a_hang_is_stopped_at_its_timeout",
         a_hang_is_stopped_at_its_timeout,
+    ),
+    (
+        "writes_agree_with_the_database",
+        writes_agree_with_the_database,
+    ),
+    (
+        "a_lost_lock_fails_its_task_and_nothing_else",
+        a_lost_lock_fails_its_task_and_nothing_else,
     ),
 ];
 
@@ -381,6 +476,22 @@ macro_rules! conformance_tests {
                     $crate::conformance::BOUND,
                     "panics_fail_only_their_own_tasks",
                     || $crate::conformance::panics_fail_only_their_own_tasks(&$run),
+                )
+            }
+            #[test]
+            fn writes_agree_with_the_database() {
+                $crate::conformance::within(
+                    $crate::conformance::BOUND,
+                    "writes_agree_with_the_database",
+                    || $crate::conformance::writes_agree_with_the_database(&$run),
+                )
+            }
+            #[test]
+            fn a_lost_lock_fails_its_task_and_nothing_else() {
+                $crate::conformance::within(
+                    $crate::conformance::BOUND,
+                    "a_lost_lock_fails_its_task_and_nothing_else",
+                    || $crate::conformance::a_lost_lock_fails_its_task_and_nothing_else(&$run),
                 )
             }
             #[test]

@@ -146,3 +146,43 @@ fn a_panic_in_every_task_of_a_one_worker_pool_loses_no_task() {
         }
     }
 }
+
+/// The two traps of the writes table, shown on threads: with no busy timeout, or with
+/// `BEGIN DEFERRED` transactions that read before they write (busy timeout or not), concurrent
+/// writers fail with "database is locked". Every failure is reported, none is lost: the rows
+/// in the database are exactly the rows the ok tasks report.
+#[test]
+fn the_write_traps_fail_tasks_on_the_lock_and_lose_nothing() {
+    use shared::conformance::writes_plan;
+    use shared::{Begin, Status, WriteSettings};
+    let traps = [
+        WriteSettings {
+            busy_timeout: Duration::ZERO,
+            ..WriteSettings::default()
+        },
+        WriteSettings {
+            begin: Begin::Deferred,
+            ..WriteSettings::default()
+        },
+    ];
+    for settings in traps {
+        let plan = writes_plan(300, 8, settings, &[]);
+        let run = run(&plan, Priority::Fifo);
+        let locked = run
+            .outcomes
+            .iter()
+            .filter(|o| matches!(&o.status, Status::Failed(m) if m.contains("locked")))
+            .count();
+        let ok: u64 = run
+            .outcomes
+            .iter()
+            .map(|o| match o.status {
+                Status::Ok { rows, .. } => rows,
+                _ => 0,
+            })
+            .sum();
+        assert!(locked > 0, "{settings:?}: no write failed on the lock");
+        assert_eq!(ok as usize + locked, 300, "{settings:?}: other failures");
+        assert_eq!(plan.database.rows_written().unwrap(), ok, "{settings:?}");
+    }
+}
