@@ -21,8 +21,9 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use rusqlite::backup::Backup;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::{Connection, OpenFlags, params};
 
@@ -180,8 +181,8 @@ impl Database {
     }
 
     /// A copy of this database for a run that writes, in a temporary folder of its own: the
-    /// fixture and a user's file are never written. SQLite's backup API makes the copy, so it
-    /// is consistent even if another program writes the original meanwhile. The copy is in WAL
+    /// fixture and a user's file are never written. SQLite's backup API copies a user's file,
+    /// so the copy is consistent even if another program writes the original meanwhile. The copy is in WAL
     /// mode (readers go on while a writer writes) and has the run's own table, [`TABLE`].
     ///
     /// [`TABLE`]: crate::writes::TABLE
@@ -200,12 +201,27 @@ impl Database {
             .tempdir()
             .map_err(|e| fail("temporary folder", &e))?;
         let path = folder.path().join("scratch.db");
-        self.open()?
-            .backup(rusqlite::MAIN_DB, &path, None)
-            .map_err(|e| fail("copy", &e))?;
-        let copy = Connection::open(&path).map_err(|e| fail("open", &e))?;
-        copy.execute_batch(&format!("PRAGMA journal_mode = WAL; {CREATE_TABLE};"))
-            .map_err(|e| fail("prepare", &e))?;
+        let copy = if self.is_fixture {
+            // The fixture is never written once built, so copying its file is a consistent
+            // copy, and ten times faster than a page-by-page backup.
+            fs::copy(&self.path, &path).map_err(|e| fail("copy", &e))?;
+            Connection::open(&path).map_err(|e| fail("open", &e))?
+        } else {
+            let source = self.open()?;
+            let mut copy = Connection::open(&path).map_err(|e| fail("open", &e))?;
+            // Nothing to protect while the copy is made (a crash leaves only a temporary file),
+            // so no journal and no sync.
+            copy.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
+                .map_err(|e| fail("open", &e))?;
+            Backup::new(&source, &mut copy)
+                .and_then(|backup| backup.run_to_completion(1 << 20, Duration::ZERO, None))
+                .map_err(|e| fail("copy", &e))?;
+            copy
+        };
+        copy.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; {CREATE_TABLE};"
+        ))
+        .map_err(|e| fail("prepare", &e))?;
         let tables = tables_written(&copy, writing)
             .into_iter()
             .map(|table| count_rows(&copy, &table).map(|rows| (table, rows)))

@@ -90,6 +90,32 @@
 //! }
 //! ```
 //!
+//! # A write whose failure nobody looks at
+//!
+//! The data that concurrent SQLite programs lose is mostly lost this way: a write fails with
+//! "database is locked" (`SQLITE_BUSY`), and the code never looks, so nobody knows the row is
+//! missing. In Python the exception must be caught to be lost, but a bare `except: pass`, or a
+//! thread whose exception goes nowhere, does it. In Rust the failure is a `Result`, and a
+//! `Result` is `#[must_use]`: dropping one unlooked-at is flagged, and an error here:
+//!
+//! ```compile_fail
+//! #![deny(unused_must_use)]
+//! fn save(conn: &rusqlite::Connection) {
+//!     conn.execute("INSERT INTO task_writes (task_id, payload) VALUES (1, 'x')", []);
+//! }
+//! ```
+//!
+//! ```
+//! #![deny(unused_must_use)]
+//! fn save(conn: &rusqlite::Connection) -> rusqlite::Result<usize> {
+//!     conn.execute("INSERT INTO task_writes (task_id, payload) VALUES (1, 'x')", [])
+//! }
+//! ```
+//!
+//! The compiler cannot stop `let _ = conn.execute(...)`, which says "I do not care" out loud.
+//! Every write of this project reports its failure as its task's outcome, and the report
+//! counts the rows in the database after the run to prove that none was lost (`writes`).
+//!
 //! # What the compiler does not catch
 //!
 //! Deadlocks compile: two threads that take two locks in opposite orders wait for each other
