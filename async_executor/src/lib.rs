@@ -32,6 +32,10 @@
 //! two connections keep two cores busy. Done on the event loop after `call` had returned the
 //! rows, it would run one task at a time on the loop's one thread, and stall every wait meanwhile.
 //!
+//! Writes with `--writer single` are the exception: one writer thread commits them all, so a
+//! task hands its write to that writer directly and awaits the commit on the loop, holding no
+//! connection (`writer.rs` says why that matters for group commit).
+//!
 //! # When to pick it, and what it costs
 //!
 //! Pick async for many concurrent waits: network round trips, remote databases, thousands of
@@ -44,6 +48,7 @@
 
 mod blocking;
 mod connections;
+mod writer;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -146,11 +151,20 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
             pool.connections.len()
         )
     };
+    let mut notes = vec![note];
+    if !options.blocking && plan.writes().is_some_and(|w| w.is_single()) {
+        notes.push(
+            "--writer single: each write went straight to the writer's thread and was awaited \
+             on the event loop, holding no connection, so every task in flight could wait at \
+             the writer and a group commit could carry as many rows"
+                .to_string(),
+        );
+    }
     let outcomes = outcomes.finish();
     Ok(Run::new(outcomes, in_flight, startup, clock.now())
         .with_connections(pool.connections.len())
         .with_lanes(Lanes::PerTask)
-        .with_notes(vec![note]))
+        .with_notes(notes))
 }
 
 /// The event loop.
@@ -251,6 +265,10 @@ async fn run_task(task: Task, pool: Arc<Pool>, timeout: Duration, clock: Clock) 
             .is_err()
     {
         return only_waited(Status::TimedOut);
+    }
+    // A write for the single writer is awaited here, on the loop, not sent to a connection.
+    if let Some(writes) = task.writes.as_ref().filter(|w| w.is_single()) {
+        return writer::write(&task, writes, started, deadline, clock).await;
     }
     // Only now, with its SQL ready to run, is the task handed to the connections. The wait for
     // a free one is under the deadline too: with every connection busy, the task times out here.

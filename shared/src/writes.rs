@@ -196,13 +196,8 @@ impl Writes {
     /// Hands a writing task to the single writer and blocks until it is written: how a thread
     /// or a process waits. The worker needs no connection of its own for it.
     pub fn hand_over(&self, task: &Task, deadline: Instant) -> Status {
-        // A panic or a crash happens in the worker's code, before the write is handed over.
-        raise_injected_fault(task);
-        if Instant::now() >= deadline {
-            return Status::TimedOut;
-        }
         let (tx, rx) = mpsc::sync_channel(1);
-        self.submit(
+        self.hand_over_with(
             task,
             deadline,
             Box::new(move |status| {
@@ -214,8 +209,23 @@ impl Writes {
             .unwrap_or_else(|_| Status::Failed("the writer ended before answering".to_string()))
     }
 
+    /// [`Writes::hand_over`] without the blocking: the worker running `task` hands it over and
+    /// returns at once, and `answer` is called once it is written. For a method that waits its
+    /// own way (async awaits a oneshot channel).
+    ///
+    /// Called by the worker's own code, so the task's injected panic or crash strikes here,
+    /// before the write is handed over, as it does in `hand_over`. Code that hands over writes
+    /// on other workers' behalf (a relay) uses [`Writes::submit`], which raises no fault.
+    pub fn hand_over_with(&self, task: &Task, deadline: Instant, answer: Answer) {
+        raise_injected_fault(task);
+        if Instant::now() >= deadline {
+            return answer(Status::TimedOut);
+        }
+        self.submit(task, deadline, answer);
+    }
+
     /// Hands a writing task to the single writer; `answer` is called once it is committed (or
-    /// failed). For a method that waits its own way (async awaits a oneshot channel).
+    /// failed). No fault of the task is raised here: see [`Writes::hand_over_with`].
     ///
     /// With `--writer shared` there is no single writer: the task is answered with an error.
     pub fn submit(&self, task: &Task, deadline: Instant, answer: Answer) {
