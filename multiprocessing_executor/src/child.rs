@@ -25,7 +25,7 @@ use crate::platform;
 /// `SIGKILL` at the timeout is what stops a task, whatever it is doing (a query, a sleep, a loop
 /// in code that no SQLite progress handler watches); the child's own deadline is only a
 /// backstop for a parent that is late to kill, so that the child answers `timed_out` anyway.
-const BACKSTOP: Duration = Duration::from_secs(1);
+pub(crate) const BACKSTOP: Duration = Duration::from_secs(1);
 
 /// A child's whole life: serve jobs until the job pipe closes, then exit. `death_signal` asks
 /// for `PR_SET_PDEATHSIG` where there is one (Linux); the tests turn it off to try the portable

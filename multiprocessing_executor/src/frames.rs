@@ -1,6 +1,9 @@
-//! The messages that cross the pipes, and how they are framed. The parent writes a [`Job`]
-//! down a child's job pipe; the child writes [`ChildMessage`]s up its result pipe. A frame is a
-//! 4-byte little-endian length, then that many bytes of postcard. postcard is a compact binary
+//! The messages that cross the pipes and the writer's sockets, and how they are framed. The
+//! parent writes a [`Job`] down a child's job pipe; the child writes [`ChildMessage`]s up its
+//! result pipe. A frame is a 4-byte little-endian length, then that many bytes of postcard. With
+//! `--writer single`, a child sends a [`WriteRequest`] to the writer process and gets a
+//! [`WriteAnswer`] back, each one datagram (which keeps its own boundaries: no length in
+//! front); the writer's last word to the parent is a [`WriterTally`], framed. postcard is a compact binary
 //! format that is not self-describing: a reader must know the type it reads, so these are small
 //! types of their own, with no untagged enums and no fields left out when empty (the JSON
 //! report types rely on both; postcard would misread them). The child already has the whole
@@ -69,12 +72,7 @@ impl From<Attempt> for WireAttempt {
             started: attempt.started,
             sql_started: attempt.sql_started,
             finished: attempt.finished,
-            status: match attempt.status {
-                Status::Ok { rows, checksum } => WireStatus::Ok { rows, checksum },
-                Status::Failed(message) => WireStatus::Failed(message),
-                // A task that ran is never `NotRun`; the arm only keeps the match whole.
-                Status::TimedOut | Status::NotRun => WireStatus::TimedOut,
-            },
+            status: attempt.status.into(),
         }
     }
 }
@@ -85,21 +83,68 @@ impl From<WireAttempt> for Attempt {
             started: attempt.started,
             sql_started: attempt.sql_started,
             finished: attempt.finished,
-            status: match attempt.status {
-                WireStatus::Ok { rows, checksum } => Status::Ok { rows, checksum },
-                WireStatus::Failed(message) => Status::Failed(message),
-                WireStatus::TimedOut => Status::TimedOut,
-            },
+            status: attempt.status.into(),
         }
     }
 }
 
-/// [`Status`] as it crosses a pipe (a child never reports a task as not run).
+/// [`Status`] as it crosses a pipe or a socket (a task that ran is never reported as not run).
 #[derive(Debug, Serialize, Deserialize)]
-enum WireStatus {
+pub(crate) enum WireStatus {
     Ok { rows: u64, checksum: u64 },
     Failed(String),
     TimedOut,
+}
+
+impl From<Status> for WireStatus {
+    fn from(status: Status) -> WireStatus {
+        match status {
+            Status::Ok { rows, checksum } => WireStatus::Ok { rows, checksum },
+            Status::Failed(message) => WireStatus::Failed(message),
+            // A task that ran is never `NotRun`; the arm only keeps the match whole.
+            Status::TimedOut | Status::NotRun => WireStatus::TimedOut,
+        }
+    }
+}
+
+impl From<WireStatus> for Status {
+    fn from(status: WireStatus) -> Status {
+        match status {
+            WireStatus::Ok { rows, checksum } => Status::Ok { rows, checksum },
+            WireStatus::Failed(message) => Status::Failed(message),
+            WireStatus::TimedOut => Status::TimedOut,
+        }
+    }
+}
+
+/// Worker child to writer process: write this task, unless `deadline` (an offset from the run's
+/// [`shared::Clock`], as in [`WireAttempt`]) has passed. The answer goes to the address the
+/// datagram came from.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct WriteRequest {
+    pub task: usize,
+    pub deadline: Duration,
+}
+
+/// Writer process to worker child: how the write of `task` went, once committed (or not).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct WriteAnswer {
+    pub task: usize,
+    pub status: WireStatus,
+}
+
+/// Writer process to parent, when told to finish: what it did, and its memory figures (see
+/// [`ChildMessage::Exiting`]).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct WriterTally {
+    /// Rows committed: those of the tasks answered ok.
+    pub rows: u64,
+    /// Transactions, one per batch: each is one commit, whatever the number of tasks in it.
+    pub transactions: u64,
+    /// The most tasks one transaction carried.
+    pub largest_batch: usize,
+    pub peak_rss_kib: Option<u64>,
+    pub pss_kib: Option<u64>,
 }
 
 /// One message as the bytes of its frame.

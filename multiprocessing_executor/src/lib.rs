@@ -33,9 +33,11 @@
 //! it); and reap every child, so that no zombie and no orphan is left.
 //!
 //! **Beside this file**: `child.rs`, a child's life; `frames.rs`, the messages on the pipes;
-//! `worker.rs`, the books the parent keeps on each child; `process.rs`, a child killed and
-//! reaped on drop; `notes.rs`, the report's notes; `platform.rs`, what only Linux offers;
-//! `options.rs`; and `pipelining.rs`, an optimisation for tiny tasks that is not the method.
+//! `worker.rs`, the books the parent keeps on each child; `writer.rs`, with `--writer single`,
+//! the one process that does every write and commits them in groups; `process.rs`, a child
+//! killed and reaped on drop; `notes.rs`, the report's notes; `platform.rs`, what only Linux
+//! offers; `options.rs`; and `pipelining.rs`, an optimisation for tiny tasks that is not the
+//! method.
 
 mod child;
 mod frames;
@@ -45,7 +47,9 @@ mod pipelining;
 mod platform;
 mod process;
 mod worker;
+mod writer;
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::os::fd::AsFd;
 
@@ -60,6 +64,7 @@ use notes::Notes;
 use pipelining::Pipelining;
 use process::describe;
 use worker::Worker;
+use writer::WriterProcess;
 
 pub use options::Options;
 
@@ -85,12 +90,23 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let size = workers.min(plan.workload.tasks.len());
+    let clock = Clock::start();
+    // With `--writer single`, one process does every write (see `writer.rs`). It is forked
+    // first, while this process has one thread and no worker, and the workers run a plan whose
+    // writes it hands to that process.
+    let writer = WriterProcess::fork_if_single(plan, clock, options.parent_death_signal)?;
+    let plan = match &writer {
+        Some(writer) => Cow::Owned(writer.plan_for_workers(plan)),
+        None => Cow::Borrowed(plan),
+    };
+    let plan = plan.as_ref();
     let mut pool = Pool {
         plan,
-        clock: Clock::start(),
+        clock,
         size,
         parent_death_signal: options.parent_death_signal,
         workers: Vec::new(),
+        writer,
         pending: plan.workload.tasks.iter().map(|t| t.id).collect(),
         outcomes: Outcomes::new(plan),
         pipelining: Pipelining::new(options.pipeline),
@@ -126,6 +142,8 @@ struct Pool<'a> {
     size: usize,
     parent_death_signal: bool,
     workers: Vec<Worker>,
+    /// The writer process, with `--writer single`.
+    writer: Option<WriterProcess>,
     pending: VecDeque<usize>,
     outcomes: Outcomes,
     pipelining: Pipelining<'a>,
@@ -171,6 +189,11 @@ impl Pool<'_> {
                 // them without killing the siblings (only the parent does that).
                 for sibling in self.workers.drain(..) {
                     sibling.close_in_child();
+                }
+                // Likewise the parent's end of the writer's control stream, whose end of file
+                // tells the writer that the parent is gone.
+                if let Some(writer) = self.writer.take() {
+                    writer.close_in_child();
                 }
                 drop(job_in);
                 drop(result_out);
@@ -386,7 +409,8 @@ impl Pool<'_> {
     }
 
     /// Releases every child, which tells it to finish: it sends its memory figures and exits.
-    /// Then retires each one, which handles its last messages and reaps it.
+    /// Then retires each one, which handles its last messages and reaps it. The writer process,
+    /// if any, goes last, when no worker can ask it for anything more.
     ///
     /// Every child is idle here (every task has its outcome), so each one exits as soon as it
     /// reads end of file, and the blocking waits in `retire` return promptly.
@@ -394,6 +418,18 @@ impl Pool<'_> {
         self.workers.iter_mut().for_each(Worker::release);
         while let Some(w) = self.workers.first() {
             self.retire(w.process.pid, WhyLost::Ended)?;
+        }
+        if let Some(writer) = self.writer.take() {
+            let pid = writer.process.pid;
+            match writer.stop(self.plan.timeout + child::BACKSTOP) {
+                (Some(tally), _) => {
+                    self.notes.memory(tally.peak_rss_kib, tally.pss_kib);
+                    self.notes.writer(pid, &tally);
+                }
+                (None, status) => self
+                    .notes
+                    .event(format!("the writer process pid {pid} {}", describe(status))),
+            }
         }
         Ok(())
     }

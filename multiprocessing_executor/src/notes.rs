@@ -1,9 +1,14 @@
 //! What the report says about a run beyond each task's outcome: how long the children took to
-//! start, how much memory they used, and which of them were lost and replaced. The pool
-//! (`lib.rs`) records each of these as it happens; at the end, [`Notes::sentences`] words them
-//! for the report's notes, and the figures go into the report's own fields.
+//! start, how much memory they used (the writer process's included), which of them were lost
+//! and replaced, and what the writer process did, if there was one. The pool (`lib.rs`) records
+//! each of these as it happens; at the end, [`Notes::sentences`] words them for the report's
+//! notes, and the figures go into the report's own fields.
 
 use std::time::Duration;
+
+use nix::unistd::Pid;
+
+use crate::frames::WriterTally;
 
 /// How many events (timeouts, deaths) the notes list before summing up the rest.
 const MAX_EVENT_NOTES: usize = 10;
@@ -23,6 +28,8 @@ pub(crate) struct Notes {
     shares: Vec<u64>,
     /// What went wrong with children, one sentence each.
     events: Vec<String>,
+    /// What the writer process did (see `writer.rs`), in words.
+    writer: Option<String>,
 }
 
 impl Notes {
@@ -35,6 +42,7 @@ impl Notes {
             peaks: Vec::new(),
             shares: Vec::new(),
             events: Vec::new(),
+            writer: None,
         }
     }
 
@@ -59,6 +67,25 @@ impl Notes {
 
     pub fn event(&mut self, sentence: String) {
         self.events.push(sentence);
+    }
+
+    /// What the writer process `pid` said it did, when it finished.
+    pub fn writer(&mut self, pid: Pid, tally: &WriterTally) {
+        let WriterTally {
+            rows,
+            transactions,
+            largest_batch,
+            ..
+        } = tally;
+        let per_commit = if *transactions > 0 {
+            *rows as f64 / *transactions as f64
+        } else {
+            0.0
+        };
+        self.writer = Some(format!(
+            "one writer process (pid {pid}) committed {rows} rows in {transactions} transactions: \
+             {per_commit:.1} rows a commit on average, at most {largest_batch} tasks in one"
+        ));
     }
 
     pub fn all_ready(&self) -> Duration {
@@ -96,6 +123,7 @@ impl Notes {
                 self.shares.len()
             ));
         }
+        notes.extend(self.writer.clone());
         notes.extend(pipelining);
         if self.forks > self.size {
             notes.push(format!(

@@ -1,10 +1,12 @@
 //! What this crate asks of the operating system beyond what every Unix offers, and what it does
 //! where that is missing. The method itself (fork, pipes, poll, kill, waitpid) is POSIX and
-//! runs on Linux and macOS alike. Four things are Linux's own: `/proc` tells how many threads
+//! runs on Linux and macOS alike. Five things are Linux's own: `/proc` tells how many threads
 //! this process has (to refuse to fork with more than one), and each child's peak memory and
-//! proportional share of memory (for the report); and `PR_SET_PDEATHSIG` has the kernel kill a
-//! child the moment its parent dies. Elsewhere the three figures are `None`, and a child learns
-//! that its parent is gone from its pipes instead (see `child.rs`). Nothing else in the crate
+//! proportional share of memory (for the report); `PR_SET_PDEATHSIG` has the kernel kill a
+//! child the moment its parent dies; and `PR_SET_NAME` gives the writer process a name of its
+//! own in `ps` and `top`. Elsewhere the three figures are `None`, a child learns that its
+//! parent is gone from its pipes instead (see `child.rs`), and the writer keeps the program's
+//! name. Nothing else in the crate
 //! names `/proc` or `prctl`, so this file is the whole of the port.
 
 use nix::unistd::Pid;
@@ -48,6 +50,18 @@ pub(crate) fn die_with_parent() -> bool {
 pub(crate) fn die_with_parent() -> bool {
     true
 }
+
+/// Names this process as `ps`, `top` and `/proc/PID/comm` show it (15 bytes at most), so that
+/// the writer process can be told from the workers, which keep the program's name.
+#[cfg(target_os = "linux")]
+pub(crate) fn name_this_process(name: &std::ffi::CStr) {
+    // A name is a convenience: a failure changes nothing else.
+    let _ = nix::sys::prctl::set_name(name);
+}
+
+/// Nothing portable names another process than the main thread's: it keeps the program's name.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn name_this_process(_name: &std::ffi::CStr) {}
 
 /// The number after `key` in a `/proc` file such as `/proc/PID/status` (`VmHWM:   12345 kB`).
 #[cfg(target_os = "linux")]

@@ -206,10 +206,11 @@ mod parent_gone {
     use std::time::{Duration, Instant};
 
     use nix::sys::signal::{Signal, kill};
-    use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+    use nix::sys::wait::WaitStatus;
     use nix::unistd::Pid;
 
-    use super::{common, start, wait_for_children};
+    use super::common::{self, Subreaper, waitpid_within};
+    use super::{start, wait_for_children};
 
     /// Without Linux's parent-death signal, as on macOS: when the parent dies while its children
     /// wait for jobs, each child reads end of file on its job pipe and exits by itself, with code 0
@@ -281,46 +282,6 @@ mod parent_gone {
                 common::stat(pid).is_some_and(|(state, _)| state != 'Z'),
                 "child {pid} ended while its parent was only stopped"
             );
-        }
-    }
-
-    /// `waitpid` on a child of this process, bounded: fails if it has not ended after `bound`.
-    fn waitpid_within(pid: u32, bound: Duration) -> WaitStatus {
-        let pid = Pid::from_raw(pid as i32);
-        let give_up = Instant::now() + bound;
-        loop {
-            match waitpid(pid, Some(WaitPidFlag::WNOHANG)).expect("a child of this process") {
-                WaitStatus::StillAlive => {
-                    assert!(
-                        Instant::now() < give_up,
-                        "{pid} still runs {bound:?} after its parent was killed"
-                    );
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                status => return status,
-            }
-        }
-    }
-
-    /// Makes this process the reaper of its orphaned descendants (Linux's
-    /// `PR_SET_CHILD_SUBREAPER`) while it lives; on drop, kills and reaps any left, and stops.
-    struct Subreaper;
-
-    impl Subreaper {
-        fn start() -> Subreaper {
-            nix::sys::prctl::set_child_subreaper(true).expect("PR_SET_CHILD_SUBREAPER");
-            Subreaper
-        }
-    }
-
-    impl Drop for Subreaper {
-        fn drop(&mut self) {
-            // Only on a failed check are any left: they must not outlive it.
-            for pid in common::children_of(std::process::id()) {
-                let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
-                let _ = waitpid_within(pid, Duration::from_secs(5));
-            }
-            let _ = nix::sys::prctl::set_child_subreaper(false);
         }
     }
 }

@@ -1,5 +1,5 @@
 //! A tiny single-threaded test runner with a time bound on every check, and a look at processes
-//! in Linux's `/proc`. Where there is no such `/proc` (macOS), a check that needs it says it was
+//! in Linux's `/proc` (and, on Linux, a way to be handed the orphans of a process killed). Where there is no such `/proc` (macOS), a check that needs it says it was
 //! skipped instead of passing without having looked.
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
@@ -203,5 +203,57 @@ pub fn read_stdout_within(child: &mut Child, bound: Duration) -> String {
             0 => return String::from_utf8(bytes).expect("the report is UTF-8"),
             n => bytes.extend_from_slice(&buffer[..n]),
         }
+    }
+}
+
+/// A process's name as `ps` shows it (`/proc/PID/comm`), or `None` if it no longer exists.
+pub fn command_name(pid: u32) -> Option<String> {
+    let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    Some(name.trim_end().to_string())
+}
+
+/// `waitpid` on a child of this process, bounded: fails if it has not ended after `bound`.
+#[cfg(target_os = "linux")]
+pub fn waitpid_within(pid: u32, bound: Duration) -> nix::sys::wait::WaitStatus {
+    use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+    let pid = nix::unistd::Pid::from_raw(pid as i32);
+    let give_up = Instant::now() + bound;
+    loop {
+        match waitpid(pid, Some(WaitPidFlag::WNOHANG)).expect("a child of this process") {
+            WaitStatus::StillAlive => {
+                assert!(
+                    Instant::now() < give_up,
+                    "{pid} still runs {bound:?} after its parent was killed"
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            status => return status,
+        }
+    }
+}
+
+/// Makes this process the reaper of its orphaned descendants (Linux's
+/// `PR_SET_CHILD_SUBREAPER`) while it lives; on drop, kills and reaps any left, and stops.
+#[cfg(target_os = "linux")]
+pub struct Subreaper;
+
+#[cfg(target_os = "linux")]
+impl Subreaper {
+    pub fn start() -> Subreaper {
+        nix::sys::prctl::set_child_subreaper(true).expect("PR_SET_CHILD_SUBREAPER");
+        Subreaper
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for Subreaper {
+    fn drop(&mut self) {
+        // Only on a failed check are any left: they must not outlive it.
+        for pid in children_of(std::process::id()) {
+            let target = nix::unistd::Pid::from_raw(pid as i32);
+            let _ = nix::sys::signal::kill(target, Signal::SIGKILL);
+            let _ = waitpid_within(pid, Duration::from_secs(5));
+        }
+        let _ = nix::sys::prctl::set_child_subreaper(false);
     }
 }
