@@ -137,12 +137,7 @@ pub(crate) struct WriteAnswer {
 /// [`ChildMessage::Exiting`]).
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct WriterTally {
-    /// Rows committed: those of the tasks answered ok.
-    pub rows: u64,
-    /// Transactions, one per batch: each is one commit, whatever the number of tasks in it.
-    pub transactions: u64,
-    /// The most tasks one transaction carried.
-    pub largest_batch: usize,
+    pub commits: shared::GroupCommits,
     pub peak_rss_kib: Option<u64>,
     pub pss_kib: Option<u64>,
 }

@@ -71,21 +71,8 @@ impl Notes {
 
     /// What the writer process `pid` said it did, when it finished.
     pub fn writer(&mut self, pid: Pid, tally: &WriterTally) {
-        let WriterTally {
-            rows,
-            transactions,
-            largest_batch,
-            ..
-        } = tally;
-        let per_commit = if *transactions > 0 {
-            *rows as f64 / *transactions as f64
-        } else {
-            0.0
-        };
-        self.writer = Some(format!(
-            "one writer process (pid {pid}) committed {rows} rows in {transactions} transactions: \
-             {per_commit:.1} rows a commit on average, at most {largest_batch} tasks in one"
-        ));
+        let who = format!("one writer process (pid {pid})");
+        self.writer = Some(tally.commits.sentence(&who));
     }
 
     pub fn all_ready(&self) -> Duration {

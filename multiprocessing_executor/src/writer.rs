@@ -308,13 +308,9 @@ fn write_and_answer(
         Ok(conn) => shared::commit_together(conn, &tasks),
         Err(why) => vec![Status::Failed(why.clone()); batch.len()],
     };
-    tally.transactions += 1;
-    tally.largest_batch = tally.largest_batch.max(batch.len());
+    tally.commits.record(&statuses);
     debug!(tasks = batch.len(), "the writer committed a batch");
     for (queued, status) in batch.iter().zip(statuses) {
-        if let Status::Ok { rows, .. } = status {
-            tally.rows += rows;
-        }
         let answer = WriteAnswer {
             task: queued.request.task,
             status: cut_to_fit(status).into(),

@@ -230,6 +230,9 @@ fn run_program(
     };
     let mut report = RunReport::new(method.name, &plan, &result, usage, baseline.as_ref());
     report.rows_in_db_after = rows_in_db_after;
+    if let Some(commits) = plan.writes().and_then(|w| w.group_commits()) {
+        report.notes.push(commits.sentence("one writer thread"));
+    }
     if args.json {
         // Plain numbers and strings always serialise.
         print(&serde_json::to_string_pretty(&report).expect("a report serialises to JSON"));

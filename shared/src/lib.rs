@@ -59,6 +59,6 @@ pub use task::{
 };
 pub use workload::{Fault, Injection, Plan, Preset, Query, Task, Workload};
 pub use writes::{
-    Answer, Begin, SingleWriter, Synchronous, TABLE, WriteSettings, WriterKind, Writes,
-    commit_together,
+    Answer, Begin, GroupCommits, SingleWriter, Synchronous, TABLE, WriteSettings, WriterKind,
+    Writes, commit_together,
 };

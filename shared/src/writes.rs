@@ -30,8 +30,8 @@
 //! [`Database::scratch_copy`]: crate::fixture::Database::scratch_copy
 
 use std::fmt;
-use std::sync::OnceLock;
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -176,6 +176,16 @@ impl Writes {
         }
     }
 
+    /// What this process's writer thread did, if it wrote anything: for the report's notes.
+    pub fn group_commits(&self) -> Option<GroupCommits> {
+        match &self.path {
+            WritePath::Thread { writer, .. } => writer
+                .get()
+                .map(|w| *w.commits.lock().unwrap_or_else(PoisonError::into_inner)),
+            _ => None,
+        }
+    }
+
     /// Whether writes go to a single writer rather than the worker's own connection.
     pub fn is_single(&self) -> bool {
         !matches!(self.path, WritePath::Shared)
@@ -269,6 +279,48 @@ impl Writes {
     }
 }
 
+/// What a single writer did over a run: the report's note on it, for a thread and a process.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GroupCommits {
+    /// Rows committed: those of the tasks answered ok.
+    pub rows: u64,
+    /// Transactions, one per batch: each is one commit, whatever the number of tasks in it.
+    pub transactions: u64,
+    /// The most tasks one transaction carried.
+    pub largest_batch: usize,
+}
+
+impl GroupCommits {
+    /// Counts one batch, from the statuses [`commit_together`] gave its tasks.
+    pub fn record(&mut self, statuses: &[Status]) {
+        self.transactions += 1;
+        self.largest_batch = self.largest_batch.max(statuses.len());
+        for status in statuses {
+            if let Status::Ok { rows, .. } = status {
+                self.rows += rows;
+            }
+        }
+    }
+
+    /// One sentence for the report: `writer` is who wrote ("one writer thread").
+    pub fn sentence(&self, writer: &str) -> String {
+        let per_commit = if self.transactions > 0 {
+            self.rows as f64 / self.transactions as f64
+        } else {
+            0.0
+        };
+        let most = match self.largest_batch {
+            1 => "1 task".to_string(),
+            n => format!("{n} tasks"),
+        };
+        format!(
+            "{writer} committed {} rows in {} transactions: {per_commit:.1} rows a commit on \
+             average, at most {most} in one",
+            self.rows, self.transactions
+        )
+    }
+}
+
 /// One write waiting for the single writer.
 struct Request {
     /// The task without its `writes`, so that a request never keeps the writer itself alive.
@@ -282,22 +334,27 @@ struct WriterThread {
     /// `Err` holds why the thread could not start: every write is then refused with it.
     requests: std::result::Result<Sender<Request>, String>,
     thread: Option<JoinHandle<()>>,
+    commits: Arc<Mutex<GroupCommits>>,
 }
 
 impl WriterThread {
     fn start(database: Database) -> WriterThread {
         let (requests, queue) = mpsc::channel();
+        let commits = Arc::new(Mutex::new(GroupCommits::default()));
+        let counted = Arc::clone(&commits);
         match std::thread::Builder::new()
             .name("writer".to_string())
-            .spawn(move || serve(&database, &queue))
+            .spawn(move || serve(&database, &queue, &counted))
         {
             Ok(thread) => WriterThread {
                 requests: Ok(requests),
                 thread: Some(thread),
+                commits,
             },
             Err(e) => WriterThread {
                 requests: Err(format!("cannot start the writer thread: {e}")),
                 thread: None,
+                commits,
             },
         }
     }
@@ -335,7 +392,7 @@ impl Drop for WriterThread {
 
 /// The writer's loop: waits for a request, takes every other one already queued, commits them
 /// together, answers each, and starts again; it ends when the channel closes.
-fn serve(database: &Database, queue: &Receiver<Request>) {
+fn serve(database: &Database, queue: &Receiver<Request>, commits: &Mutex<GroupCommits>) {
     let conn = match database.open() {
         Ok(conn) => conn,
         Err(e) => {
@@ -350,6 +407,10 @@ fn serve(database: &Database, queue: &Receiver<Request>) {
         batch.extend(queue.try_iter());
         let pending: Vec<(&Task, Instant)> = batch.iter().map(|r| (&r.task, r.deadline)).collect();
         let statuses = commit_together(&conn, &pending);
+        commits
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .record(&statuses);
         for (request, status) in batch.into_iter().zip(statuses) {
             (request.answer)(status);
         }

@@ -186,3 +186,25 @@ fn the_write_traps_fail_tasks_on_the_lock_and_lose_nothing() {
         assert_eq!(plan.database.rows_written().unwrap(), ok, "{settings:?}");
     }
 }
+
+/// With `--writer single`, the writes of 8 threads reach one writer, which commits what is
+/// queued together: fewer commits than rows, and every row accounted for.
+#[test]
+fn one_writer_commits_the_writes_of_many_threads_in_groups() {
+    use shared::conformance::writes_plan;
+    use shared::{WriteSettings, WriterKind};
+    let settings = WriteSettings {
+        writer: WriterKind::Single,
+        ..WriteSettings::default()
+    };
+    let plan = writes_plan(300, 8, settings, &[]);
+    let run = run(&plan, Priority::Fifo);
+    assert!(run.outcomes.iter().all(|o| o.status.is_ok()));
+    let commits = plan.writes().and_then(|w| w.group_commits()).unwrap();
+    assert_eq!(commits.rows, 300);
+    assert_eq!(plan.database.rows_written().unwrap(), 300);
+    assert!(
+        commits.transactions < 300 && commits.largest_batch > 1,
+        "{commits:?}: no commit carried more than one row"
+    );
+}
