@@ -420,16 +420,7 @@ impl Pool<'_> {
             self.retire(w.process.pid, WhyLost::Ended)?;
         }
         if let Some(writer) = self.writer.take() {
-            let pid = writer.process.pid;
-            match writer.stop(self.plan.timeout + child::BACKSTOP) {
-                (Some(tally), _) => {
-                    self.notes.memory(tally.peak_rss_kib, tally.pss_kib);
-                    self.notes.writer(pid, &tally);
-                }
-                (None, status) => self
-                    .notes
-                    .event(format!("the writer process pid {pid} {}", describe(status))),
-            }
+            writer.stop(self.plan.timeout + child::BACKSTOP, &mut self.notes);
         }
         Ok(())
     }

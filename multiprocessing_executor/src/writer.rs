@@ -62,8 +62,9 @@ use tracing::debug;
 
 use crate::child::BACKSTOP;
 use crate::frames::{WriteAnswer, WriteRequest, WriterTally, frame, read_frame};
+use crate::notes::Notes;
 use crate::platform;
-use crate::process::Process;
+use crate::process::{Process, describe};
 
 /// The writer's socket, in the scratch copy's folder (removed with it after the run).
 const WRITER_SOCKET: &str = "writer.sock";
@@ -163,10 +164,25 @@ impl WriterProcess {
         drop(control);
     }
 
+    /// Tells the writer to finish, reaps it, and puts in the report's notes what it did (its
+    /// tally and memory) or how it ended without one.
+    pub fn stop(self, bound: Duration, notes: &mut Notes) {
+        let pid = self.process.pid;
+        match self.stop_and_reap(bound) {
+            (Some(tally), _) => {
+                notes.memory(tally.peak_rss_kib, tally.pss_kib);
+                notes.writer(pid, &tally);
+            }
+            (None, status) => {
+                notes.event(format!("the writer process pid {pid} {}", describe(status)))
+            }
+        }
+    }
+
     /// Tells the writer to finish, and reaps it: its tally, if it sent one, and how it ended.
     /// It finishes the batch it is writing first, which its tasks' deadlines bound; past
     /// `bound`, it is killed.
-    pub fn stop(mut self, bound: Duration) -> (Option<WriterTally>, WaitStatus) {
+    fn stop_and_reap(mut self, bound: Duration) -> (Option<WriterTally>, WaitStatus) {
         let _ = self.control.shutdown(Shutdown::Write);
         let _ = self.control.set_read_timeout(Some(bound));
         let tally = match read_frame::<WriterTally>(&mut self.control) {
