@@ -2,7 +2,8 @@
 # Runs the sequential baseline and the four methods on the same fixture and workloads, each
 # measurement repeated, and collates one comparison: compare.md (the table), compare.json (every
 # raw figure, with the machine it ran on), compare.svg (a chart), decide.md (the guide's decision
-# tree with this run's figures) and timelines.svg (each method's io run drawn over time), in
+# tree with this run's figures), timelines.svg (each method's io run drawn over time) and
+# writes.md (what each method gets from SQLite's one write lock, also the end of compare.md), in
 # results/ or in --out DIR.
 #
 # When python3 (3.9 or newer) is on the PATH, the Python guide's own four methods
@@ -12,7 +13,8 @@
 # Each program measures itself and prints its report as JSON (the schema is in
 # shared/src/report.rs; guide.py prints the same); the `collate` program (scripts/collate) reads
 # those reports and does the arithmetic. If any program fails or prints an invalid report, this
-# script says which and exits non-zero, so it never prints a table with a hole in it.
+# script says which and exits non-zero, so it never prints a table with a hole in it. The one
+# exception is the writes table, whose failed writes are what it measures (see add_writes).
 #
 # Written for bash 3.2, the one macOS ships: no associative arrays, no mapfile, no ${var,,}.
 set -euo pipefail
@@ -24,8 +26,10 @@ Usage: scripts/compare.sh [--runs N] [--quick] [--out DIR] [--no-python]
 
 Runs the sequential baseline and the four methods on the same workloads and writes
 DIR/compare.md (the table), DIR/compare.json (every figure, the machine), DIR/compare.svg,
-DIR/decide.md (the decision tree, with this run's figures) and DIR/timelines.svg (each method's
-io run over time), with every program's raw report in DIR/raw (replaced on each run).
+DIR/decide.md (the decision tree, with this run's figures), DIR/timelines.svg (each method's
+io run over time) and DIR/writes.md (2,000 one-row writes by each method, four ways, and reads
+while a writer runs; also the end of compare.md), with every program's raw report in DIR/raw
+(replaced on each run).
 
 With python3 3.9+ on the PATH, the Python guide's methods (scripts/python/guide.py) are run on
 the same tasks and get rows of their own beside the Rust ones (no worker sweep; fetch with 1
@@ -33,17 +37,20 @@ round of digest per value instead of 230, which in Python would take minutes). W
 script says so in one line and leaves those rows out.
 
   --runs N     repeat every measurement N times (default 3) and report the median and range
-  --quick      one run (unless --runs is given), a short sweep and a quarter of the cpu and
-               fetch tasks, about two minutes (one with --no-python): a check that
-               everything works, not a measurement. Never writes to results/: its default DIR
-               is a new scratch folder under $TMPDIR (or /tmp), and the script prints where.
+  --quick      one run (unless --runs is given), a short sweep, a quarter of the cpu and
+               fetch tasks and 200 writes on 16 workers only, about two minutes (one with
+               --no-python): a check that everything works, not a measurement. Never writes
+               to results/: its default DIR is a new scratch folder under $TMPDIR (or /tmp),
+               and the script prints where.
   --out DIR    write the results to DIR (default results/, or a scratch folder with --quick)
   --no-python  leave out the Python rows, even with python3 on the PATH
   -h, --help   this help
 
-A full run into results/ (no --quick, no --out elsewhere) also puts results/compare.md and
-results/decide.md into README.md, between its <!-- compare:begin/end --> and
-<!-- decide:begin/end --> markers, so the README always shows the measured figures. Binaries are taken from ${CARGO_TARGET_DIR:-target}/release.
+A full run into results/ (no --quick, no --out elsewhere) also puts results/compare.md (without
+its writes section) and results/decide.md into README.md, between its
+<!-- compare:begin/end --> and <!-- decide:begin/end --> markers, and results/writes.md between
+<!-- writes:begin/end --> when it has them, so the README always shows the measured figures.
+Binaries are taken from ${CARGO_TARGET_DIR:-target}/release.
 EOF
 }
 
@@ -112,7 +119,8 @@ update_readme=0
 # The README's results section is results/compare.md, and its decision tree results/decide.md,
 # each put between two marker lines (<!-- NAME:begin --> and <!-- NAME:end -->), so that the
 # README and results/ cannot drift apart. A run that is to update them checks the markers before
-# it measures.
+# it measures. The writes table (results/writes.md) has a place of its own in the README, the
+# writes markers, and is left out of the README while it has none.
 check_readme_markers() {   # NAME [why]
     local begin="<!-- $1:begin -->" end="<!-- $1:end -->"
     if ! awk -v begin="$begin" -v end="$end" '
@@ -141,9 +149,16 @@ replace_readme_section() {   # NAME FILE
     fi
     mv "$tmp" README.md
 }
+writes_in_readme=0
 if [ "$update_readme" = 1 ]; then
     check_readme_markers compare
     check_readme_markers decide
+    # Either writes marker alone counts as having them, so that half a pair is an error, not a
+    # table silently left out.
+    if grep -qE '^<!-- writes:(begin|end) -->$' README.md; then
+        check_readme_markers writes
+        writes_in_readme=1
+    fi
 fi
 say "results go to $out"
 
@@ -171,20 +186,23 @@ cargo build --release --workspace --quiet
 
 raw="$out/raw"
 rm -rf "$raw"
-mkdir -p "$raw"
+mkdir -p "$raw/writes"
 
 # guide.py takes its tasks from a file, never from a preset of its own, so that the SQL lives in
 # one place (shared): each preset is dumped once, here, beside the raw reports. fetch digests
 # every value 230 times in the program, which takes the Rust programs a fraction of a second and
 # Python minutes; its Python file says 1 round (compare.md says so too). collate reads the
-# rounds back from this folder.
+# rounds back from this folder. io and writes are dumped whatever the languages, for the
+# reads-during-writes workload made from them below.
 workloads="$raw/workloads"
+mkdir -p "$workloads"
+dumped="io writes"
+[ -n "$python" ] && dumped="$dumped cpu fetch overhead scale"
+for preset in $dumped; do
+    "$bin/sequential" --workload "$preset" --dump-workload > "$workloads/$preset.json" \
+        || die "could not dump the $preset workload"
+done
 if [ -n "$python" ]; then
-    mkdir -p "$workloads"
-    for preset in io cpu fetch overhead scale; do
-        "$bin/sequential" --workload "$preset" --dump-workload > "$workloads/$preset.json" \
-            || die "could not dump the $preset workload for guide.py"
-    done
     "$python" - "$workloads/fetch.json" <<'PY' || die "could not set fetch's rounds to 1 for guide.py"
 import json, sys
 with open(sys.argv[1]) as f:
@@ -196,36 +214,53 @@ with open(sys.argv[1], "w") as f:
 PY
 fi
 
+# Reads during writes: the io workload's 8 tasks, then the writes preset's 2,000 inserts, in one
+# file, so that a pool of 16 workers starts the 8 reads and, beside them, 8 workers writing;
+# 2,000 writes outlast the reads' 300 ms of waiting (collate says whether each read overlapped a
+# write). The two dumps are joined without a JSON tool, which this script cannot count on: they
+# are --dump-workload's pretty JSON, whose tasks sit between a `  "tasks": [` line and a `  ]`
+# line, one object after another. The program that reads the file checks it before anything is
+# measured.
+awk '
+    BEGIN { print "{"; print "  \"workload\": \"reads-during-writes\","; print "  \"tasks\": [" }
+    $0 == "  \"tasks\": [" { inside = 1; next }
+    inside && $0 == "  ]" { inside = 0; if (FILENAME == ARGV[1]) held = held ","; next }
+    inside { if (held != "") print held; held = $0 }
+    END { print held; print "  ]"; print "}" }
+' "$workloads/io.json" "$workloads/writes.json" > "$workloads/reads-during-writes.json"
+"$bin/sequential" --workload-file "$workloads/reads-during-writes.json" --dump-workload > /dev/null \
+    || die "could not join the io and writes workloads into $workloads/reads-during-writes.json"
+
 # How to start a program: every row of the table is a program that takes the common flags and
 # prints its report with --json. `python-<method>` is the guide's method run by guide.py, which
-# takes the same flags except that a workload comes from its file (--workload-file).
+# takes the same flags except that a workload comes from its file (--workload-file). In a
+# measurement's flags, `--workload-file NAME` names a file in raw/workloads, since the flags are
+# words without spaces and DIR may have some.
 launch() {
     local program=$1 words
     shift
     words=()
+    while [ $# -gt 0 ]; do
+        case "$program $1" in
+            "python-"*" --workload"|*" --workload-file") words+=(--workload-file "$workloads/$2.json"); shift 2 ;;
+            *) words+=("$1"); shift ;;
+        esac
+    done
     case "$program" in
-        sequential|*_executor) "$bin/$program" "$@" ;;
-        python-*)
-            while [ $# -gt 0 ]; do
-                case "$1" in
-                    --workload) words+=(--workload-file "$workloads/$2.json"); shift 2 ;;
-                    *) words+=("$1"); shift ;;
-                esac
-            done
-            "$python" scripts/python/guide.py --method "${program#python-}" ${words[@]+"${words[@]}"} ;;
+        sequential|*_executor) "$bin/$program" ${words[@]+"${words[@]}"} ;;
+        python-*) "$python" scripts/python/guide.py --method "${program#python-}" ${words[@]+"${words[@]}"} ;;
         *) die "no way to run '$program'" ;;
     esac
 }
 
-# A measurement as it is run, for progress and error lines (guide.py's workload file relative
-# to DIR).
+# A measurement as it is run, for progress and error lines (a workload file relative to DIR).
 describe() {   # PROGRAM FLAGS
     case "$1" in
         python-*)
             echo "scripts/python/guide.py --method ${1#python-} $2" \
-                | sed 's|--workload \([a-z]*\)|--workload-file raw/workloads/\1.json|' ;;
+                | sed 's|--workload \([a-z]*\)|--workload-file \1|' ;;
         *) echo "$1 $2" ;;
-    esac
+    esac | sed 's|--workload-file \([a-z-]*\)|--workload-file raw/workloads/\1.json|'
 }
 
 # What "best setting" means for each method on the io workload: a pool does best with one
@@ -249,14 +284,32 @@ thousand_waits() {
 }
 
 # A quick run is a check that CI runs, not a measurement: a quarter of the cpu and fetch tasks
-# (each run repeats its sequential baseline, and with the Python rows there are ten of each).
+# (each run repeats its sequential baseline, and with the Python rows there are ten of each),
+# and a tenth of the writes on 16 workers only (where the writers contend most).
 if [ "$quick" = 1 ]; then
     sweep="1 8 64"
     heavy="--tasks 2"
+    write_workers="16"
+    write_tasks="--tasks 200"
 else
     sweep="1 2 4 8 16 64 256 1000"
     heavy=""
+    write_workers="4 16"
+    write_tasks=""
 fi
+
+# The writes table's columns: how the workers share SQLite's one write lock. The defaults
+# (shared, a 5 s busy timeout, BEGIN IMMEDIATE) first, then one change to them each. collate
+# labels and orders the columns from the settings the reports give, not from these names.
+write_settings="defaults busy0 deferred single"
+write_flags() {   # SETTING
+    case "$1" in
+        defaults) echo "" ;;
+        busy0) echo "--busy-timeout 0" ;;
+        deferred) echo "--begin deferred" ;;
+        single) echo "--writer single" ;;
+    esac
+}
 
 # Every measurement: a label, the program, and its flags (words without spaces, split on run).
 plan=()
@@ -288,11 +341,33 @@ add_sweep() {   # PROGRAM
         add "${1}__sweep-$w $1 --workload scale --tasks $((4 * w)) --workers $w --no-baseline"
     done
 }
+# Writes: every setting with each count of writers. Their reports go to raw/writes, apart from
+# the others, because failed writes are the measurement here (a busy timeout of 0 fails writes by
+# design), not a broken run: collate counts them instead of refusing the report. Without a
+# baseline, which would only repeat the sequential row.
+add_writes() {   # PROGRAM
+    local w s
+    for w in $write_workers; do
+        for s in $write_settings; do
+            add "writes/${1}__$s-$w $1 --workload writes $write_tasks --workers $w --no-baseline $(write_flags "$s")"
+        done
+    done
+}
 add_baseline sequential
 for m in threadpool_executor async_executor multiprocessing_executor threading_executor; do
     add_method "$m"
     add_sweep "$m"
 done
+# One connection writing alone, with the defaults: the reference the writes table starts from.
+add "writes/sequential__defaults-1 sequential --workload writes $write_tasks --no-baseline"
+for m in threadpool_executor async_executor multiprocessing_executor threading_executor; do
+    add_writes "$m"
+done
+# Reads during writes: the io tasks' SQL time, in WAL, with 8 workers writing beside them and
+# without. One method is enough, since WAL, not the method, decides whether readers wait; the
+# hand-written threads take their tasks in order, so the 8 reads are the first to start.
+add "writes/threading_executor__reads-alone threading_executor --workload io --workers 16 --no-baseline"
+add "writes/threading_executor__reads-during-writes threading_executor --workload-file reads-during-writes --workers 16 --no-baseline"
 # Python's baseline is its own sequential run, so each language's speedups divide by its own.
 if [ -n "$python" ]; then
     add_baseline python-sequential
@@ -317,11 +392,13 @@ for run in $(seq 1 "$runs"); do
         report="$raw/${label}__r$run.json"
         errors="$raw/${label}__r$run.stderr"
         # Exit 1 means a task failed or timed out: the report is complete but the run is not
-        # a fair measurement, so it is as much a failure here as a crash. (`${args[@]+...}`: an
-        # empty array is an unbound variable to bash 3.2 under `set -u`.)
+        # a fair measurement, so it is as much a failure here as a crash, except for a writes
+        # measurement, whose failed writes collate counts (see add_writes). Exit 2 (the run
+        # could not be made) or a crash is a failure whatever was measured. (`${args[@]+...}`:
+        # an empty array is an unbound variable to bash 3.2 under `set -u`.)
         status=0
         launch "$program" ${args[@]+"${args[@]}"} --json > "$report" 2> "$errors" || status=$?
-        if [ "$status" != 0 ]; then
+        if [ "$status" != 0 ] && [ "$status:${label%%/*}" != 1:writes ]; then
             say "compare.sh: '$(describe "$program" "$flags") --json' exited $status; its stderr:"
             cat "$errors" >&2
             exit 1
@@ -340,8 +417,18 @@ fi
 "$bin/collate" --raw "$raw" --out "$out" --runs "$runs" --mode "$mode" --command "$command" "${python_flag[@]}"
 
 if [ "$update_readme" = 1 ]; then
-    replace_readme_section compare "$out/compare.md"
+    # compare.md ends with the writes table, which has its own place in the README: the compare
+    # block takes compare.md up to the heading collate opens that section with, without the
+    # blank lines before it.
+    awk '$0 == "## Writes" { exit } $0 == "" { blanks++; next } { for (; blanks; blanks--) print ""; print }' \
+        "$out/compare.md" > "$raw/compare-without-writes.md"
+    replace_readme_section compare "$raw/compare-without-writes.md"
     replace_readme_section decide "$out/decide.md"
-    say "README.md: its results section and decision tree now show results/compare.md and decide.md"
+    if [ "$writes_in_readme" = 1 ]; then
+        replace_readme_section writes "$out/writes.md"
+        say "README.md: its results section, decision tree and writes table now show results/compare.md, decide.md and writes.md"
+    else
+        say "README.md: its results section and decision tree now show results/compare.md and decide.md (it has no writes markers for writes.md)"
+    fi
 fi
-say "done in $((SECONDS - started)) s: $out/compare.md, compare.json, compare.svg, decide.md, timelines.svg (raw reports in $out/raw)"
+say "done in $((SECONDS - started)) s: $out/compare.md, compare.json, compare.svg, decide.md, timelines.svg, writes.md (raw reports in $out/raw)"

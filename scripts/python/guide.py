@@ -723,6 +723,9 @@ def build_report(method, plan, run, usage, baseline):
         "counts": {status: sum(t["status"] == status for t in tasks)
                    for status in ("ok", "failed", "timed_out", "not_run")},
         "usage": usage,
+        # The guide's methods only read, as its examples do: no write settings, no rows written.
+        "writes": None,
+        "rows_in_db_after": None,
         "notes": run.notes,
         "tasks": tasks,
     }

@@ -35,7 +35,7 @@ REPORT_FIELDS = {
     "schema", "method", "workload", "build", "cores", "workers", "connections", "dispatch",
     "lanes", "timeout_s", "wall_s", "startup_s", "baseline_wall_s", "speedup", "ideal_makespan_s",
     "fifo_makespan_s", "lower_bound_s", "ideal_speedup", "efficiency", "counts", "usage",
-    "notes", "tasks"}
+    "writes", "rows_in_db_after", "notes", "tasks"}
 PYTHON_FIELDS = {"language", "interpreter"}
 TASK_FIELDS = {"id", "name", "worker", "status", "rows", "checksum", "error", "queued_s",
                "started_s", "sql_started_s", "finished_s", "arrival"}

@@ -16,12 +16,17 @@
 //! - `decide.md`: the guide's decision tree redrawn for Rust, each branch with the figure from
 //!   this run that justifies it (see [`decide`]);
 //! - `timelines.svg`: each Rust method's io run (`io4`, the first run) and the baseline's as
-//!   Gantt charts on one time scale, one lane per worker or per task (see [`timelines`]).
+//!   Gantt charts on one time scale, one lane per worker or per task (see [`timelines`]);
+//! - `writes.md`: each Rust method's one-row writes, four ways of sharing SQLite's one write
+//!   lock, and the reads' SQL time beside a writer, from the reports in `<raw>/writes` (see
+//!   [`writes`]). It is also the end of compare.md, under a heading of its own; a full run of
+//!   `scripts/compare.sh` puts it between the README's writes markers instead, when it has them.
 //!
 //! Every figure is a median over the runs with its min–max, like hyperfine's: one run of a
 //! benchmark on a shared machine is an anecdote. A report that is missing, unreadable, or has a
 //! task that is not ok stops the collation with its file named: a table with a hole in it would
-//! be worse than no table.
+//! be worse than no table. (The writes table's reports are the exception: their failed writes
+//! are counted, not refused.)
 //!
 //! This is a workspace member of its own, under `scripts/`, so that the chart's dependency
 //! (plotters) is built for the comparison only, never into `shared` or an executor.
@@ -38,16 +43,19 @@ use shared::RunReport;
 mod chart;
 mod decide;
 mod timelines;
+mod writes;
 
 /// Collates the reports written by scripts/compare.sh into DIR/compare.{md,json,svg},
-/// DIR/decide.md and DIR/timelines.svg.
+/// DIR/decide.md, DIR/timelines.svg and DIR/writes.md.
 #[derive(Parser)]
 #[command(name = "collate")]
 struct Args {
-    /// The folder of `<program>__<case>__r<run>.json` reports.
+    /// The folder of `<program>__<case>__r<run>.json` reports, and of the writes table's in
+    /// `writes/`.
     #[arg(long)]
     raw: PathBuf,
-    /// Where to write compare.md, compare.json, compare.svg, decide.md and timelines.svg.
+    /// Where to write compare.md, compare.json, compare.svg, decide.md, timelines.svg and
+    /// writes.md.
     #[arg(long)]
     out: PathBuf,
     /// How many runs of each measurement to expect.
@@ -314,8 +322,15 @@ struct Comparison {
     rounds: Rounds,
     /// The guide's own io speedups: quoted, not measured.
     guide_quoted_io_speedup: BTreeMap<&'static str, &'static str>,
+    /// The writes table's cells, and the reads' SQL time beside a writer.
+    writes: writes::Writes,
+    /// compare.md, the writes section included.
     table_markdown: String,
 }
+
+/// The heading compare.md's writes section opens with. compare.sh cuts compare.md here for the
+/// README's compare block, since the README shows the writes section in a place of its own.
+const WRITES_HEADING: &str = "## Writes";
 
 /// fetch's rounds of digest per value in each language: the one way the two are not given the
 /// same tasks.
@@ -385,13 +400,19 @@ fn collate(args: &Args) -> Result<String, String> {
     }
     let machine = machine();
     let rounds = Rounds::read(args)?;
-    let table = markdown(args, &machine, &methods, rounds)?;
+    let writes = writes::collate(&args.raw.join("writes"), args.runs)?;
+    let writes_md = writes::markdown(&writes);
+    let table = format!(
+        "{}\n{WRITES_HEADING}\n\n{writes_md}",
+        markdown(args, &machine, &methods, rounds)?
+    );
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let write = |name: &str, text: &str| {
         let path = args.out.join(name);
         std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
     };
     write("compare.md", &table)?;
+    write("writes.md", &writes_md)?;
     let comparison = Comparison {
         command: args.command.clone(),
         mode: args.mode.clone(),
@@ -401,6 +422,7 @@ fn collate(args: &Args) -> Result<String, String> {
         python_left_out: args.python_left_out.clone(),
         rounds,
         guide_quoted_io_speedup: GUIDE_QUOTED.into_iter().collect(),
+        writes,
         table_markdown: table.clone(),
     };
     let json = serde_json::to_string_pretty(&comparison).map_err(|e| e.to_string())?;
@@ -460,42 +482,11 @@ impl std::fmt::Display for Origin {
 /// Reads every report, and where each program's come from. Any unreadable report, or one in
 /// which a task did not end ok, is an error that names its file (and with it the program).
 fn load(raw: &Path, runs: usize) -> Result<(Reports, BTreeMap<String, Origin>), String> {
-    let entries = std::fs::read_dir(raw).map_err(|e| format!("{}: {e}", raw.display()))?;
-    // Keyed by run number while reading, because the folder lists its files in no set order.
-    let mut reports: BTreeMap<String, BTreeMap<String, BTreeMap<usize, RunReport>>> =
-        BTreeMap::new();
     let mut origins: BTreeMap<String, Origin> = BTreeMap::new();
-    for entry in entries {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
-        let name = path
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let parts: Vec<&str> = name.split("__").collect();
-        let misnamed = || {
-            format!(
-                "{}: not named <program>__<case>__r<run>.json",
-                path.display()
-            )
-        };
-        let [program, case, run] = parts[..] else {
-            return Err(misnamed());
-        };
-        let run: usize = run
-            .strip_prefix('r')
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(misnamed)?;
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let reports = read_reports(raw, runs, |path, program, value| {
         let invalid = |e: &dyn std::fmt::Display| {
             format!("{} ({program}): not a valid report: {e}", path.display())
         };
-        // As a value first, for the fields only guide.py's reports have.
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| invalid(&e))?;
         let origin = Origin {
             language: Language::of(&value).map_err(|e| invalid(&e))?,
             interpreter: value
@@ -523,24 +514,70 @@ fn load(raw: &Path, runs: usize) -> Result<(Reports, BTreeMap<String, Origin>), 
                 report.counts
             ));
         }
-        reports
+        Ok(report)
+    })?;
+    Ok((reports, origins))
+}
+
+/// Reads every `<program>__<case>__r<run>.json` in `dir` (its folders are left alone), each
+/// turned by `read` into what the caller keeps, given the file, its program and its JSON, into
+/// program → case → runs, r1 first. Each case must have `runs` reports.
+fn read_reports<T>(
+    dir: &Path,
+    runs: usize,
+    mut read: impl FnMut(&Path, &str, serde_json::Value) -> Result<T, String>,
+) -> Result<BTreeMap<String, BTreeMap<String, Vec<T>>>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // Keyed by run number while reading, because the folder lists its files in no set order.
+    let mut found: BTreeMap<String, BTreeMap<String, BTreeMap<usize, T>>> = BTreeMap::new();
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let name = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let parts: Vec<&str> = name.split("__").collect();
+        let misnamed = || {
+            format!(
+                "{}: not named <program>__<case>__r<run>.json",
+                path.display()
+            )
+        };
+        let [program, case, run] = parts[..] else {
+            return Err(misnamed());
+        };
+        let run: usize = run
+            .strip_prefix('r')
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(misnamed)?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // As a value first, for the fields only some reports have.
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{} ({program}): not a valid report: {e}", path.display()))?;
+        let kept = read(&path, program, value)?;
+        found
             .entry(program.to_string())
             .or_default()
             .entry(case.to_string())
             .or_default()
-            .insert(run, report);
+            .insert(run, kept);
     }
-    for (program, cases) in &reports {
-        for (case, found) in cases {
-            if found.len() != runs {
+    for (program, cases) in &found {
+        for (case, reports) in cases {
+            if reports.len() != runs {
                 return Err(format!(
                     "{program} {case}: {} reports, expected {runs}",
-                    found.len()
+                    reports.len()
                 ));
             }
         }
     }
-    let reports = reports
+    Ok(found
         .into_iter()
         .map(|(program, cases)| {
             let cases = cases
@@ -549,8 +586,7 @@ fn load(raw: &Path, runs: usize) -> Result<(Reports, BTreeMap<String, Origin>), 
                 .collect();
             (program, cases)
         })
-        .collect();
-    Ok((reports, origins))
+        .collect())
 }
 
 fn summarise(program: &str, case: &str, runs: &[RunReport]) -> Result<Case, String> {
@@ -691,8 +727,8 @@ fn markdown(
     }
     if args.mode == "quick" {
         md.push_str(
-            "**A quick run: one repetition, a short sweep and fewer heavy tasks, to check that \
-             everything works; not a measurement.**\n\n",
+            "**A quick run: one repetition, a short sweep, fewer heavy tasks and fewer writes (on \
+             16 workers only), to check that everything works; not a measurement.**\n\n",
         );
     }
     md.push_str(
