@@ -155,6 +155,12 @@ impl CommonArgs {
             synchronous: self.synchronous,
             writer: self.writer,
         };
+        if !workload.writes() && settings != WriteSettings::default() {
+            return Err(Error::input(
+                "--busy-timeout, --begin, --synchronous and --writer are for tasks that write, \
+                 and this workload has none: try --workload writes",
+            ));
+        }
         let plan = Plan {
             workload,
             database,

@@ -353,3 +353,12 @@ fn programs_started_together_build_one_fixture_and_a_truncated_one_is_rebuilt() 
         "the rebuilt fixture differs"
     );
 }
+
+#[test]
+fn write_flags_on_a_workload_that_only_reads_are_refused() {
+    assert_rejected(&["--writer", "single"], "this workload has none");
+    assert_rejected(
+        &["--workload", "io", "--busy-timeout", "0"],
+        "this workload has none",
+    );
+}
