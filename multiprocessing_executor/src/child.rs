@@ -42,12 +42,15 @@ pub(crate) fn serve_jobs(
     jobs: OwnedFd,
     results: OwnedFd,
 ) -> ! {
-    let code = panic::catch_unwind(AssertUnwindSafe(|| {
-        serve(plan, clock, parent, death_signal, jobs, results)
-    }))
-    .unwrap_or(101);
+    exit_after(|| serve(plan, clock, parent, death_signal, jobs, results))
+}
+
+/// Runs a forked process's `life` and ends the process with its exit code (101 if it
+/// panicked), without ever returning into the parent's code: for a worker and for the writer.
+pub(crate) fn exit_after(life: impl FnOnce() -> i32) -> ! {
+    let code = panic::catch_unwind(AssertUnwindSafe(life)).unwrap_or(101);
     // SAFETY: `_exit` ends the process at once; nothing in it can be left half-done that
-    // matters, since the parent reaps the child and reads whatever it wrote.
+    // matters, since the parent reaps the process and reads whatever it wrote.
     unsafe { libc::_exit(code) }
 }
 

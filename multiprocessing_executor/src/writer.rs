@@ -48,7 +48,6 @@ use std::io::{self, Write};
 use std::net::Shutdown;
 use std::os::fd::AsFd;
 use std::os::unix::net::{UnixDatagram, UnixStream};
-use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -60,7 +59,7 @@ use rusqlite::Connection;
 use shared::{Answer, Clock, Error, Plan, SingleWriter, Status, Task, Writes};
 use tracing::debug;
 
-use crate::child::BACKSTOP;
+use crate::child::{self, BACKSTOP};
 use crate::frames::{WriteAnswer, WriteRequest, WriterTally, frame, read_frame};
 use crate::notes::Notes;
 use crate::platform;
@@ -207,12 +206,7 @@ fn serve_writes(
     requests: UnixDatagram,
     control: UnixStream,
 ) -> ! {
-    let code = panic::catch_unwind(AssertUnwindSafe(|| {
-        serve(plan, clock, parent, death_signal, requests, control)
-    }))
-    .unwrap_or(101);
-    // SAFETY: as for a worker child: `_exit` ends the process at once, and the parent reaps it.
-    unsafe { libc::_exit(code) }
+    child::exit_after(|| serve(plan, clock, parent, death_signal, requests, control))
 }
 
 fn serve(

@@ -343,14 +343,7 @@ pub fn a_lost_lock_fails_its_task_and_nothing_else(method: &dyn Fn(&Plan) -> Res
 
 /// The rows in the database after `run` equal the rows its ok tasks report, and `expected`.
 fn assert_rows_agree(plan: &Plan, run: &Run, expected: u64) {
-    let reported: u64 = run
-        .outcomes
-        .iter()
-        .map(|o| match o.status {
-            Status::Ok { rows, .. } => rows,
-            _ => 0,
-        })
-        .sum();
+    let reported = run.rows_reported();
     let in_db = plan.database.rows_written().expect("the rows are counted");
     assert_eq!(
         in_db, reported,

@@ -163,6 +163,17 @@ pub struct Run {
 }
 
 impl Run {
+    /// The rows the ok tasks report: for a writing run, what the database must hold after it.
+    pub fn rows_reported(&self) -> u64 {
+        self.outcomes
+            .iter()
+            .map(|o| match o.status {
+                Status::Ok { rows, .. } => rows,
+                _ => 0,
+            })
+            .sum()
+    }
+
     /// A run with what every method measures: the outcomes, how many tasks could run at once,
     /// and its startup and wall times. The rest starts empty (FIFO dispatch, no connection
     /// limit, no children, no notes) and is set with the `with_` methods where a method has it.

@@ -173,14 +173,7 @@ fn the_write_traps_fail_tasks_on_the_lock_and_lose_nothing() {
             .iter()
             .filter(|o| matches!(&o.status, Status::Failed(m) if m.contains("locked")))
             .count();
-        let ok: u64 = run
-            .outcomes
-            .iter()
-            .map(|o| match o.status {
-                Status::Ok { rows, .. } => rows,
-                _ => 0,
-            })
-            .sum();
+        let ok = run.rows_reported();
         assert!(locked > 0, "{settings:?}: no write failed on the lock");
         assert_eq!(ok as usize + locked, 300, "{settings:?}: other failures");
         assert_eq!(plan.database.rows_written().unwrap(), ok, "{settings:?}");
