@@ -48,7 +48,8 @@ pub struct CommonArgs {
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
-    /// Run the tasks in this JSON file (the form --dump-workload prints) instead of a preset.
+    /// Run the tasks in this JSON file instead of a preset: the form --dump-workload prints, or
+    /// just the list of its tasks (the workload is then named after the file).
     #[arg(long, value_name = "FILE", conflicts_with = "workload")]
     pub workload_file: Option<PathBuf>,
 

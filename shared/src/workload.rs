@@ -179,12 +179,17 @@ pub struct Workload {
 }
 
 /// The JSON form of a workload, written by `--dump-workload` and read by `--workload-file`.
+/// A file may also be just the list of tasks, and may leave out the name: the file's stem.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WorkloadFile {
-    workload: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    workload: Option<String>,
     tasks: Vec<Query>,
 }
+
+/// What a task looks like in a workload file, for the error that says what was expected.
+const TASK_FORM: &str = r#"{"name": ..., "sql": ..., "params": [...], "latency_ms": ...}"#;
 
 impl Workload {
     /// Builds a workload from its pattern: `tasks` repeats it (or cuts it short) to that many.
@@ -222,20 +227,45 @@ impl Workload {
         let shown = path.display();
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::input(format!("--workload-file {shown}: {e}")))?;
-        let file: WorkloadFile = serde_json::from_str(&text)
-            .map_err(|e| Error::input(format!("--workload-file {shown}: {e}")))?;
+        // The first character says which of the two forms the file means, so that an error
+        // can say where the file departs from that form rather than from either.
+        let file = match text.trim_start().chars().next() {
+            Some('[') => serde_json::from_str(&text)
+                .map(|tasks| WorkloadFile {
+                    workload: None,
+                    tasks,
+                })
+                .map_err(|e| format!("expected a list of tasks, each {TASK_FORM}: {e}")),
+            Some('{') => serde_json::from_str::<WorkloadFile>(&text).map_err(|e| {
+                format!(
+                    "expected {{\"workload\": NAME, \"tasks\": [...]}} (the form \
+                     --dump-workload prints), each task {TASK_FORM}: {e}"
+                )
+            }),
+            _ => Err(format!(
+                "expected a JSON list of tasks, or {{\"workload\": NAME, \"tasks\": [...]}} as \
+                 --dump-workload prints; each task {TASK_FORM}"
+            )),
+        }
+        .map_err(|why| Error::input(format!("--workload-file {shown}: {why}")))?;
         if file.tasks.is_empty() && tasks.is_some_and(|n| n > 0) {
             return Err(Error::input(format!(
                 "--workload-file {shown}: no tasks to repeat"
             )));
         }
-        Ok(Workload::from_pattern(file.workload, file.tasks, tasks))
+        let name = file.workload.unwrap_or_else(|| {
+            path.file_stem().map_or_else(
+                || "workload".to_string(),
+                |s| s.to_string_lossy().into_owned(),
+            )
+        });
+        Ok(Workload::from_pattern(name, file.tasks, tasks))
     }
 
     /// The workload as JSON, in the form `--workload-file` reads (faults are not part of it).
     pub fn to_json(&self) -> String {
         let file = WorkloadFile {
-            workload: self.name.clone(),
+            workload: Some(self.name.clone()),
             tasks: self.tasks.iter().map(|t| (*t.query).clone()).collect(),
         };
         // Serialising plain strings and numbers to a String cannot fail.

@@ -101,6 +101,21 @@ fn a_bad_workload_file_is_rejected() {
         &["--workload-file", file.to_str().unwrap()],
         "missing field `sql`",
     );
+    // The error names the form the file started in, and where it departs from it.
+    write(
+        &file,
+        r#"[{"name": "a", "sql": "SELECT 1", "latncy_ms": 0}]"#,
+    );
+    assert_rejected(
+        &["--workload-file", file.to_str().unwrap()],
+        "expected a list of tasks",
+    );
+    assert_rejected(&["--workload-file", file.to_str().unwrap()], "column");
+    write(&file, r#""just a string""#);
+    assert_rejected(
+        &["--workload-file", file.to_str().unwrap()],
+        "expected a JSON list of tasks, or {\"workload\"",
+    );
     assert_rejected(
         &["--workload-file", "/nonexistent-folder-for-tests/w.json"],
         "No such file",
@@ -361,4 +376,33 @@ fn write_flags_on_a_workload_that_only_reads_are_refused() {
         &["--workload", "io", "--busy-timeout", "0"],
         "this workload has none",
     );
+}
+
+#[test]
+fn a_workload_file_may_be_a_plain_list_named_after_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("my_queries.json");
+    write(
+        &file,
+        r#"[{"name": "one", "sql": "SELECT 1", "latency_ms": 0},
+            {"name": "two", "sql": "SELECT 2", "latency_ms": 0}]"#,
+    );
+    let out = sequential(&[
+        "--workload-file",
+        file.to_str().unwrap(),
+        "--json",
+        "--no-baseline",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["workload"], "my_queries");
+    assert_eq!(report["tasks"].as_array().unwrap().len(), 2);
+    // The object form may leave the name out too.
+    write(
+        &file,
+        r#"{"tasks": [{"name": "one", "sql": "SELECT 1", "latency_ms": 0}]}"#,
+    );
+    let out = sequential(&["--workload-file", file.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["workload"], "my_queries");
 }
