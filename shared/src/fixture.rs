@@ -289,9 +289,6 @@ impl Database {
                     .difference(OpenFlags::SQLITE_OPEN_READ_ONLY)
                     .union(OpenFlags::SQLITE_OPEN_READ_WRITE);
                 let conn = Connection::open_with_flags(&self.path, writable)?;
-                // How long a writer waits for the lock before "database is locked"; 0 is not
-                // at all.
-                conn.busy_timeout(scratch.settings.busy_timeout)?;
                 let synchronous = match scratch.settings.synchronous {
                     Synchronous::Full => "FULL",
                     Synchronous::Normal => "NORMAL",
@@ -308,6 +305,13 @@ impl Database {
         // Enough for every preset's distinct statements plus the injected faults, so a task
         // never pays to prepare its SQL again.
         conn.set_prepared_statement_cache_capacity(64);
+        if let Some(scratch) = &self.scratch {
+            // How long a writer waits for the lock before "database is locked"; 0 is not at
+            // all. Set last: the pragmas above read the schema, which in WAL mode can meet a
+            // moment's lock while others write, and opening a connection must not fail on it
+            // (rusqlite's own 5 s covers them), whatever the run's tasks are allowed.
+            conn.busy_timeout(scratch.settings.busy_timeout)?;
+        }
         Ok(conn)
     }
 }
