@@ -27,22 +27,38 @@ use crate::platform;
 /// backstop for a parent that is late to kill, so that the child answers `timed_out` anyway.
 pub(crate) const BACKSTOP: Duration = Duration::from_secs(1);
 
-/// A child's whole life: serve jobs until the job pipe closes, then exit. `death_signal` asks
-/// for `PR_SET_PDEATHSIG` where there is one (Linux); the tests turn it off to try the portable
-/// way, end of file, on Linux too.
+/// A child's whole life: serve jobs until the job pipe closes, then exit.
 ///
 /// It ends with `_exit`, never by returning: returning would run the parent's code in the
 /// child (the rest of `run`, the report, the baseline), and even `std::process::exit`
 /// would flush stdout buffers the parent had filled before the fork, printing them twice.
-pub(crate) fn serve_jobs(
-    plan: &Plan,
-    clock: Clock,
-    parent: Pid,
-    death_signal: bool,
-    jobs: OwnedFd,
-    results: OwnedFd,
-) -> ! {
-    exit_after(|| serve(plan, clock, parent, death_signal, jobs, results))
+pub(crate) fn serve_jobs(forked: Forked<'_>, jobs: OwnedFd, results: OwnedFd) -> ! {
+    exit_after(|| serve(forked, jobs, results))
+}
+
+/// What a forked process (a worker, or the writer) starts from: the run it is part of, and the
+/// parent whose life it must not outlast. `death_signal` asks for `PR_SET_PDEATHSIG` where
+/// there is one (Linux); the tests turn it off to try the portable way, end of file.
+#[derive(Clone, Copy)]
+pub(crate) struct Forked<'a> {
+    pub plan: &'a Plan,
+    pub clock: Clock,
+    pub parent: Pid,
+    pub death_signal: bool,
+}
+
+impl Forked<'_> {
+    /// Ties this process's life to its parent's, and says whether the parent is still there.
+    /// The parent may have died between the fork and this call, in which case this process
+    /// already belongs to another and the death signal will never come: hence the check.
+    /// (Without the signal, end of file on the pipe or socket from the parent would end the
+    /// process anyway, a step later.)
+    pub fn still_with_parent(&self) -> bool {
+        if self.death_signal && !platform::die_with_parent() {
+            return false;
+        }
+        getppid() == self.parent
+    }
 }
 
 /// Runs a forked process's `life` and ends the process with its exit code (101 if it
@@ -54,23 +70,11 @@ pub(crate) fn exit_after(life: impl FnOnce() -> i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-fn serve(
-    plan: &Plan,
-    clock: Clock,
-    parent: Pid,
-    death_signal: bool,
-    jobs: OwnedFd,
-    results: OwnedFd,
-) -> i32 {
-    if death_signal && !platform::die_with_parent() {
+fn serve(forked: Forked<'_>, jobs: OwnedFd, results: OwnedFd) -> i32 {
+    if !forked.still_with_parent() {
         return 1;
     }
-    // The parent may have died between the fork and this line, in which case the child already
-    // belongs to another process and the death signal will never come: hence the check.
-    // (Without the signal, the job pipe's end of file would end the child anyway, a step later.)
-    if getppid() != parent {
-        return 1;
-    }
+    let Forked { plan, clock, .. } = forked;
     let (jobs, mut results) = (File::from(jobs), File::from(results));
     let conn = match plan.database.open() {
         Ok(conn) => conn,

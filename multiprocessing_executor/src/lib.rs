@@ -197,15 +197,13 @@ impl Pool<'_> {
                 }
                 drop(job_in);
                 drop(result_out);
-                let death_signal = self.parent_death_signal;
-                child::serve_jobs(
-                    self.plan,
-                    self.clock,
+                let forked = child::Forked {
+                    plan: self.plan,
+                    clock: self.clock,
                     parent,
-                    death_signal,
-                    job_out,
-                    result_in,
-                )
+                    death_signal: self.parent_death_signal,
+                };
+                child::serve_jobs(forked, job_out, result_in)
             }
             ForkResult::Parent { child } => {
                 // The child's ends: the parent's copies must go, or the result pipe would never

@@ -54,12 +54,12 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::wait::WaitStatus;
-use nix::unistd::{ForkResult, Pid, fork, getpid, getppid};
+use nix::unistd::{ForkResult, fork, getpid};
 use rusqlite::Connection;
 use shared::{Answer, Clock, Error, Plan, SingleWriter, Status, Task, Writes};
 use tracing::debug;
 
-use crate::child::{self, BACKSTOP};
+use crate::child::{self, BACKSTOP, Forked};
 use crate::frames::{WriteAnswer, WriteRequest, WriterTally, frame, read_frame};
 use crate::notes::Notes;
 use crate::platform;
@@ -121,7 +121,13 @@ impl WriterProcess {
         match unsafe { fork() }.map_err(|e| system("cannot fork the writer process", &e))? {
             ForkResult::Child => {
                 drop(control);
-                serve_writes(plan, clock, parent, death_signal, requests, writers_end)
+                let forked = Forked {
+                    plan,
+                    clock,
+                    parent,
+                    death_signal,
+                };
+                serve_writes(forked, requests, writers_end)
             }
             ForkResult::Parent { child } => {
                 // The writer's ends. The socket must go too: a worker forked later would inherit
@@ -198,33 +204,17 @@ impl WriterProcess {
 
 /// The writer's whole life, from the fork to `_exit`. Like a worker child (see
 /// `child::serve_jobs`), it never returns: it would run the parent's code.
-fn serve_writes(
-    plan: &Plan,
-    clock: Clock,
-    parent: Pid,
-    death_signal: bool,
-    requests: UnixDatagram,
-    control: UnixStream,
-) -> ! {
-    child::exit_after(|| serve(plan, clock, parent, death_signal, requests, control))
+fn serve_writes(forked: Forked<'_>, requests: UnixDatagram, control: UnixStream) -> ! {
+    child::exit_after(|| serve(forked, requests, control))
 }
 
-fn serve(
-    plan: &Plan,
-    clock: Clock,
-    parent: Pid,
-    death_signal: bool,
-    requests: UnixDatagram,
-    mut control: UnixStream,
-) -> i32 {
+fn serve(forked: Forked<'_>, requests: UnixDatagram, mut control: UnixStream) -> i32 {
     platform::name_this_process(NAME);
-    if death_signal && !platform::die_with_parent() {
+    // As a worker child does: the writer must not outlive its parent.
+    if !forked.still_with_parent() || requests.set_nonblocking(true).is_err() {
         return 1;
     }
-    // As in a worker child: the parent may have died before the death signal was asked for.
-    if getppid() != parent || requests.set_nonblocking(true).is_err() {
-        return 1;
-    }
+    let Forked { plan, clock, .. } = forked;
     // Without a connection the writer still answers, so that no child waits for nothing.
     let conn = plan
         .database
