@@ -101,16 +101,20 @@ pub struct WritesReport {
 
 impl From<WriteSettings> for WritesReport {
     fn from(s: WriteSettings) -> WritesReport {
-        let name = |v: &dyn Fn() -> Option<clap::builder::PossibleValue>| {
-            v().map_or_else(String::new, |p| p.get_name().to_string())
-        };
         WritesReport {
             busy_timeout_ms: s.busy_timeout.as_millis() as u64,
-            begin: name(&|| s.begin.to_possible_value()),
-            synchronous: name(&|| s.synchronous.to_possible_value()),
-            writer: name(&|| s.writer.to_possible_value()),
+            begin: flag_value(s.begin),
+            synchronous: flag_value(s.synchronous),
+            writer: flag_value(s.writer),
         }
     }
+}
+
+/// A setting as its flag spells it (`immediate`, `single`): clap names every variant.
+fn flag_value(value: impl ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map_or_else(String::new, |p| p.get_name().to_string())
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
