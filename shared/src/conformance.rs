@@ -59,6 +59,25 @@ pub fn within<T>(bound: Duration, name: &str, check: impl FnOnce() -> T) -> T {
     value
 }
 
+/// Runs this test binary again, as a child process, with only the ignored test `test` selected
+/// and the environment variable `flag` set: how a test watches something that must end a whole
+/// process (an abort, an exit) without ending its own. `test` does nothing without `flag`, so
+/// that `--include-ignored` cannot end the test program.
+pub fn run_alone_in_a_child(test: &str, flag: &str) -> std::process::Output {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    std::process::Command::new(exe)
+        .args([
+            test,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(flag, "1")
+        .output()
+        .expect("the child runs")
+}
+
 /// The fixture, prepared once per test binary (other binaries wait on its build lock).
 fn database() -> Database {
     static DATABASE: OnceLock<Database> = OnceLock::new();

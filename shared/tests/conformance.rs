@@ -1,7 +1,6 @@
 //! The sequential baseline passes the conformance suite every executor runs, and the suite's
 //! bound on a check really stops a check that never ends.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 shared::conformance_tests!(shared::sequential::run);
@@ -23,18 +22,8 @@ fn a_check_that_never_ends() {
 
 #[test]
 fn a_check_past_its_bound_stops_the_test_program() {
-    let exe = std::env::current_exe().expect("the test binary's path");
     let began = Instant::now();
-    let output = Command::new(exe)
-        .args([
-            "a_check_that_never_ends",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env(CHILD, "1")
-        .output()
-        .expect("the child runs");
+    let output = shared::conformance::run_alone_in_a_child("a_check_that_never_ends", CHILD);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(101), "stderr: {stderr}");
     assert!(stderr.contains("still running after"), "stderr: {stderr}");

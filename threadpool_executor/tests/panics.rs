@@ -2,10 +2,9 @@
 //! own task.
 
 use std::os::unix::process::ExitStatusExt;
-use std::process::Command;
 use std::time::Duration;
 
-use shared::conformance::plan;
+use shared::conformance::{plan, run_alone_in_a_child};
 use shared::quiet_injected_panics;
 use shared::{Fault, Status};
 use threadpool_executor::Options;
@@ -39,19 +38,7 @@ fn bare_rayon_job_panics() {
 
 #[test]
 fn a_panic_in_a_bare_rayon_job_aborts_the_whole_process() {
-    // Runs this test binary again, as a child, with only `bare_rayon_job_panics` selected.
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let output = Command::new(exe)
-        .args([
-            "bare_rayon_job_panics",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD, "1")
-        .output()
-        .expect("the child runs");
+    let output = run_alone_in_a_child("bare_rayon_job_panics", CHILD);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
         output.status.signal(),
