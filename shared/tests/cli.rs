@@ -17,6 +17,13 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The JSON report of a run that must succeed (exit 0); its stderr if it does not.
+fn succeeds(args: &[&str]) -> serde_json::Value {
+    let out = sequential(args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    json(&out)
+}
+
 fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stderr(out)))
@@ -160,9 +167,7 @@ fn a_failed_task_exits_1_and_keeps_every_other_result() {
 
 #[test]
 fn the_json_report_has_every_documented_field() {
-    let out = sequential(&["--workload", "overhead", "--tasks", "50", "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let report = json(&out);
+    let report = succeeds(&["--workload", "overhead", "--tasks", "50", "--json"]);
     for field in [
         "schema",
         "method",
@@ -242,14 +247,12 @@ fn a_dumped_workload_runs_again_from_its_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("mixed.json");
     std::fs::write(&file, &dump.stdout).unwrap();
-    let out = sequential(&[
+    let report = succeeds(&[
         "--workload-file",
         file.to_str().unwrap(),
         "--json",
         "--no-baseline",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let report = json(&out);
     let names: Vec<&str> = report["tasks"]
         .as_array()
         .unwrap()
@@ -289,7 +292,7 @@ fn a_users_own_database_is_never_modified_even_by_tasks_that_write() {
         ]}"#,
     );
     let (db_arg, file_arg) = (db.to_str().unwrap(), file.to_str().unwrap());
-    let out = sequential(&[
+    let report = succeeds(&[
         "--db",
         db_arg,
         "--workload-file",
@@ -297,8 +300,6 @@ fn a_users_own_database_is_never_modified_even_by_tasks_that_write() {
         "--json",
         "--no-baseline",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let report = json(&out);
     assert_eq!(report["tasks"][0]["rows"], 2);
     assert_eq!(report["tasks"][1]["status"], "ok");
     assert_eq!(report["tasks"][1]["rows"], 2, "rows changed");
@@ -387,14 +388,12 @@ fn a_workload_file_may_be_a_plain_list_named_after_the_file() {
         r#"[{"name": "one", "sql": "SELECT 1", "latency_ms": 0},
             {"name": "two", "sql": "SELECT 2", "latency_ms": 0}]"#,
     );
-    let out = sequential(&[
+    let report = succeeds(&[
         "--workload-file",
         file.to_str().unwrap(),
         "--json",
         "--no-baseline",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let report = json(&out);
     assert_eq!(report["workload"], "my_queries");
     assert_eq!(report["tasks"].as_array().unwrap().len(), 2);
     // The object form may leave the name out too.
