@@ -19,6 +19,7 @@ use shared::{Attempt, Clock, Outcome, Status, Task};
 /// A task that blocks the loop it runs on. `async` only in name: it never awaits.
 pub(crate) async fn run_task(
     task: Task,
+    _slot: crate::Slot,
     conn: Arc<Mutex<rusqlite::Connection>>,
     timeout: Duration,
     clock: Clock,
@@ -42,5 +43,5 @@ pub(crate) async fn run_task(
         finished: clock.now(),
         status,
     };
-    Outcome::new(&task, crate::EVENT_LOOP, Duration::ZERO, attempt)
+    Outcome::new(&task, &crate::EVENT_LOOP.into(), Duration::ZERO, attempt)
 }

@@ -62,7 +62,7 @@ pub(crate) struct SqlAnswer {
 
 /// One SQLite connection and the thread that runs it.
 pub(crate) struct Connection {
-    pub(crate) name: String,
+    pub(crate) name: Arc<str>,
     sqlite: tokio_rusqlite::Connection,
 }
 
@@ -75,7 +75,7 @@ impl Pool {
             // `call` on this connection, one at a time, in the order they were sent.
             let sqlite = tokio_rusqlite::Connection::from(conn);
             connections.push(Connection {
-                name: format!("conn-{i}"),
+                name: format!("conn-{i}").into(),
                 sqlite,
             });
         }

@@ -72,6 +72,12 @@ pub const METHOD: Method = Method {
 /// How many SQLite connections run the SQL unless `--connections` says otherwise.
 pub const DEFAULT_CONNECTIONS: usize = 4;
 
+/// How many tasks are in flight at once when `--workers` does not say: all of them, as `gather`
+/// does, up to this many. A task in flight is memory (about 1 KB here, with its SQL queued),
+/// and past this many, more of them only queue for the same connections: with a million tasks
+/// it keeps the run at about 250 MB instead of 1.5 GB.
+pub const MOST_IN_FLIGHT: usize = 100_000;
+
 /// The name in the report of tasks that timed out before reaching a connection: all they ever
 /// did was wait, and waiting happens on the event loop.
 pub(crate) const EVENT_LOOP: &str = "event-loop";
@@ -108,10 +114,10 @@ impl Default for Options {
 /// Runs every task of the plan as a tokio task, and gathers their outcomes.
 ///
 /// `plan.workers` is how many tasks may be in flight at once; without it, all of them, as
-/// `gather` does (the ideal is then the longest task).
+/// `gather` does (the ideal is then the longest task), up to [`MOST_IN_FLIGHT`].
 pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
     let clock = Clock::start();
-    let in_flight = plan.workers.unwrap_or(plan.workload.tasks.len()).max(1);
+    let in_flight = in_flight(plan);
     let runtime = start_runtime(options.runtime)?;
     // More connections than tasks in flight could never all be busy.
     let pool = Arc::new(Pool::open(
@@ -121,14 +127,19 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
     let startup = clock.now();
 
     let timeout = plan.timeout;
+    let context = Arc::new(TaskContext {
+        pool: Arc::clone(&pool),
+        timeout,
+        clock,
+    });
     let outcomes = if options.blocking {
         let conn = Arc::new(Mutex::new(plan.database.open()?));
-        runtime.block_on(gather(plan, in_flight, |task| {
-            blocking::run_task(task, conn.clone(), timeout, clock)
+        runtime.block_on(gather(plan, in_flight, |task, slot| {
+            blocking::run_task(task, slot, conn.clone(), timeout, clock)
         }))
     } else {
-        runtime.block_on(gather(plan, in_flight, |task| {
-            run_task(task, pool.clone(), timeout, clock)
+        runtime.block_on(gather(plan, in_flight, |task, slot| {
+            run_task(task, slot, Arc::clone(&context))
         }))
     };
     runtime.block_on(pool.close());
@@ -167,6 +178,12 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
         .with_notes(notes))
 }
 
+/// How many tasks may be in flight at once: `--workers`, or all of them up to `MOST_IN_FLIGHT`.
+fn in_flight(plan: &Plan) -> usize {
+    let tasks = plan.workload.tasks.len();
+    plan.workers.unwrap_or(tasks.min(MOST_IN_FLIGHT)).max(1)
+}
+
 /// The event loop.
 ///
 /// Current-thread by default, for the reason asyncio has a single loop: the tasks only wait and
@@ -190,14 +207,16 @@ fn start_runtime(kind: Runtime) -> Result<tokio::runtime::Runtime> {
 ///
 /// `start` makes the future of one task: [`run_task`] normally, the loop-blocking version of
 /// `blocking.rs` with `--blocking`.
-async fn gather<F>(plan: &Plan, in_flight: usize, start: impl Fn(Task) -> F) -> Outcomes
+async fn gather<F>(plan: &Plan, in_flight: usize, start: impl Fn(Task, Slot) -> F) -> Outcomes
 where
     F: Future<Output = Outcome> + Send + 'static,
 {
     // The limit on tasks in flight. The spawning loop takes a slot before it spawns a task, so
     // tasks start in submission order, and with `--workers 4` and 100,000 tasks there are never
     // more than 4 of them alive, rather than 99,996 parked on the semaphore. The slot is handed
-    // to the task, which frees it when it ends, by dropping it.
+    // to the task, which frees it when it ends, by dropping it. (Handed in, rather than held by
+    // a wrapping `async` block: such a block would keep a second copy of the task's future,
+    // and every waiting task would be twice its size.)
     let slots = Arc::new(Semaphore::new(in_flight));
     let mut tasks = JoinSet::new();
     let mut outcomes = Outcomes::new(plan);
@@ -208,12 +227,7 @@ where
             .acquire_owned()
             .await
             .expect("the semaphore is never closed");
-        let outcome = start(task.clone());
-        tasks.spawn(async move {
-            let outcome = outcome.await;
-            drop(slot);
-            outcome
-        });
+        tasks.spawn(start(task.clone(), slot));
         while let Some(joined) = tasks.try_join_next() {
             record(&mut outcomes, joined);
         }
@@ -233,25 +247,31 @@ fn record(outcomes: &mut Outcomes, joined: std::result::Result<Outcome, tokio::t
     }
 }
 
-/// One task, start to finish: `run_query` in the guide's example.
-async fn run_task(task: Task, pool: Arc<Pool>, timeout: Duration, clock: Clock) -> Outcome {
-    let started = clock.now();
-    // The timeout counts from the task's start, latency included, as in every method.
-    let deadline = clock.at(started) + timeout;
-    // How a task ends that never got as far as a connection: it only ever waited, on the loop.
-    let only_waited = |status| {
-        let attempt = Attempt {
-            started,
-            sql_started: None,
-            finished: clock.now(),
-            status,
-        };
-        Outcome::new(&task, EVENT_LOOP, Duration::ZERO, attempt)
-    };
+/// A task's place among those in flight, freed when it is dropped (see `gather`).
+pub(crate) type Slot = tokio::sync::OwnedSemaphorePermit;
 
-    // The simulated round trip. `timeout_at` is `asyncio.wait_for`: a wait that would end past
-    // the deadline is cut short there. While it lasts, the task is a timer entry on the event
-    // loop and holds no thread and no connection.
+/// What every task of a run shares, behind one pointer.
+struct TaskContext {
+    pool: Arc<Pool>,
+    timeout: Duration,
+    clock: Clock,
+}
+
+/// One task, start to finish: `run_query` in the guide's example.
+///
+/// While it waits, a task is this future, a timer entry and the tokio task that holds them:
+/// a few hundred bytes, which is what lets one thread hold 100,000 waits. So this future keeps
+/// as little as it can across its wait (the task, its start, one pointer to what every task
+/// shares), and the part that runs after the wait is a future of its own, boxed, allocated only
+/// when the wait is over: its state (the SQL's answer channel, a timer for the deadline) would
+/// otherwise make every waiting task as large as the largest state it will ever be in.
+async fn run_task(task: Task, _slot: Slot, context: Arc<TaskContext>) -> Outcome {
+    let started = context.clock.now();
+    // The simulated round trip: `asyncio.sleep`, cut short at the task's timeout (which counts
+    // from its start, latency included, as in every method) as `asyncio.wait_for` would. While
+    // it lasts, the task is a timer entry on the event loop and holds no thread and no
+    // connection. One timer, not two: it wakes at the end of the latency or at the timeout,
+    // whichever comes first.
     let latency = task.latency();
     debug!(
         task = task.id,
@@ -259,16 +279,38 @@ async fn run_task(task: Task, pool: Arc<Pool>, timeout: Duration, clock: Clock) 
         ?latency,
         "waiting on the event loop"
     );
-    if !latency.is_zero()
-        && time::timeout_at(deadline.into(), time::sleep(latency))
-            .await
-            .is_err()
-    {
-        return only_waited(Status::TimedOut);
+    if !latency.is_zero() {
+        let wake = context.clock.at(started + latency.min(context.timeout));
+        time::sleep_until(wake.into()).await;
+        if task.latency() > context.timeout {
+            return only_waited(&task, started, Status::TimedOut, context.clock);
+        }
     }
+    Box::pin(after_the_wait(task, context, started)).await
+}
+
+/// How a task ends that never got as far as a connection: it only ever waited, on the loop.
+fn only_waited(task: &Task, started: Duration, status: Status, clock: Clock) -> Outcome {
+    let attempt = Attempt {
+        started,
+        sql_started: None,
+        finished: clock.now(),
+        status,
+    };
+    Outcome::new(task, &EVENT_LOOP.into(), Duration::ZERO, attempt)
+}
+
+/// The rest of a task once its wait is over: its SQL, on a connection, under its deadline.
+async fn after_the_wait(task: Task, context: Arc<TaskContext>, started: Duration) -> Outcome {
+    let TaskContext {
+        ref pool,
+        timeout,
+        clock,
+    } = *context;
+    let deadline = clock.at(started) + timeout;
     // A write for the single writer is awaited here, on the loop, not sent to a connection.
     if let Some(writes) = task.writes.as_ref().filter(|w| w.is_single()) {
-        return writer::write(&task, writes, started, deadline, clock).await;
+        return Box::pin(writer::write(&task, writes, started, deadline, clock)).await;
     }
     // Only now, with its SQL ready to run, is the task handed to the connections. The wait for
     // a free one is under the deadline too: with every connection busy, the task times out here.
@@ -276,7 +318,9 @@ async fn run_task(task: Task, pool: Arc<Pool>, timeout: Duration, clock: Clock) 
     let answer = match time::timeout_at(deadline.into(), &mut answer).await {
         Ok(answer) => answer,
         // At the deadline, SQL still in the queue is taken back: no connection was free in time.
-        Err(_) if pool.withdraw(task.id) => return only_waited(Status::TimedOut),
+        Err(_) if pool.withdraw(task.id) => {
+            return only_waited(&task, started, Status::TimedOut, clock);
+        }
         // SQL already running is stopped at this same deadline on its connection's thread, by
         // SQLite's progress handler, so its answer (timed out, from that connection) is moments
         // away. Waiting for it keeps the connection in the report and never leaves a query
@@ -285,7 +329,7 @@ async fn run_task(task: Task, pool: Arc<Pool>, timeout: Duration, clock: Clock) 
     };
     let Ok(done) = answer else {
         let lost = "its connection's thread ended before answering".to_string();
-        return only_waited(Status::Failed(lost));
+        return only_waited(&task, started, Status::Failed(lost), clock);
     };
     let attempt = Attempt {
         started,
@@ -295,8 +339,31 @@ async fn run_task(task: Task, pool: Arc<Pool>, timeout: Duration, clock: Clock) 
     };
     Outcome::new(
         &task,
-        pool.connections[done.connection].name.as_str(),
+        &pool.connections[done.connection].name,
         Duration::ZERO,
         attempt,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::{Database, Preset, Workload};
+
+    fn plan(tasks: usize, workers: Option<usize>) -> Plan {
+        Plan {
+            workload: Workload::preset(Preset::Overhead, Some(tasks)),
+            database: Database::prepare(None).expect("the fixture is built"),
+            workers,
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    #[test]
+    fn every_task_is_in_flight_at_once_up_to_the_most_unless_workers_say_otherwise() {
+        assert_eq!(in_flight(&plan(8, None)), 8);
+        assert_eq!(in_flight(&plan(MOST_IN_FLIGHT + 1, None)), MOST_IN_FLIGHT);
+        assert_eq!(in_flight(&plan(MOST_IN_FLIGHT + 1, Some(200_000))), 200_000);
+        assert_eq!(in_flight(&plan(0, None)), 1);
+    }
 }

@@ -48,5 +48,5 @@ fn blocking_calls_make_the_waits_run_one_after_another() {
         awaiting.wall
     );
     // Every blocked task ran on the loop's own thread, none on a connection's.
-    assert!(blocking.outcomes.iter().all(|o| o.worker == "event-loop"));
+    assert!(blocking.outcomes.iter().all(|o| &*o.worker == "event-loop"));
 }

@@ -90,7 +90,7 @@ fn a_panic_costs_its_task_and_not_its_connection() {
             "task {task} is {:?} after a panic on its connection",
             o.status
         );
-        assert_eq!(o.worker, "conn-0");
+        assert_eq!(&*o.worker, "conn-0");
     }
 }
 
@@ -100,12 +100,16 @@ fn every_outcome_names_the_connection_that_ran_its_sql() {
     let names = ["conn-0", "conn-1", "conn-2"];
     for o in &run.outcomes {
         assert!(
-            names.contains(&o.worker.as_str()),
+            names.contains(&&*o.worker),
             "task {} ran on {:?}",
             o.task,
             o.worker
         );
-        assert!(o.sql_started.is_some(), "task {} has no SQL start", o.task);
+        assert!(
+            o.sql_started().is_some(),
+            "task {} has no SQL start",
+            o.task
+        );
     }
 }
 
@@ -119,11 +123,11 @@ fn a_task_whose_latency_outlasts_its_timeout_never_takes_a_connection() {
     for o in &run.outcomes {
         assert_eq!(o.status, Status::TimedOut, "task {}", o.task);
         assert_eq!(
-            o.worker, "event-loop",
+            &*o.worker, "event-loop",
             "task {} reached a connection",
             o.task
         );
-        assert_eq!(o.sql_started, None, "task {} started its SQL", o.task);
+        assert_eq!(o.sql_started(), None, "task {} started its SQL", o.task);
     }
 }
 

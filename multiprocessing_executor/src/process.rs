@@ -3,23 +3,31 @@
 //! drops the pool on its way out, leaves no child running and no zombie behind. The pool
 //! (`lib.rs`) keeps one per worker and reaps it itself when the child ends in the ordinary way.
 
+use std::sync::Arc;
+
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::Pid;
 
 pub(crate) struct Process {
     pub pid: Pid,
+    /// How the report names the worker: by its pid. Made once and shared by its outcomes.
+    name: Arc<str>,
     reaped: bool,
 }
 
 impl Process {
     pub fn new(pid: Pid) -> Process {
-        Process { pid, reaped: false }
+        let name = format!("pid {pid}").into();
+        Process {
+            pid,
+            name,
+            reaped: false,
+        }
     }
 
-    /// How the report names the worker: by its pid.
-    pub fn name(&self) -> String {
-        format!("pid {}", self.pid)
+    pub fn name(&self) -> &Arc<str> {
+        &self.name
     }
 
     /// `SIGKILL`, which stops anything: a query, a sleep, a loop that checks no deadline.

@@ -42,7 +42,7 @@ fn assert_ok_except(run: &Run, except: usize) {
 }
 
 fn distinct_workers(run: &Run) -> usize {
-    let mut pids: Vec<&str> = run.outcomes.iter().map(|o| o.worker.as_str()).collect();
+    let mut pids: Vec<&str> = run.outcomes.iter().map(|o| &*o.worker).collect();
     pids.sort_unstable();
     pids.dedup();
     pids.len()

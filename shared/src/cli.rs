@@ -7,7 +7,7 @@
 //! run could not be made (bad flags or input, with a one-line message; clap's usage errors also
 //! exit 2).
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -17,7 +17,7 @@ use crate::fixture::Database;
 use crate::method::Method;
 use crate::outcome::Run;
 use crate::render;
-use crate::report::RunReport;
+use crate::report::Report;
 use crate::sequential;
 use crate::task::quiet_injected_panics;
 use crate::usage::Snapshot;
@@ -227,26 +227,36 @@ fn run_program(
         None => None,
     };
     // After the method, not before: the baseline's own peak memory must not count as the
-    // method's (a process's peak can only grow).
+    // method's (a process's peak can only grow). The baseline's run is its own baseline.
+    let own_baseline;
     let baseline = if args.no_baseline {
         None
     } else if method.name == sequential::METHOD.name {
-        Some(result.clone())
+        Some(&result)
     } else {
-        Some(sequential::run(&plan.without_faults())?)
+        own_baseline = sequential::run(&plan.without_faults())?;
+        Some(&own_baseline)
     };
-    let mut report = RunReport::new(method.name, &plan, &result, usage, baseline.as_ref());
-    report.rows_in_db_after = rows_in_db_after;
+    let mut report = Report::new(method.name, &plan, &result, usage, baseline);
+    report.summary.rows_in_db_after = rows_in_db_after;
     if let Some(commits) = plan.writes().and_then(|w| w.group_commits()) {
-        report.notes.push(commits.sentence("one writer thread"));
+        report
+            .summary
+            .notes
+            .push(commits.sentence("one writer thread"));
     }
     if args.json {
-        // Plain numbers and strings always serialise.
-        print(&serde_json::to_string_pretty(&report).expect("a report serialises to JSON"));
+        // Written as it is made, a task at a time: the report of a million tasks is hundreds of
+        // megabytes of text that never needs to be in memory at once. An error can only mean
+        // that the reader has gone (`| head`): there is nobody left to tell.
+        let mut out = BufWriter::new(std::io::stdout().lock());
+        if report.write_json(&mut out).is_ok() {
+            let _ = writeln!(out);
+        }
     } else {
         print(&render::human(&report));
     }
-    Ok(report.exit_code())
+    Ok(report.summary.exit_code())
 }
 
 /// Prints to stdout, quietly giving up if the reader has gone (`| head`), instead of panicking.

@@ -158,7 +158,7 @@ fn assert_ok_except(run: &Run, except: &[usize]) {
 fn most_at_once(outcomes: &[Outcome]) -> usize {
     let mut events: Vec<(Duration, i32)> = Vec::new();
     for o in outcomes {
-        if let (Some(start), Some(end)) = (o.started, o.finished) {
+        if let (Some(start), Some(end)) = (o.started(), o.finished()) {
             events.push((start, 1));
             events.push((end, -1));
         }
@@ -220,7 +220,7 @@ pub fn one_worker_runs_tasks_one_at_a_time_in_order(method: &dyn Fn(&Plan) -> Re
         "one worker ran tasks at the same time"
     );
     let mut by_start: Vec<&Outcome> = run.outcomes.iter().collect();
-    by_start.sort_by_key(|o| o.started);
+    by_start.sort_by_key(|o| o.started());
     let order: Vec<usize> = by_start.iter().map(|o| o.task).collect();
     assert_eq!(
         order,
@@ -251,8 +251,8 @@ pub fn waits_overlap_across_workers(method: &dyn Fn(&Plan) -> Result<Run>) {
     };
     let run = run_ok(method, &plan);
     assert_ok_except(&run, &[]);
-    let first_start = run.outcomes.iter().filter_map(|o| o.started).min();
-    let last_end = run.outcomes.iter().filter_map(|o| o.finished).max();
+    let first_start = run.outcomes.iter().filter_map(|o| o.started()).min();
+    let last_end = run.outcomes.iter().filter_map(|o| o.finished()).max();
     let (Some(first_start), Some(last_end)) = (first_start, last_end) else {
         panic!("the tasks have no start or end times");
     };

@@ -52,7 +52,7 @@ pub use fixture::Database;
 pub use method::Method;
 pub use outcome::{Dispatch, Lanes, Outcome, Outcomes, Run};
 pub use pool::{ConnectionPool, Lease};
-pub use report::{RunReport, WritesReport};
+pub use report::{Report, RunReport, Summary, WritesReport};
 pub use task::{
     Attempt, Clock, Status, catch_panic, execute, panic_message, quiet_injected_panics,
     run_blocking, run_blocking_with,

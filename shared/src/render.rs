@@ -4,18 +4,21 @@
 //! Colour is used only for the status words, only when stdout is a terminal, and never when
 //! `NO_COLOR` is set.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::io::IsTerminal;
+use std::time::Duration;
 
-use crate::report::{RunReport, TaskReport};
+use crate::outcome::Outcome;
+use crate::report::{Report, TaskReport};
+use crate::task::Status;
 
 const TABLE_ROWS: usize = 24;
 const TIMELINE_WIDTH: usize = 64;
 const TIMELINE_LANES: usize = 16;
 
 /// The whole human report, ready to print.
-pub fn human(report: &RunReport) -> String {
+pub fn human(report: &Report) -> String {
     let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut out = String::new();
     header(&mut out, report);
@@ -25,7 +28,7 @@ pub fn human(report: &RunReport) -> String {
     out
 }
 
-fn header(out: &mut String, r: &RunReport) {
+fn header(out: &mut String, r: &Report) {
     let order = if r.dispatch == "fifo" {
         String::new()
     } else {
@@ -36,7 +39,7 @@ fn header(out: &mut String, r: &RunReport) {
         "{} · workload {} · {} tasks · {} worker{}{order} · timeout {} s · {} build\n",
         r.method,
         r.workload,
-        r.tasks.len(),
+        r.task_count(),
         r.workers,
         if r.workers == 1 { "" } else { "s" },
         r.timeout_s,
@@ -44,13 +47,12 @@ fn header(out: &mut String, r: &RunReport) {
     );
 }
 
-fn table(out: &mut String, r: &RunReport, colour: bool) {
-    if r.tasks.is_empty() {
+fn table(out: &mut String, r: &Report, colour: bool) {
+    if r.task_count() == 0 {
         out.push_str("no tasks\n\n");
         return;
     }
-    let mut rows: Vec<&TaskReport> = r.tasks.iter().collect();
-    rows.sort_by_key(|t| t.arrival.unwrap_or(usize::MAX));
+    let rows: Vec<TaskReport> = r.in_arrival_order().take(TABLE_ROWS).collect();
     let name_width = rows
         .iter()
         .map(|t| t.name.len())
@@ -70,7 +72,7 @@ fn table(out: &mut String, r: &RunReport, colour: bool) {
         "task", "name", "worker", "start", "sql", "end", "status", "rows"
     );
     let seconds = |s: Option<f64>| s.map_or("-".to_string(), |s| format!("{s:.3}"));
-    for t in rows.iter().take(TABLE_ROWS) {
+    for t in &rows {
         let status = format!("{:<9}", t.status);
         let status = if colour {
             paint(&t.status, &status)
@@ -90,11 +92,11 @@ fn table(out: &mut String, r: &RunReport, colour: bool) {
             t.rows.map_or("-".to_string(), |n| n.to_string()),
         );
     }
-    if rows.len() > TABLE_ROWS {
+    if r.task_count() > TABLE_ROWS {
         let _ = writeln!(
             out,
             "    … and {} more tasks (every one is in --json)",
-            rows.len() - TABLE_ROWS
+            r.task_count() - TABLE_ROWS
         );
     }
     out.push_str(
@@ -111,64 +113,66 @@ fn paint(status: &str, text: &str) -> String {
     format!("\x1b[{code}m{text}\x1b[0m")
 }
 
-fn timeline(out: &mut String, r: &RunReport) {
-    let end = r
-        .tasks
+fn timeline(out: &mut String, r: &Report) {
+    let outcomes = r.outcomes();
+    let end = outcomes
         .iter()
-        .filter_map(|t| t.finished_s)
-        .fold(0.0, f64::max);
+        .filter_map(|o| o.finished())
+        .max()
+        .map_or(0.0, |end| end.as_secs_f64());
     if end <= 0.0 {
         return;
     }
     let per_column = end / TIMELINE_WIDTH as f64;
-    let column = |s: f64| ((s / per_column) as usize).min(TIMELINE_WIDTH - 1);
-    // Three passes, so that what matters most stays visible where spans share a column or a
-    // lane (under async, many tasks wait at once on one connection's lane): waits first, then
-    // SQL over them, then failures over everything.
+    let column = |at: Duration| ((at.as_secs_f64() / per_column) as usize).min(TIMELINE_WIDTH - 1);
     // Async draws a lane per task, so that its waits are seen overlapping on the one event-loop
     // thread; past `TIMELINE_LANES` tasks that would not fit, so it falls back to a lane per
     // worker (connection) and says so.
-    let per_task = r.lanes == "task" && r.tasks.len() <= TIMELINE_LANES;
-    let mut lanes: BTreeMap<(String, u64, String), Vec<u8>> = BTreeMap::new();
-    let mut waits = Vec::new();
-    let mut runs = Vec::new();
-    let mut marks = Vec::new();
-    for t in &r.tasks {
-        let (Some(worker), Some(start), Some(finish)) = (&t.worker, t.started_s, t.finished_s)
-        else {
-            continue;
-        };
-        let key = if per_task {
-            (
-                String::new(),
-                t.id as u64,
-                format!("task {} on {worker}", t.id),
-            )
+    let per_task = r.lanes == "task" && outcomes.len() <= TIMELINE_LANES;
+    let lane_key = |o: &Outcome| {
+        if per_task {
+            let name = format!("task {} on {}", o.task, o.worker);
+            (String::new(), o.task as u64, name)
         } else {
-            natural_key(worker)
-        };
-        lanes
-            .entry(key.clone())
-            .or_insert_with(|| vec![b' '; TIMELINE_WIDTH]);
-        let sql = t.sql_started_s.map(column);
-        let (a, c) = (column(start), column(finish));
-        match sql {
-            Some(b) => {
-                waits.push((key.clone(), a, b, b'~'));
-                runs.push((key.clone(), b, c + 1, b'#'));
-            }
-            None => waits.push((key.clone(), a, c + 1, b'~')),
+            natural_key(&o.worker)
         }
-        if t.status != "ok" {
-            marks.push((key, c, c + 1, b'!'));
+    };
+    // Made from the outcomes directly, a lane per worker found, so that a run of a million tasks
+    // draws its few lanes without a line per task.
+    let mut lanes: Vec<((String, u64, String), Vec<u8>)> = Vec::new();
+    let mut lane_of: HashMap<(usize, &str), usize> = HashMap::new();
+    // Three passes, so that what matters most stays visible where spans share a column or a
+    // lane (under async, many tasks wait at once on one connection's lane): waits first, then
+    // SQL over them, then failures over everything.
+    for pass in [Pass::Waits, Pass::Runs, Pass::Failures] {
+        for o in outcomes {
+            let (Some(start), Some(finish)) = (o.started(), o.finished()) else {
+                continue;
+            };
+            let lane = *lane_of
+                .entry((if per_task { o.task } else { 0 }, &o.worker))
+                .or_insert_with(|| {
+                    lanes.push((lane_key(o), vec![b' '; TIMELINE_WIDTH]));
+                    lanes.len() - 1
+                });
+            let (a, c) = (column(start), column(finish));
+            let sql = o.sql_started().map(column);
+            let (from, to, mark) = match (pass, sql) {
+                (Pass::Waits, Some(b)) => (a, b, b'~'),
+                (Pass::Waits, None) => (a, c + 1, b'~'),
+                (Pass::Runs, Some(b)) => (b, c + 1, b'#'),
+                (Pass::Failures, _) if !matches!(o.status, Status::Ok { .. }) => (c, c + 1, b'!'),
+                _ => continue,
+            };
+            lanes[lane].1[from..to].fill(mark);
         }
     }
-    for (key, from, to, mark) in waits.into_iter().chain(runs).chain(marks) {
-        if let Some(lane) = lanes.get_mut(&key) {
-            lane[from..to].fill(mark);
-        }
-    }
-    let name_width = lanes.keys().map(|(_, _, n)| n.len()).max().unwrap_or(0);
+    lanes.sort_by(|a, b| a.0.cmp(&b.0));
+    let name_width = lanes
+        .iter()
+        .map(|((_, _, n), _)| n.len())
+        .max()
+        .unwrap_or(0);
     let _ = writeln!(
         out,
         "timeline, 0 to {end:.3} s, {:.1} ms a column: ~ waiting (latency), # running (SQL and the program's \
@@ -204,6 +208,13 @@ fn timeline(out: &mut String, r: &RunReport) {
     out.push('\n');
 }
 
+#[derive(Clone, Copy)]
+enum Pass {
+    Waits,
+    Runs,
+    Failures,
+}
+
 /// Sorts `worker-10` after `worker-9`: by the name without its trailing number, then by the
 /// number, then by the name itself.
 fn natural_key(name: &str) -> (String, u64, String) {
@@ -213,7 +224,7 @@ fn natural_key(name: &str) -> (String, u64, String) {
 }
 
 /// For a run that writes: how, how fast, and whether the database holds what the tasks said.
-fn writes(out: &mut String, r: &RunReport) {
+fn writes(out: &mut String, r: &Report) {
     let (Some(w), Some(after), Some(reported)) = (&r.writes, r.rows_in_db_after, r.rows_reported())
     else {
         return;
@@ -245,7 +256,7 @@ fn writes(out: &mut String, r: &RunReport) {
     );
 }
 
-fn summary(out: &mut String, r: &RunReport) {
+fn summary(out: &mut String, r: &Report) {
     let c = &r.counts;
     let mut outcome = vec![format!("{} ok", c.ok)];
     for (n, what) in [
@@ -337,7 +348,7 @@ fn summary(out: &mut String, r: &RunReport) {
 }
 
 /// "4 workers", or "8 workers sharing 4 connections" when their SQL shares fewer connections.
-fn who(r: &RunReport) -> String {
+fn who(r: &Report) -> String {
     let workers = if r.workers == 1 {
         "1 worker".to_string()
     } else {

@@ -39,22 +39,44 @@
 //!                   in which the result reached the program (1 = first)
 //! ```
 
-use serde::{Deserialize, Serialize};
-
+use std::io::Write;
+use std::ops::Deref;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize, Serializer};
+
 use crate::ideal::{Durations, ideal};
-use crate::outcome::{Dispatch, Lanes, Run};
+use crate::outcome::{Dispatch, Lanes, Outcome, Run};
 use crate::task::Status;
 use crate::usage::Usage;
-use crate::workload::Plan;
+use crate::workload::{Plan, Task};
 use crate::writes::WriteSettings;
 use clap::ValueEnum;
 
 pub const SCHEMA: u32 = 1;
 
+/// A report as it is read back from `--json`: the summary, then every task.
+///
+/// The programs do not build one: they write a [`Report`], which draws each task's line from
+/// its outcome only as it is written. The JSON is the same.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunReport {
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub tasks: Vec<TaskReport>,
+}
+
+/// Its summary's fields read as the report's own: `report.wall_s`.
+impl Deref for RunReport {
+    type Target = Summary;
+    fn deref(&self) -> &Summary {
+        &self.summary
+    }
+}
+
+/// Everything in a report but the tasks: a few hundred bytes, however many tasks there were.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
     pub schema: u32,
     pub method: String,
     pub workload: String,
@@ -84,7 +106,6 @@ pub struct RunReport {
     #[serde(default)]
     pub rows_in_db_after: Option<u64>,
     pub notes: Vec<String>,
-    pub tasks: Vec<TaskReport>,
 }
 
 /// The write settings of a run whose tasks write.
@@ -141,55 +162,87 @@ pub struct TaskReport {
     pub arrival: Option<usize>,
 }
 
+impl Counts {
+    fn add(&mut self, status: &Status) {
+        match status {
+            Status::Ok { .. } => self.ok += 1,
+            Status::Failed(_) => self.failed += 1,
+            Status::TimedOut => self.timed_out += 1,
+            Status::NotRun => self.not_run += 1,
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.ok + self.failed + self.timed_out + self.not_run
+    }
+}
+
+impl Summary {
+    /// 0 when every task is ok, 1 when the run completed but some task did not.
+    pub fn exit_code(&self) -> u8 {
+        u8::from(self.counts.ok != self.counts.total())
+    }
+}
+
 impl RunReport {
+    /// The rows the ok tasks say they wrote, for a run whose tasks write.
+    pub fn rows_reported(&self) -> Option<u64> {
+        self.writes.as_ref()?;
+        Some(
+            self.tasks
+                .iter()
+                .filter(|t| t.status == "ok")
+                .filter_map(|t| t.rows)
+                .sum(),
+        )
+    }
+}
+
+/// A run's report as its program writes it: the summary, and the run's outcomes, from which
+/// each task's line is made only when it is written (`--json`) or drawn (the human report).
+/// A million tasks are then a million outcomes in memory, and never a second time as lines:
+/// one line exists at a time.
+pub struct Report<'run> {
+    pub summary: Summary,
+    run: &'run Run,
+    tasks: &'run [Task],
+    timeout: Duration,
+    /// For each task id (from 1), where its outcome is in `run.outcomes`, which are in the
+    /// order they arrived.
+    arrivals: Vec<usize>,
+}
+
+/// Its summary's fields read as the report's own, as for [`RunReport`].
+impl Deref for Report<'_> {
+    type Target = Summary;
+    fn deref(&self) -> &Summary {
+        &self.summary
+    }
+}
+
+impl<'run> Report<'run> {
     /// Puts together the report of `run`, measured against `baseline` when there is one.
     pub fn new(
         method: &str,
-        plan: &Plan,
-        run: &Run,
+        plan: &'run Plan,
+        run: &'run Run,
         usage: Usage,
         baseline: Option<&Run>,
-    ) -> RunReport {
+    ) -> Report<'run> {
         let tasks = &plan.workload.tasks;
-        let mut reports: Vec<Option<TaskReport>> = vec![None; tasks.len()];
         let mut counts = Counts::default();
+        let mut arrivals = vec![usize::MAX; tasks.len()];
         for (arrival, o) in run.outcomes.iter().enumerate() {
-            let (rows, checksum, error) = match &o.status {
-                Status::Ok { rows, checksum } => {
-                    (Some(*rows), Some(format!("{checksum:016x}")), None)
-                }
-                Status::Failed(message) => (None, None, Some(message.clone())),
-                Status::TimedOut => (
-                    None,
-                    None,
-                    Some(format!("timed out after {:?}", plan.timeout)),
-                ),
-                Status::NotRun => (None, None, None),
-            };
-            match o.status {
-                Status::Ok { .. } => counts.ok += 1,
-                Status::Failed(_) => counts.failed += 1,
-                Status::TimedOut => counts.timed_out += 1,
-                Status::NotRun => counts.not_run += 1,
-            }
-            let ran = o.status != Status::NotRun;
-            reports[o.task - 1] = Some(TaskReport {
-                id: o.task,
-                name: tasks[o.task - 1].name().to_string(),
-                worker: ran.then(|| o.worker.clone()),
-                status: o.status.label().to_string(),
-                rows,
-                checksum,
-                error,
-                queued_s: ran.then_some(o.queued.as_secs_f64()),
-                started_s: o.started.map(|d| d.as_secs_f64()),
-                sql_started_s: o.sql_started.map(|d| d.as_secs_f64()),
-                finished_s: o.finished.map(|d| d.as_secs_f64()),
-                arrival: ran.then_some(arrival + 1),
-            });
+            counts.add(&o.status);
+            arrivals[o.task - 1] = arrival;
         }
+        // `Outcomes::finish` gives every task exactly one outcome, so no slot is left empty.
+        assert!(
+            arrivals.iter().all(|&a| a != usize::MAX),
+            "every task has an outcome"
+        );
         let wall = run.wall.as_secs_f64();
-        let mut report = RunReport {
+        let mut summary = Summary {
             schema: SCHEMA,
             method: method.to_string(),
             workload: plan.workload.name.clone(),
@@ -227,11 +280,6 @@ impl RunReport {
             writes: plan.writes().map(|w| w.settings.into()),
             rows_in_db_after: None,
             notes: run.notes.clone(),
-            // `Outcomes::finish` gives every task exactly one outcome, so no slot is empty.
-            tasks: reports
-                .into_iter()
-                .map(|r| r.expect("every task has an outcome"))
-                .collect(),
         };
         if let Some(baseline) = baseline {
             let mut durations = Durations {
@@ -240,45 +288,194 @@ impl RunReport {
                 expected: tasks.iter().map(|t| t.latency()).collect(),
             };
             for o in &baseline.outcomes {
-                let since = |from: Option<Duration>| match (from, o.finished) {
+                let since = |from: Option<Duration>| match (from, o.finished()) {
                     (Some(from), Some(to)) => (to - from).as_secs_f64(),
                     _ => 0.0,
                 };
-                durations.tasks[o.task - 1] = since(o.started);
-                durations.sql[o.task - 1] = since(o.sql_started);
+                durations.tasks[o.task - 1] = since(o.started());
+                durations.sql[o.task - 1] = since(o.sql_started());
             }
             let ideal = ideal(&durations, run.workers, run.connections, run.dispatch);
             let base = baseline.wall.as_secs_f64();
-            report.baseline_wall_s = Some(base);
-            report.speedup = Some(base / wall);
-            report.ideal_makespan_s = Some(ideal.makespan);
-            report.fifo_makespan_s = Some(ideal.fifo_makespan);
-            report.lower_bound_s = Some(ideal.lower_bound);
-            report.ideal_speedup = (ideal.makespan > 0.0).then(|| base / ideal.makespan);
-            report.efficiency = (wall > 0.0).then(|| ideal.makespan / wall);
+            summary.baseline_wall_s = Some(base);
+            summary.speedup = Some(base / wall);
+            summary.ideal_makespan_s = Some(ideal.makespan);
+            summary.fifo_makespan_s = Some(ideal.fifo_makespan);
+            summary.lower_bound_s = Some(ideal.lower_bound);
+            summary.ideal_speedup = (ideal.makespan > 0.0).then(|| base / ideal.makespan);
+            summary.efficiency = (wall > 0.0).then(|| ideal.makespan / wall);
         }
-        report
+        Report {
+            summary,
+            run,
+            tasks,
+            timeout: plan.timeout,
+            arrivals,
+        }
+    }
+
+    /// How many tasks the run had.
+    pub fn task_count(&self) -> usize {
+        self.arrivals.len()
+    }
+
+    /// Each task's line, in the order the results arrived (tasks that never ran come last).
+    pub fn in_arrival_order(&self) -> impl Iterator<Item = TaskReport> + '_ {
+        (0..self.run.outcomes.len()).map(|arrival| self.line(arrival))
+    }
+
+    /// The run's outcomes, in the order they arrived: what the lines are made from.
+    pub fn outcomes(&self) -> &'run [Outcome] {
+        &self.run.outcomes
+    }
+
+    /// Each task's line, by id: the order of the JSON report.
+    pub fn by_id(&self) -> impl Iterator<Item = TaskReport> + '_ {
+        self.arrivals.iter().map(|&arrival| self.line(arrival))
+    }
+
+    /// The line of the task whose outcome arrived `arrival`th (from 0).
+    fn line(&self, arrival: usize) -> TaskReport {
+        let o = &self.run.outcomes[arrival];
+        let (rows, checksum, error) = match &o.status {
+            Status::Ok { rows, checksum } => (Some(*rows), Some(format!("{checksum:016x}")), None),
+            Status::Failed(message) => (None, None, Some(message.clone())),
+            Status::TimedOut => (
+                None,
+                None,
+                Some(format!("timed out after {:?}", self.timeout)),
+            ),
+            Status::NotRun => (None, None, None),
+        };
+        let ran = o.status != Status::NotRun;
+        TaskReport {
+            id: o.task,
+            name: self.tasks[o.task - 1].name().to_string(),
+            worker: ran.then(|| o.worker.to_string()),
+            status: o.status.label().to_string(),
+            rows,
+            checksum,
+            error,
+            queued_s: ran.then_some(o.queued().as_secs_f64()),
+            started_s: o.started().map(|d| d.as_secs_f64()),
+            sql_started_s: o.sql_started().map(|d| d.as_secs_f64()),
+            finished_s: o.finished().map(|d| d.as_secs_f64()),
+            arrival: ran.then_some(arrival + 1),
+        }
     }
 
     /// The rows the ok tasks say they wrote, for a run whose tasks write.
     pub fn rows_reported(&self) -> Option<u64> {
-        self.writes.as_ref()?;
-        Some(
-            self.tasks
-                .iter()
-                .filter(|t| t.status == "ok")
-                .filter_map(|t| t.rows)
-                .sum(),
-        )
+        self.summary.writes.as_ref()?;
+        Some(self.run.rows_reported())
     }
 
-    /// 0 when every task is ok, 1 when the run completed but some task did not.
-    pub fn exit_code(&self) -> u8 {
-        u8::from(self.counts.ok != self.tasks.len())
+    /// Writes the report as JSON, in the schema above, one task's line at a time.
+    pub fn write_json(&self, out: impl Write) -> serde_json::Result<()> {
+        /// Serialises like `RunReport`, with the tasks made as they are written.
+        #[derive(Serialize)]
+        struct Streamed<'a> {
+            #[serde(flatten)]
+            summary: &'a Summary,
+            #[serde(serialize_with = "each_line")]
+            tasks: &'a Report<'a>,
+        }
+        fn each_line<S: Serializer>(report: &&Report<'_>, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(report.by_id())
+        }
+        let streamed = Streamed {
+            summary: &self.summary,
+            tasks: self,
+        };
+        serde_json::to_writer_pretty(out, &streamed)
     }
 }
 
 /// Reports written before `lanes` existed drew one lane per worker.
 fn per_worker() -> String {
     "worker".to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conformance;
+    use crate::outcome::{Outcome, Outcomes};
+    use crate::task::Attempt;
+    use std::sync::Arc;
+
+    /// A run of six tasks whose results arrived as 3, 1, 2, 6, 5, and 4 never ran.
+    fn run_out_of_order(plan: &Plan) -> Run {
+        let worker: Arc<str> = Arc::from("worker-0");
+        let mut outcomes = Outcomes::new(plan);
+        for (i, id) in [3, 1, 2, 6, 5].into_iter().enumerate() {
+            let at = Duration::from_millis(10 * i as u64);
+            let attempt = Attempt {
+                started: at,
+                sql_started: Some(at),
+                finished: at + Duration::from_millis(5),
+                status: Status::Ok {
+                    rows: id as u64,
+                    checksum: 0xabc,
+                },
+            };
+            let task = &plan.workload.tasks[id - 1];
+            outcomes.record(Outcome::new(task, &worker, Duration::ZERO, attempt));
+        }
+        Run::new(outcomes.finish(), 2, Duration::ZERO, Duration::from_secs(1))
+    }
+
+    #[test]
+    fn a_streamed_report_reads_back_with_every_task_once_by_id() {
+        let plan = conformance::plan(6, 2, &[]);
+        let run = run_out_of_order(&plan);
+        let report = Report::new("threading", &plan, &run, Usage::default(), None);
+        let mut json = Vec::new();
+        report.write_json(&mut json).expect("writes to memory");
+        let read: RunReport = serde_json::from_slice(&json).expect("the same schema");
+
+        let ids: Vec<usize> = read.tasks.iter().map(|t| t.id).collect();
+        assert_eq!(ids, [1, 2, 3, 4, 5, 6]);
+        let arrivals: Vec<Option<usize>> = read.tasks.iter().map(|t| t.arrival).collect();
+        assert_eq!(
+            arrivals,
+            [Some(2), Some(3), Some(1), None, Some(5), Some(4)]
+        );
+        let never = &read.tasks[3];
+        assert_eq!(
+            (never.status.as_str(), never.worker.as_deref()),
+            ("not_run", None)
+        );
+        assert_eq!(read.tasks[2].rows, Some(3));
+        assert_eq!(read.tasks[2].checksum.as_deref(), Some("0000000000000abc"));
+        assert_eq!(read.tasks[2].name, plan.workload.tasks[2].name());
+        assert_eq!((read.counts.ok, read.counts.not_run), (5, 1));
+        assert_eq!(read.exit_code(), 1);
+        assert_eq!(read.summary.method, report.summary.method);
+    }
+
+    #[test]
+    fn the_human_table_lists_tasks_in_the_order_their_results_arrived() {
+        let plan = conformance::plan(6, 2, &[]);
+        let run = run_out_of_order(&plan);
+        let report = Report::new("threading", &plan, &run, Usage::default(), None);
+        let order: Vec<usize> = report.in_arrival_order().map(|t| t.id).collect();
+        assert_eq!(order, [3, 1, 2, 6, 5, 4]);
+        let text = crate::render::human(&report);
+        let rows: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.contains("checksum or error"))
+            .skip(1)
+            .take(6)
+            .map(|l| l.split_whitespace().next().unwrap_or(""))
+            .collect();
+        assert_eq!(rows, ["3", "1", "2", "6", "5", "4"], "{text}");
+    }
+
+    #[test]
+    fn an_outcome_is_small_enough_to_keep_a_million() {
+        // A run keeps one outcome per task until its report is written: 80 bytes each is 80 MB
+        // for a million tasks, within the 250 MB a million-task run is held to.
+        assert!(std::mem::size_of::<Outcome>() <= 80);
+    }
 }

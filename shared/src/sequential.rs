@@ -5,6 +5,7 @@
 //! also the first user of the conformance suite, and the simplest reading of what a task is:
 //! wait the latency, run the SQL, record the outcome.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::Result;
@@ -24,10 +25,11 @@ pub fn run(plan: &Plan) -> Result<Run> {
     let conn = plan.database.open()?;
     let startup = clock.now();
     let mut outcomes = Outcomes::new(plan);
+    let main = Arc::from("main");
     for task in &plan.workload.tasks {
         // Every task is queued at the start: the loop is the queue.
         let attempt = catch_panic(&clock, || run_blocking(&conn, task, plan.timeout, &clock));
-        outcomes.record(Outcome::new(task, "main", Duration::ZERO, attempt));
+        outcomes.record(Outcome::new(task, &main, Duration::ZERO, attempt));
     }
     let outcomes = outcomes.finish();
     Ok(Run::new(outcomes, 1, startup, clock.now()))

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::outcome::Run;
 
 /// What the run cost the machine.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
     /// CPU time in user mode, this process and its children, during the run.
     pub user_cpu_s: f64,

@@ -32,7 +32,7 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::mpsc::{self, Sender};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, Scope, ScopedJoinHandle};
 use std::time::Duration;
 
@@ -327,7 +327,8 @@ impl<'scope> Worker<'scope> {
         let thread = thread::Builder::new()
             .name(name.clone())
             .spawn_scoped(scope, {
-                let name = name.clone();
+                // Shared by every outcome of this worker, not copied into each.
+                let name: Arc<str> = name.as_str().into();
                 move || {
                     // `pop` has returned, and its lock with it, before the job runs: the other
                     // workers take jobs while this one runs its own.
@@ -348,7 +349,7 @@ impl<'scope> Worker<'scope> {
                         // it ever did, nobody would be left to read the outcomes anyway.
                         debug!(worker = %name, task, status = attempt.status.label(), "finished");
                         if results
-                            .send(Outcome::new(job.task, name.as_str(), job.queued, attempt))
+                            .send(Outcome::new(job.task, &name, job.queued, attempt))
                             .is_err()
                         {
                             return;

@@ -20,7 +20,7 @@ fn run(plan: &Plan, priority: Priority) -> Run {
 /// The task ids in the order their workers started them.
 fn start_order(run: &Run) -> Vec<usize> {
     let mut by_start: Vec<&Outcome> = run.outcomes.iter().collect();
-    by_start.sort_by_key(|o| (o.started, o.task));
+    by_start.sort_by_key(|o| (o.started(), o.task));
     by_start.iter().map(|o| o.task).collect()
 }
 
@@ -70,7 +70,7 @@ fn fifo_with_one_worker_runs_tasks_in_submission_order_like_the_sequential_basel
             .find(|o| o.task == b.task)
             .expect("every task has an outcome");
         assert_eq!(o.status, b.status, "task {}", b.task);
-        assert_eq!(o.worker, "worker-0");
+        assert_eq!(&*o.worker, "worker-0");
     }
 }
 
@@ -82,8 +82,8 @@ fn the_queue_lock_is_not_held_while_a_job_runs() {
     let plan = plan_with_latencies(&[300, 300], 2);
     let run = run(&plan, Priority::Fifo);
     let [a, b] = [&run.outcomes[0], &run.outcomes[1]];
-    let (a_start, a_end) = (a.started.expect("a ran"), a.finished.expect("a ran"));
-    let (b_start, b_end) = (b.started.expect("b ran"), b.finished.expect("b ran"));
+    let (a_start, a_end) = (a.started().expect("a ran"), a.finished().expect("a ran"));
+    let (b_start, b_end) = (b.started().expect("b ran"), b.finished().expect("b ran"));
     assert!(
         a_start < b_end && b_start < a_end,
         "the jobs ran one after the other: {a:?} {b:?}"
@@ -102,7 +102,7 @@ fn a_thousand_workers_on_the_scale_workload_all_complete() {
     // A thousand 100 ms waits at once, not one after another (100 s). Ten seconds of margin
     // holds on a loaded machine and a debug build.
     assert!(run.wall < Duration::from_secs(10), "took {:?}", run.wall);
-    let mut names: Vec<&str> = run.outcomes.iter().map(|o| o.worker.as_str()).collect();
+    let mut names: Vec<&str> = run.outcomes.iter().map(|o| &*o.worker).collect();
     names.sort_unstable();
     names.dedup();
     assert!(names.len() > 100, "only {} workers ran tasks", names.len());
@@ -122,7 +122,7 @@ fn workers_are_named_worker_0_to_worker_n_minus_1() {
     let run = run(&plan, Priority::Fifo);
     for o in &run.outcomes {
         assert!(
-            ["worker-0", "worker-1", "worker-2"].contains(&o.worker.as_str()),
+            ["worker-0", "worker-1", "worker-2"].contains(&&*o.worker),
             "{}",
             o.worker
         );

@@ -56,6 +56,10 @@ pub const METHOD: Method = Method {
 /// The pool's size when `--workers` is not given: the guide's examples use 4.
 pub const DEFAULT_WORKERS: usize = 4;
 
+/// How many tasks per thread may be queued or running at once: enough that a thread always
+/// finds the next one queued, few enough that a million tasks are never a million jobs.
+const QUEUED_PER_WORKER: usize = 64;
+
 /// This method's own settings (its flags beyond the common ones).
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -79,6 +83,8 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
                 .unwrap_or_else(|| ConnectionPool::size_for(workers)),
         )?,
         gates: IdleGates::new(plan.workload.tasks.len()),
+        // Made once, so that a task's outcome shares its thread's name instead of copying it.
+        worker_names: (0..workers).map(|i| pool_thread_name(i).into()).collect(),
     });
     // Held until every task is submitted, and until every outcome is in (see `idle_gates`).
     let gates = context.gates.close();
@@ -96,12 +102,12 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     let mut threads = Vec::with_capacity(workers);
     let pool: ThreadPool = ThreadPoolBuilder::new()
         .num_threads(workers)
-        .thread_name(|i| format!("pool-{i}"))
+        .thread_name(pool_thread_name)
         .spawn_handler(|thread| {
             let context = Arc::clone(&context);
             let name = thread
                 .name()
-                .map_or_else(|| format!("pool-{}", thread.index()), str::to_string);
+                .map_or_else(|| pool_thread_name(thread.index()), str::to_string);
             threads.push(std::thread::Builder::new().name(name).spawn(move || {
                 context.gates.wait_for_submission();
                 thread.run();
@@ -112,22 +118,39 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
         .map_err(|e| Error::system(format!("cannot start {workers} pool threads: {e}")))?;
     let startup = clock.now();
 
-    // `submit`: every task is spawned at once. Jobs spawned from outside the pool go into one
-    // queue that the pool's threads take from in order, so tasks start in submission order
-    // (FIFO), as they do in Python's executor.
+    // `submit`: each task is spawned into the pool. Jobs spawned from outside the pool go into
+    // one queue that the pool's threads take from in order, so tasks start in submission order
+    // (FIFO), as they do in Python's executor. Unlike `executor.submit` in a loop, not all at
+    // once: a job waits on the heap until a thread takes it, so a million tasks submitted at
+    // once would be a million jobs in memory. At most `window` are queued or running; each
+    // outcome that comes back lets the next task in, and the threads never run out of queued
+    // work while any is left.
     let (sender, receiver) = mpsc::channel::<Outcome>();
-    for task in &plan.workload.tasks {
-        let job = Job {
-            task: task.clone(),
-            queued: clock.now(),
-            context: Arc::clone(&context),
-            sender: sender.clone(),
-        };
-        pool.spawn(move || job.run());
-    }
-    // Only the jobs hold senders now: when the last job is done, the channel says so.
-    drop(sender);
+    let mut sender = Some(sender);
+    let mut unsubmitted = plan.workload.tasks.iter();
+    let mut submit_next = || {
+        if let (Some(task), Some(sender)) = (unsubmitted.next(), sender.as_ref()) {
+            let job = Job {
+                task: task.clone(),
+                queued: clock.now(),
+                context: Arc::clone(&context),
+                sender: sender.clone(),
+            };
+            pool.spawn(move || job.run());
+            return;
+        }
+        // Every task is in: only the jobs hold senders now, so that when the last job is done
+        // the channel says so.
+        sender = None;
+    };
+    let window = workers
+        .saturating_mul(QUEUED_PER_WORKER)
+        .min(plan.workload.tasks.len());
+    (0..window).for_each(|_| submit_next());
     drop(gates.until_submitted);
+    // Topped up half a window at a time, not one task per outcome: the threads then take work
+    // from a queue the caller is not writing to at every result.
+    let mut in_flight = window;
 
     // `as_completed(timeout=…)`: outcomes are taken as they arrive, and never past the run's
     // deadline, so whatever goes wrong, this loop ends.
@@ -136,9 +159,16 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     while !outcomes.complete() {
         let left = deadline.saturating_duration_since(Instant::now());
         match receiver.recv_timeout(left) {
-            Ok(outcome) => outcomes.record(outcome),
-            // Either every job is done and some task never reported (a bug), or the deadline
-            // passed: whatever is missing is reported as not run by `finish`.
+            Ok(outcome) => {
+                outcomes.record(outcome);
+                in_flight -= 1;
+                if in_flight <= window / 2 {
+                    (in_flight..window).for_each(|_| submit_next());
+                    in_flight = window;
+                }
+            }
+            // The deadline passed, or (a bug) every job is done and some task never reported:
+            // whatever is missing is reported as not run by `finish`.
             Err(RecvTimeoutError::Disconnected | RecvTimeoutError::Timeout) => break,
         }
     }
@@ -204,12 +234,18 @@ fn run_deadline(plan: &Plan, workers: usize) -> Duration {
     plan.timeout.saturating_mul(rounds.saturating_add(1)) + Duration::from_secs(1)
 }
 
+fn pool_thread_name(index: usize) -> String {
+    format!("pool-{index}")
+}
+
 /// What every job of one run shares.
 struct JobContext {
     clock: Clock,
     timeout: Duration,
     connections: ConnectionPool,
     gates: IdleGates,
+    /// The name of each pool thread, by rayon's index.
+    worker_names: Vec<Arc<str>>,
 }
 
 /// One submitted task: everything its job needs, moved into the pool.
@@ -226,8 +262,8 @@ impl Job {
     fn run(self) {
         let context = Arc::clone(&self.context);
         context.gates.task_started();
-        // The pool's threads are all named by the spawn handler.
-        let worker = std::thread::current().name().unwrap_or("pool").to_string();
+        // A job runs on one of the pool's threads, which rayon numbers from 0.
+        let worker = &context.worker_names[rayon::current_thread_index().unwrap_or(0)];
         debug!(worker = %worker, task = self.task.id, query = self.task.name(), "started a task");
         let attempt = catch_panic(&context.clock, || self.attempt());
         debug!(worker = %worker, task = self.task.id, status = attempt.status.label(), "finished");
