@@ -3,11 +3,12 @@
 //!
 //! This is the Rust counterpart of the guide's `multiprocessing.Pool(processes=N)` with
 //! `apply_async(...)` and `get(timeout=...)`. The parent forks N children while it still has a
-//! single thread; each child opens its own connection and then serves one task at a time until
-//! its pipe closes. The parent keeps the queue of tasks, writes each job down the pipe of a free
-//! child, and waits for results with `poll()` and a deadline. Tasks and results cross the pipes
-//! as length-prefixed frames serialised with serde and postcard (bincode, once the usual choice,
-//! is no longer maintained: its last release is only a compile error).
+//! single thread; each child serves one task at a time, on a connection of its own opened at
+//! its first query, until its pipe closes. The parent keeps the queue of tasks, writes each job
+//! down the pipe of a free child, and waits for results with `poll()` and a deadline. Tasks and
+//! results cross the pipes as length-prefixed frames serialised with serde and postcard
+//! (bincode, once the usual choice, is no longer maintained: its last release is only a
+//! compile error).
 //!
 //! **When to pick it.** In Python, processes are how CPU-bound work gets more than one core,
 //! because of the GIL. Rust has no GIL: its threads already run in parallel, so that reason is
@@ -18,13 +19,24 @@
 //! survived by this one.
 //!
 //! **What it costs.** A fork copies page tables, not memory (pages are shared copy-on-write), so
-//! a child is ready, connection open, in a fraction of a millisecond, against the guide's
-//! "~100 ms per process" for Python (whose `spawn` and `forkserver` start methods begin each
-//! worker with a fresh interpreter that imports its modules again). Each task then costs a
-//! write and a read on a pipe and two process wake-ups, a few microseconds, which tiny tasks
-//! avoid paying in full by pipelining. Each child holds its own connection and page cache, so
-//! memory grows with the workers; the report shows each child's own peak. The measured
-//! comparison is in the README's table, produced by `scripts/compare.sh`.
+//! a child is ready in a fraction of a millisecond, against the guide's "~100 ms per process"
+//! for Python (whose `spawn` and `forkserver` start methods begin each worker with a fresh
+//! interpreter that imports its modules again). Each task then costs a write and a read on a
+//! pipe and two process wake-ups, a few microseconds, which tiny tasks avoid paying in full by
+//! pipelining. Each child holds its own connection and page cache, so memory grows with the
+//! workers; the report shows each child's own peak. The measured comparison is in the README's
+//! table, produced by `scripts/compare.sh`.
+//!
+//! **A thousand children.** With `--workers 1000` the start decides the run: a child forked
+//! late starts its tasks late. So the parent forks the whole pool in bursts, feeding the
+//! children already ready in between (`Pool::grow`), and a child closes its siblings' pipe ends
+//! in two or three system calls (`child::close_inherited`) and says it is ready before it opens
+//! its connection, at its first query (`LazyConnection`, in `child.rs`): the report's start-up
+//! per child leaves the connection out, and each child's first task carries it. What no order
+//! of forking removes is each child's CPU, about 2.5 ms with a thousand on this project's 2-core
+//! machine (by `perf`: connection 1.1, fork 0.3, memory figures 0.35, closing pipe ends 0.2 and
+//! growing with the pool, wake-ups the rest): 2.5 s of CPU, over a second on two cores, for
+//! 0.4 s of waiting. At that size the method is bound by CPU, not by how it forks.
 //!
 //! **The rules that make `fork()` safe here**, each explained where it applies, below or in
 //! `child.rs`: fork only while the parent has a single thread; fork while the parent holds no
@@ -68,6 +80,9 @@ use writer::WriterProcess;
 
 pub use options::Options;
 
+/// How many children the pool forks in a row before it turns to those already forked.
+const FORK_BURST: usize = 32;
+
 pub const METHOD: Method = Method {
     name: "multiprocessing",
     survives_crash: true,
@@ -105,7 +120,7 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
         clock,
         size,
         parent_death_signal: options.parent_death_signal,
-        workers: Vec::new(),
+        workers: Vec::with_capacity(size),
         writer,
         pending: plan.workload.tasks.iter().map(|t| t.id).collect(),
         outcomes: Outcomes::new(plan),
@@ -134,11 +149,12 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
 ///
 /// Every task is in exactly one place: `pending` (not yet sent, in submission order), a
 /// worker's `sent` (sent to that child, not yet answered), or `outcomes` (done). The run is
-/// over when nothing is pending or sent.
+/// over when every task has its outcome and the pool has forked all its children.
 struct Pool<'a> {
     plan: &'a Plan,
     clock: Clock,
-    /// How many children the pool keeps alive while there is work for them.
+    /// How many children the run asks for: all are forked, and as many kept alive while there
+    /// is work for them.
     size: usize,
     parent_death_signal: bool,
     workers: Vec<Worker>,
@@ -182,19 +198,9 @@ impl Pool<'_> {
         // free; the child never returns from `serve_jobs`, it ends with `_exit`.
         match unsafe { fork() }.map_err(|e| system("cannot fork a worker process", e))? {
             ForkResult::Child => {
-                // The child inherited the parent's ends of every sibling's pipes. It must close
-                // them: a job pipe reaches end of file only when *every* copy of its write end
-                // is closed, so a sibling's copy would keep that sibling waiting for jobs
-                // forever after the parent closed its own (or died). `close_in_child` closes
-                // them without killing the siblings (only the parent does that).
-                for sibling in self.workers.drain(..) {
-                    sibling.close_in_child();
-                }
-                // Likewise the parent's end of the writer's control stream, whose end of file
-                // tells the writer that the parent is gone.
-                if let Some(writer) = self.writer.take() {
-                    writer.close_in_child();
-                }
+                // Its copies of the parent's ends of its siblings' pipes, and of the writer's
+                // control stream, would keep them from ever reaching end of file.
+                child::close_inherited(std::mem::take(&mut self.workers), self.writer.take());
                 drop(job_in);
                 drop(result_out);
                 let forked = child::Forked {
@@ -217,20 +223,16 @@ impl Pool<'_> {
         }
     }
 
-    /// The event loop: dispatch, wait for results or the next deadline, handle what happened.
+    /// The event loop: grow the pool, dispatch, wait for results or the next deadline, handle
+    /// what happened.
     fn serve(&mut self) -> shared::Result<()> {
         let mut lost: Vec<(Pid, WhyLost)> = Vec::new();
-        while !self.pending.is_empty() || self.workers.iter().any(|w| !w.sent.is_empty()) {
-            // The pool grows by one child per turn of this loop, so that the first children are
-            // at work while the others are still being forked; the same step forks a fresh
-            // child in place of each one lost, while there is work left for it. The parent
-            // still has one thread and no connection, so a fork mid-run is as safe as the first.
-            let working = self.workers.iter().filter(|w| !w.is_released()).count();
-            let growing = working < self.size && !self.pending.is_empty();
-            if growing {
-                self.fork_worker()?;
-            }
+        loop {
             self.dispatch();
+            let growing = self.grow()?;
+            if self.outcomes.complete() && !growing {
+                return Ok(());
+            }
             self.wait(&mut lost, growing)?;
             // Timeouts are checked after the results are read: a result that arrived in time
             // wins over the deadline that passed while the parent was busy.
@@ -244,16 +246,36 @@ impl Pool<'_> {
                 self.retire(pid, why)?;
             }
         }
-        Ok(())
+    }
+
+    /// Forks up to [`FORK_BURST`] children and says whether the pool wants more: all the `size`
+    /// children the run asks for, as `Pool(N)` forks N, then one for each one lost while work is
+    /// left. Between bursts the loop feeds the children ready so far, and pays for its `poll`
+    /// over every child once per burst, not once per child. The parent still has one thread and
+    /// no connection, so a fork mid-run is as safe as the first.
+    fn grow(&mut self) -> shared::Result<bool> {
+        let unforked = self.size.saturating_sub(self.notes.forks());
+        let working = self.workers.iter().filter(|w| !w.is_released()).count();
+        let lost = (!self.pending.is_empty()).then(|| self.size.saturating_sub(working));
+        let wanted = unforked.max(lost.unwrap_or(0));
+        for _ in 0..wanted.min(FORK_BURST) {
+            self.fork_worker()?;
+        }
+        Ok(wanted > FORK_BURST)
     }
 
     /// Hands pending tasks to children in list-scheduling order: each task, in turn, to a
     /// child that is idle; failing that, to a busy child if pipelining allows it.
     fn dispatch(&mut self) {
+        // One pass finds every idle child: searching from the start for each task would cost a
+        // million steps when a thousand children finish at once.
+        let idle: Vec<usize> = (0..self.workers.len())
+            .filter(|&i| self.workers[i].is_idle())
+            .collect();
+        let mut idle = idle.into_iter();
         while let Some(&task) = self.pending.front() {
-            let idle = self.workers.iter().position(Worker::is_idle);
             let holdings = self.workers.iter().map(Worker::holding);
-            let Some(i) = idle.or_else(|| self.pipelining.busy_child(holdings)) else {
+            let Some(i) = idle.next().or_else(|| self.pipelining.busy_child(holdings)) else {
                 break;
             };
             self.pending.pop_front();
@@ -357,7 +379,7 @@ impl Pool<'_> {
     /// running, and puts the jobs still waiting in its pipe back at the front of the queue, so
     /// that no task is lost.
     fn retire(&mut self, pid: Pid, why: WhyLost) -> shared::Result<()> {
-        let Some(i) = self.workers.iter().position(|w| w.process.pid == pid) else {
+        let Some(i) = self.workers.iter().rposition(|w| w.process.pid == pid) else {
             return Ok(()); // Already retired this round (it timed out and died at once).
         };
         if let WhyLost::TimedOut(_) = why {
@@ -371,7 +393,8 @@ impl Pool<'_> {
         for message in self.workers[i].results.read_to_end()? {
             self.handle(i, message)?;
         }
-        let mut w = self.workers.remove(i);
+        // Not `remove`, which shifts every later child down: quadratic as a large pool empties.
+        let mut w = self.workers.swap_remove(i);
         if released && matches!(status, WaitStatus::Exited(_, 0)) {
             return Ok(()); // A child released by `dispatch`, which finished as it was told to.
         }
@@ -414,7 +437,7 @@ impl Pool<'_> {
     /// reads end of file, and the blocking waits in `retire` return promptly.
     fn shut_down(&mut self) -> shared::Result<()> {
         self.workers.iter_mut().for_each(Worker::release);
-        while let Some(w) = self.workers.first() {
+        while let Some(w) = self.workers.last() {
             self.retire(w.process.pid, WhyLost::Ended)?;
         }
         if let Some(writer) = self.writer.take() {

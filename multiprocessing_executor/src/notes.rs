@@ -50,6 +50,11 @@ impl Notes {
         self.forks += 1;
     }
 
+    /// How many children were forked so far.
+    pub fn forks(&self) -> usize {
+        self.forks
+    }
+
     /// A child forked at `forked` reported ready at `at`. Only the first `size` count: the
     /// startup measured is the pool's, not that of a replacement forked mid-run.
     pub fn ready(&mut self, forked: Duration, at: Duration) {
@@ -93,8 +98,8 @@ impl Notes {
         if !self.startups.is_empty() {
             let mean = self.startups.iter().sum::<Duration>() / self.startups.len() as u32;
             notes.push(format!(
-                "{} worker processes forked; fork until ready (connection open): {:.0} µs per child on average, \
-                 all ready {:.2} ms after the start",
+                "{} worker processes forked; fork until ready (a child opens its connection later, at its first query): \
+                 {:.0} µs per child on average, all ready {:.2} ms after the start",
                 self.startups.len(),
                 mean.as_secs_f64() * 1e6,
                 self.all_ready.as_secs_f64() * 1e3

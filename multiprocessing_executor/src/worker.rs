@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Write;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 use nix::unistd::Pid;
@@ -151,18 +151,10 @@ impl Worker {
         })
     }
 
-    /// In a freshly forked child, for a sibling's entry: closes the parent's ends of that
-    /// sibling's pipes, and forgets its `Process` without running its `Drop`, which would kill
-    /// the sibling.
-    pub fn close_in_child(self) {
-        let Worker {
-            process,
-            jobs,
-            results,
-            ..
-        } = self;
-        std::mem::forget(process);
-        drop(jobs);
-        drop(results);
+    /// The parent's ends of the child's pipes, which every sibling forked after it inherits and
+    /// must close (see `child::close_inherited`).
+    pub fn parent_ends(&self) -> impl Iterator<Item = RawFd> + '_ {
+        let jobs = self.jobs.as_ref().map(AsRawFd::as_raw_fd);
+        jobs.into_iter().chain([self.results.as_fd().as_raw_fd()])
     }
 }

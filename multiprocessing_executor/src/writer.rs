@@ -46,7 +46,7 @@
 use std::ffi::CStr;
 use std::io::{self, Write};
 use std::net::Shutdown;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -158,15 +158,11 @@ impl WriterProcess {
         workers
     }
 
-    /// In a freshly forked worker child: closes its inherited copy of the parent's end of the
-    /// control stream, so that the parent's death reaches the writer as end of file, and forgets
-    /// the `Process` without running its `Drop`, which would kill the writer.
-    pub fn close_in_child(self) {
-        let WriterProcess {
-            process, control, ..
-        } = self;
-        std::mem::forget(process);
-        drop(control);
+    /// The parent's end of the control stream, which every worker child inherits and must close
+    /// (see `child::close_inherited`), so that the parent's death reaches the writer as end of
+    /// file.
+    pub fn parent_end(&self) -> RawFd {
+        self.control.as_raw_fd()
     }
 
     /// Tells the writer to finish, reaps it, and puts in the report's notes what it did (its

@@ -7,13 +7,14 @@
 mod common;
 
 use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use multiprocessing_executor::Options;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use shared::conformance::plan;
-use shared::{Fault, Run, RunReport, Status};
+use shared::{Fault, Preset, Run, RunReport, Status, Workload};
 
 fn run(plan: &shared::Plan) -> Run {
     shared::quiet_injected_panics();
@@ -120,6 +121,56 @@ fn the_report_gives_each_childs_pid_startup_and_memory() {
     }
 }
 
+/// `tasks` waits of `latency_ms` and a `SELECT 1` each (the `scale` preset, slowed down), on
+/// `workers` children.
+fn waits(tasks: usize, workers: usize, latency_ms: u64) -> shared::Plan {
+    let mut plan = plan(0, workers, &[]);
+    plan.workload = Workload::preset(Preset::Scale, Some(tasks));
+    for task in &mut plan.workload.tasks {
+        let mut query = (*task.query).clone();
+        query.latency_ms = latency_ms;
+        task.query = Arc::new(query);
+    }
+    plan
+}
+
+fn every_child_of_a_large_pool_is_forked_and_serves_tasks() {
+    // Two rounds of 300 ms waits: forking 64 children takes a few milliseconds, and even a
+    // machine many times slower has them all ready long before the first wait ends, after
+    // which a child could take a second task away from a sibling not yet ready.
+    let run = run(&waits(128, 64, 300));
+    assert_eq!(run.outcomes.len(), 128);
+    assert!(run.outcomes.iter().all(|o| o.status.is_ok()));
+    assert_eq!(distinct_workers(&run), 64, "{:?}", run.notes);
+    assert!(
+        run.notes[0].starts_with("64 worker processes forked"),
+        "{:?}",
+        run.notes
+    );
+    assert!(
+        !run.notes.iter().any(|n| n.contains("replace")),
+        "{:?}",
+        run.notes
+    );
+}
+
+fn a_database_that_cannot_be_opened_ends_the_run_with_one_clear_error() {
+    // A copy of the fixture, accepted by `prepare` and then taken away: a child opens its
+    // connection only when its first task is about to run SQL, so that is where it finds out.
+    let fixture = shared::Database::prepare(None).expect("the fixture");
+    let copy = std::env::temp_dir().join(format!("gone-{}.db", std::process::id()));
+    std::fs::copy(fixture.path(), &copy).expect("a copy of the fixture");
+    let mut plan = waits(8, 4, 10);
+    plan.database = shared::Database::prepare(Some(&copy)).expect("the copy is a fixture");
+    std::fs::remove_file(&copy).expect("the copy can be removed");
+    let error = multiprocessing_executor::run(&plan, &Options::default())
+        .expect_err("no child can open the database");
+    common::assert_no_children();
+    let message = error.to_string();
+    assert!(message.contains("cannot open"), "{message}");
+    assert!(message.contains(&copy.display().to_string()), "{message}");
+}
+
 /// Starts the demo binary on `args` (JSON report, no baseline), with its output piped.
 fn start(args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_multiprocessing_executor"))
@@ -175,6 +226,37 @@ fn a_child_killed_from_outside_costs_only_its_task() {
     );
     let error = failed[0].error.as_deref().unwrap_or("");
     assert!(error.contains("SIGKILL"), "{error}");
+}
+
+fn a_child_keeps_only_its_own_pipe_ends_however_many_siblings_it_has() {
+    // 100 children, 20 waits of 100 ms each: about two seconds in all.
+    let mut demo = start(&["--workload", "scale", "--tasks", "2000", "--workers", "100"]);
+    let children = wait_for_children(demo.id(), 100);
+    // Its standard streams, its two pipes, the database and its two WAL files, and room to
+    // spare: without closing them, the last child forked would also hold 2 × 99 of its
+    // siblings' pipe ends. A child closes them as it starts, so a child just forked is given
+    // a moment; one that ends before it was seen to have closed them fails the check.
+    const MOST: usize = 16;
+    let give_up = Instant::now() + Duration::from_secs(10);
+    for pid in children {
+        loop {
+            let open = std::fs::read_dir(format!("/proc/{pid}/fd")).map(|fds| fds.count());
+            let Ok(open) = open else {
+                panic!("child {pid} ended before it was seen with its own pipe ends only");
+            };
+            if open <= MOST {
+                break;
+            }
+            assert!(
+                Instant::now() < give_up,
+                "child {pid} still holds {open} descriptors"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    common::read_stdout_within(&mut demo, Duration::from_secs(30));
+    let status = common::wait_within(&mut demo, Duration::from_secs(5));
+    assert!(status.success(), "{status:?}");
 }
 
 fn killing_the_parent_leaves_no_child_running() {
@@ -322,9 +404,21 @@ fn main() -> ExitCode {
         "the_report_gives_each_childs_pid_startup_and_memory",
         the_report_gives_each_childs_pid_startup_and_memory,
     );
+    checks.run(
+        "every_child_of_a_large_pool_is_forked_and_serves_tasks",
+        every_child_of_a_large_pool_is_forked_and_serves_tasks,
+    );
+    checks.run(
+        "a_database_that_cannot_be_opened_ends_the_run_with_one_clear_error",
+        a_database_that_cannot_be_opened_ends_the_run_with_one_clear_error,
+    );
     checks.run_with_proc(
         "a_child_killed_from_outside_costs_only_its_task",
         a_child_killed_from_outside_costs_only_its_task,
+    );
+    checks.run_with_proc(
+        "a_child_keeps_only_its_own_pipe_ends_however_many_siblings_it_has",
+        a_child_keeps_only_its_own_pipe_ends_however_many_siblings_it_has,
     );
     checks.run_with_proc(
         "killing_the_parent_leaves_no_child_running",
