@@ -39,7 +39,8 @@
 //! # When to pick it, and what it costs
 //!
 //! Pick async for many concurrent waits: network round trips, remote databases, thousands of
-//! them at once (`--workload scale --tasks 100000` holds 100,000 waits on one thread). It does
+//! them at once (`--workload scale --tasks 100000` holds 100,000 waits on one thread; past
+//! [`MOST_IN_FLIGHT`], 100,000, more tasks queue for a place, as with `--workers`). It does
 //! not speed up CPU-bound work (that needs threads or processes: here, the connections' threads),
 //! and any blocking call made on the loop stalls everything. It costs a runtime, `async` on every
 //! function that waits, and a hand-off to another thread and back for every query (a few

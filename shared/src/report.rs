@@ -1,6 +1,8 @@
 //! The run report: one JSON schema for every program, and what the human report is drawn from.
 //!
-//! This is the schema `--json` prints and `scripts/compare.sh` reads. Times are in seconds;
+//! This is the schema `--json` prints and `scripts/compare.sh` reads. A program writes it with
+//! [`Report`], a task's line at a time, straight from the run's outcomes; a reader reads it back
+//! as a [`RunReport`]. Times are in seconds;
 //! task times are offsets from the start of the run. A figure that needs the sequential
 //! baseline (`speedup`, the ideal, `efficiency`) is `null` under `--no-baseline`. Every field is
 //! always present, `null` where it has no value.
@@ -208,8 +210,8 @@ pub struct Report<'run> {
     tasks: &'run [Task],
     timeout: Duration,
     /// For each task id (from 1), where its outcome is in `run.outcomes`, which are in the
-    /// order they arrived.
-    arrivals: Vec<usize>,
+    /// order they arrived. (`u32`: 4 MB for a million tasks rather than 8.)
+    arrivals: Vec<u32>,
 }
 
 /// Its summary's fields read as the report's own, as for [`RunReport`].
@@ -231,14 +233,14 @@ impl<'run> Report<'run> {
     ) -> Report<'run> {
         let tasks = &plan.workload.tasks;
         let mut counts = Counts::default();
-        let mut arrivals = vec![usize::MAX; tasks.len()];
+        let mut arrivals = vec![u32::MAX; tasks.len()];
         for (arrival, o) in run.outcomes.iter().enumerate() {
             counts.add(&o.status);
-            arrivals[o.task - 1] = arrival;
+            arrivals[o.task - 1] = u32::try_from(arrival).expect("fewer than 4 billion tasks");
         }
         // `Outcomes::finish` gives every task exactly one outcome, so no slot is left empty.
         assert!(
-            arrivals.iter().all(|&a| a != usize::MAX),
+            arrivals.iter().all(|&a| a != u32::MAX),
             "every task has an outcome"
         );
         let wall = run.wall.as_secs_f64();
@@ -331,7 +333,9 @@ impl<'run> Report<'run> {
 
     /// Each task's line, by id: the order of the JSON report.
     pub fn by_id(&self) -> impl Iterator<Item = TaskReport> + '_ {
-        self.arrivals.iter().map(|&arrival| self.line(arrival))
+        self.arrivals
+            .iter()
+            .map(|&arrival| self.line(arrival as usize))
     }
 
     /// The line of the task whose outcome arrived `arrival`th (from 0).
