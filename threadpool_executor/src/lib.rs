@@ -21,7 +21,7 @@
 //! **What it costs.** One OS thread per worker, created once with the pool (tens of microseconds
 //! each), each with its own stack (only the pages it touches are memory); then per task one
 //! heap-allocated job, one push on rayon's queue and one channel message, about a microsecond.
-//! Jobs are memory until a thread takes them, so they go in a window at a time (64 per thread),
+//! Jobs are memory until a thread takes them, so they go in a window at a time (4,096),
 //! not all at once as `executor.submit` in a loop would: a million tasks then cost their
 //! outcomes, not a million queued jobs besides (117 MiB at 1,000,000 tasks, against 230 MiB
 //! submitted all at once; see the README's "A million tasks"). A
@@ -60,9 +60,11 @@ pub const METHOD: Method = Method {
 /// The pool's size when `--workers` is not given: the guide's examples use 4.
 pub const DEFAULT_WORKERS: usize = 4;
 
-/// How many tasks per thread may be queued or running at once: enough that a thread always
-/// finds the next one queued, few enough that a million tasks are never a million jobs.
-const QUEUED_PER_WORKER: usize = 64;
+/// How many tasks may be queued or running at once (or twice the threads, if more): enough that
+/// a thread always finds the next one queued while the caller tops the queue up, few enough
+/// that a million tasks are never a million jobs. (A window of 256 cost about a microsecond a
+/// task on `overhead`: the caller topped it up too often.)
+const WINDOW: usize = 4096;
 
 /// This method's own settings (its flags beyond the common ones).
 #[derive(Debug, Clone, Default)]
@@ -148,7 +150,8 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
         sender = None;
     };
     let window = workers
-        .saturating_mul(QUEUED_PER_WORKER)
+        .saturating_mul(2)
+        .max(WINDOW)
         .min(plan.workload.tasks.len());
     (0..window).for_each(|_| submit_next());
     drop(gates.until_submitted);
