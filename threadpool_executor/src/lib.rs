@@ -23,7 +23,7 @@
 //! heap-allocated job, one push on rayon's queue and one channel message, about a microsecond.
 //! Jobs are memory until a thread takes them, so they go in a window at a time (4,096),
 //! not all at once as `executor.submit` in a loop would: a million tasks then cost their
-//! outcomes, not a million queued jobs besides (117 MiB at 1,000,000 tasks, against 230 MiB
+//! outcomes, not a million queued jobs besides (118 MiB at 1,000,000 tasks, against 230 MiB
 //! submitted all at once; see the README's "A million tasks"). A
 //! waiting task holds a whole thread while it waits, which is what async avoids. And rayon is
 //! built for a few busy threads, one per core: asked for a thousand mostly idle ones, it needs
