@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use crate::outcome::Outcome;
 use crate::report::{Report, TaskReport};
-use crate::task::Status;
 
 const TABLE_ROWS: usize = 24;
 const TIMELINE_WIDTH: usize = 64;
@@ -161,7 +160,7 @@ fn timeline(out: &mut String, r: &Report) {
                 (Pass::Waits, Some(b)) => (a, b, b'~'),
                 (Pass::Waits, None) => (a, c + 1, b'~'),
                 (Pass::Runs, Some(b)) => (b, c + 1, b'#'),
-                (Pass::Failures, _) if !matches!(o.status, Status::Ok { .. }) => (c, c + 1, b'!'),
+                (Pass::Failures, _) if !o.status.is_ok() => (c, c + 1, b'!'),
                 _ => continue,
             };
             lanes[lane].1[from..to].fill(mark);
