@@ -83,6 +83,9 @@ fn a_stated_length_is_read_from_backticks_and_lines() {
     let text = "- `a/src/lib.rs` (312 lines): the method. `b.rs` (1,024 lines) and `c.rs` (x)";
     assert_eq!(
         stated_lengths(text),
-        vec![("a/src/lib.rs".to_string(), 312), ("b.rs".to_string(), 1024)]
+        vec![
+            ("a/src/lib.rs".to_string(), 312),
+            ("b.rs".to_string(), 1024)
+        ]
     );
 }
