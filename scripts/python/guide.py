@@ -876,7 +876,7 @@ def seconds(text):
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
     if not 0 < s <= 86_400:  # also false for nan
-        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 86400 seconds (one day)")
+        raise argparse.ArgumentTypeError(f"{text} is not a timeout: give more than 0 and at most 86400 seconds (one day)")
     return s
 
 

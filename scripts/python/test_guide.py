@@ -308,6 +308,8 @@ class BadInput(unittest.TestCase):
             with self.subTest(flags=flags):
                 self.assert_refused("--workload-file", wl, "--db", small_db, *flags)
         self.assert_refused("--db", small_db)  # no workload file
+        self.assert_refused("--workload-file", wl, "--db", small_db, "--timeout", "0",
+                            mentions="more than 0")
 
     def test_bad_databases(self):
         wl = workload_file(light_tasks(1))

@@ -109,8 +109,12 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
     let seconds: f64 = s
         .parse()
         .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    // A timeout of 0 would time every task out before it starts: more than 0 is asked for,
+    // and the message says so rather than "between 0 and …", which 0 itself seems to satisfy.
     if !(seconds > 0.0 && seconds <= 86_400.0) {
-        return Err(format!("{s} is not between 0 and 86400 seconds (one day)"));
+        return Err(format!(
+            "{s} is not a timeout: give more than 0 and at most 86400 seconds (one day)"
+        ));
     }
     Ok(Duration::from_secs_f64(seconds))
 }

@@ -70,9 +70,9 @@ fn an_unknown_workload_is_rejected_with_the_choices() {
 
 #[test]
 fn a_negative_or_non_numeric_timeout_is_rejected() {
-    assert_rejected(&["--timeout", "-1"], "between 0 and 86400");
+    assert_rejected(&["--timeout", "-1"], "more than 0 and at most 86400");
     assert_rejected(&["--timeout", "soon"], "not a number of seconds");
-    assert_rejected(&["--timeout", "0"], "between 0 and 86400");
+    assert_rejected(&["--timeout", "0"], "more than 0 and at most 86400");
 }
 
 #[test]
