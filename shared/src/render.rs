@@ -9,6 +9,8 @@ use std::fmt::Write;
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use unicode_width::UnicodeWidthStr;
+
 use crate::outcome::Outcome;
 use crate::report::{Report, TaskReport};
 
@@ -54,14 +56,14 @@ fn table(out: &mut String, r: &Report, colour: bool) {
     let rows: Vec<TaskReport> = r.in_arrival_order().take(TABLE_ROWS).collect();
     let name_width = rows
         .iter()
-        .map(|t| t.name.len())
+        .map(|t| t.name.width())
         .max()
         .unwrap_or(4)
         .clamp(4, 28);
     let worker_width = rows
         .iter()
-        .filter_map(|t| t.worker.as_ref())
-        .map(String::len)
+        .filter_map(|t| t.worker.as_deref())
+        .map(UnicodeWidthStr::width)
         .max()
         .unwrap_or(6)
         .max(6);
@@ -81,10 +83,10 @@ fn table(out: &mut String, r: &Report, colour: bool) {
         let detail = t.checksum.as_deref().or(t.error.as_deref()).unwrap_or("");
         let _ = writeln!(
             out,
-            "{:>5}  {:<name_width$.name_width$}  {:<worker_width$}  {:>7}  {:>7}  {:>7}  {status}  {:>7}  {detail}",
+            "{:>5}  {}  {}  {:>7}  {:>7}  {:>7}  {status}  {:>7}  {detail}",
             t.id,
-            t.name,
-            t.worker.as_deref().unwrap_or("-"),
+            in_columns(&t.name, name_width),
+            in_columns(t.worker.as_deref().unwrap_or("-"), worker_width),
             seconds(t.started_s),
             seconds(t.sql_started_s),
             seconds(t.finished_s),
@@ -169,7 +171,7 @@ fn timeline(out: &mut String, r: &Report) {
     lanes.sort_by(|a, b| a.0.cmp(&b.0));
     let name_width = lanes
         .iter()
-        .map(|((_, _, n), _)| n.len())
+        .map(|((_, _, n), _)| n.width())
         .max()
         .unwrap_or(0);
     let _ = writeln!(
@@ -192,7 +194,8 @@ fn timeline(out: &mut String, r: &Report) {
     for ((_, _, name), lane) in lanes.iter().take(TIMELINE_LANES) {
         let _ = writeln!(
             out,
-            "{name:>name_width$} |{}|",
+            "{}{name} |{}|",
+            " ".repeat(name_width - name.width()),
             String::from_utf8_lossy(lane)
         );
     }
@@ -205,6 +208,24 @@ fn timeline(out: &mut String, r: &Report) {
         );
     }
     out.push('\n');
+}
+
+/// `text` cut to at most `columns` columns of a terminal and padded to exactly that many. Rust's
+/// `{:<width$}` counts characters, and a CJK character or an emoji takes two columns: a table of
+/// such names would lose its alignment.
+fn in_columns(text: &str, columns: usize) -> String {
+    let mut fitted = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > columns {
+            break;
+        }
+        fitted.push(c);
+        used += w;
+    }
+    fitted.push_str(&" ".repeat(columns - used));
+    fitted
 }
 
 #[derive(Clone, Copy)]
@@ -369,5 +390,20 @@ fn short_time(seconds: f64) -> String {
         format!("{:.2} ms", seconds * 1000.0)
     } else {
         format!("{seconds:.3} s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_columns;
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn a_name_is_fitted_to_its_columns_by_how_wide_it_shows() {
+        assert_eq!(in_columns("top", 5), "top  ");
+        // Two columns a character: three of them fill six, and a fourth would not fit in seven.
+        assert_eq!(in_columns("顧客注文", 7), "顧客注 ");
+        assert_eq!(in_columns("🚀 go", 6).width(), 6);
+        assert_eq!(in_columns("", 2), "  ");
     }
 }
