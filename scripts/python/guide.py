@@ -62,6 +62,7 @@ import struct
 import sys
 import threading
 import time
+import unicodedata
 import urllib.parse
 from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -791,6 +792,23 @@ def available_cores():
         return os.cpu_count() or 1
 
 
+def columns(text):
+    """How many columns of a terminal `text` takes: a CJK character or an emoji takes two, so
+    `len` (and the `<` of a format) would put the table's columns out of line."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else
+               0 if unicodedata.combining(c) else 1 for c in text)
+
+
+def in_columns(text, width):
+    """`text` cut to at most `width` columns and padded to exactly that many."""
+    out, used = "", 0
+    for c in text:
+        if used + columns(c) > width:
+            break
+        out, used = out + c, used + columns(c)
+    return out + " " * (width - used)
+
+
 def human(report):
     """A per-task table (the first rows, in arrival order) and a summary, for a terminal."""
     r = report
@@ -801,7 +819,7 @@ def human(report):
     if not rows:
         out += ["no tasks", ""]
     else:
-        width = max(4, min(28, max(len(t["name"]) for t in rows)))
+        width = max(4, min(28, max(columns(t["name"]) for t in rows)))
         out.append(f"{'task':>5}  {'name':<{width}}  {'worker':<12}  {'start':>7}  {'sql':>7}  "
                    f"{'end':>7}  {'status':<9}  {'rows':>7}  checksum or error")
 
@@ -810,7 +828,7 @@ def human(report):
         for t in rows[:24]:
             rows_count = "-" if t["rows"] is None else t["rows"]
             out.append(
-                f"{t['id']:>5}  {t['name'][:width]:<{width}}  {t['worker'] or '-':<12}  "
+                f"{t['id']:>5}  {in_columns(t['name'], width)}  {t['worker'] or '-':<12}  "
                 f"{seconds(t['started_s']):>7}  {seconds(t['sql_started_s']):>7}  "
                 f"{seconds(t['finished_s']):>7}  {t['status']:<9}  {rows_count:>7}  "
                 f"{t['checksum'] or t['error'] or ''}")

@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import unicodedata
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -263,6 +264,19 @@ class Reports(unittest.TestCase):
         self.assertIn("light_3", r.stdout)
         self.assertIn("summary: 3 ok", r.stdout)
         self.assertIn("speedup", r.stdout)
+
+    def test_the_table_stays_aligned_with_wide_characters_in_task_names(self):
+        tasks = light_tasks(3)
+        tasks[1]["name"], tasks[2]["name"] = "顧客の注文", "🚀 launch"
+        r = run_guide("--method", "sequential", "--workload-file", workload_file(tasks),
+                      "--db", small_db, "--no-baseline")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        table = lines[next(i for i, l in enumerate(lines) if "checksum or error" in l):][:4]
+        def columns(text):  # terminal columns, counted here apart from guide.py's own count
+            return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+        starts = [columns(l[:l.index("main" if "main" in l else "worker")]) for l in table]
+        self.assertEqual(len(set(starts)), 1, "\n".join(table))
 
 
 class BadInput(unittest.TestCase):
