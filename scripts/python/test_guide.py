@@ -213,6 +213,13 @@ class Workloads(unittest.TestCase):
         self.assertEqual(dumped["workload"], "dumped")
         self.assertEqual(answers(rep), answers(dumped))
 
+    def test_a_task_without_latency_ms_waits_for_nothing(self):
+        task = {k: v for k, v in light_tasks(1)[0].items() if k != "latency_ms"}
+        rep = report("sequential", workload_file([task]), "--no-baseline")
+        self.assertEqual(statuses(rep), ["ok"])
+        t = rep["tasks"][0]
+        self.assertAlmostEqual(t["sql_started_s"], t["started_s"], delta=0.05)
+
     def test_tasks_repeats_the_pattern(self):
         rep = report("threading", workload_file(light_tasks(2)), "--tasks", "5",
                      "--no-baseline")

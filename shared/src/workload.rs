@@ -60,7 +60,9 @@ pub struct Query {
     pub sql: String,
     #[serde(default)]
     pub params: Vec<Param>,
-    /// The simulated round trip the caller waits before running the SQL.
+    /// The simulated round trip the caller waits before running the SQL; none when a workload
+    /// file leaves it out, as a user's own queries usually have none to simulate.
+    #[serde(default)]
     pub latency_ms: u64,
     /// How many rounds of digest the program computes over every fetched value: 1 is just the
     /// checksum. The `fetch` preset sets it high, so that the program's own work on the rows,
