@@ -141,7 +141,7 @@ impl CommonArgs {
     /// The whole plan: the workload, and the database (built the first time it is needed).
     pub fn plan(&self, method: &Method) -> Result<Plan> {
         let mut workload = self.workload(method)?;
-        let database = Database::prepare(self.db.as_deref())?;
+        let database = Database::prepare(self.db.as_deref(), self.workload_file.is_some())?;
         if self.workload_file.is_some() {
             workload.find_writes(&database)?;
         }

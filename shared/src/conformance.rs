@@ -82,7 +82,7 @@ pub fn run_alone_in_a_child(test: &str, flag: &str) -> std::process::Output {
 fn database() -> Database {
     static DATABASE: OnceLock<Database> = OnceLock::new();
     DATABASE
-        .get_or_init(|| Database::prepare(None).unwrap_or_else(|e| panic!("fixture: {e}")))
+        .get_or_init(|| Database::prepare(None, false).unwrap_or_else(|e| panic!("fixture: {e}")))
         .clone()
 }
 

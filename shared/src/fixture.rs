@@ -100,6 +100,7 @@ struct Scratch {
 /// What a look at a file's header found.
 enum OnDisk {
     Missing,
+    Empty,
     Fixture,
     StaleFixture(&'static str),
     Other,
@@ -124,8 +125,12 @@ impl Database {
     /// Finds the database to use, building the fixture first if it is missing or stale.
     ///
     /// `path` is the user's `--db`; without it the fixture's default path is used, and anything
-    /// there that is not a current fixture is rebuilt, since that folder is ours.
-    pub fn prepare(path: Option<&Path>) -> Result<Database> {
+    /// there that is not a current fixture is rebuilt, since that folder is ours. Under `--db`
+    /// the fixture is built only where there is no file at all, or over a stale fixture (a file
+    /// with this project's `application_id`), and never when `users_own` says the path names the
+    /// user's own database (their queries come with it): a file that is not ours, an empty one
+    /// included, is never replaced, and a missing one is never created in its place.
+    pub fn prepare(path: Option<&Path>, users_own: bool) -> Result<Database> {
         let ours = path.is_none();
         let path = path.map_or_else(Self::default_path, Path::to_path_buf);
         let shown = path.display().to_string();
@@ -149,7 +154,19 @@ impl Database {
         }
         match inspect(&path) {
             OnDisk::Fixture => {}
+            OnDisk::Missing if users_own => {
+                return Err(Error::input(format!(
+                    "--db {shown}: no such file (with --workload-file, --db names your own \
+                     database; leave --db out to run on the demo database)"
+                )));
+            }
             OnDisk::Missing => build_locked(&path)?,
+            OnDisk::Empty if ours => build_locked(&path)?,
+            OnDisk::Empty => {
+                return Err(Error::input(format!(
+                    "--db {shown}: the file is empty, not a SQLite database (it is left as it is)"
+                )));
+            }
             OnDisk::StaleFixture(why) => {
                 eprintln!("the fixture database {shown} is {why}: rebuilding it");
                 build_locked(&path)?
@@ -157,8 +174,7 @@ impl Database {
             OnDisk::Other | OnDisk::NotSqlite if ours => build_locked(&path)?,
             OnDisk::NotSqlite => {
                 return Err(Error::input(format!(
-                    "--db {shown}: not a SQLite database (if it is a damaged fixture, delete it \
-                     and it will be rebuilt)"
+                    "--db {shown}: not a SQLite database (it is left as it is)"
                 )));
             }
             OnDisk::Other => {
@@ -358,7 +374,7 @@ fn inspect(path: &Path) -> OnDisk {
     };
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     if len == 0 {
-        return OnDisk::Missing;
+        return OnDisk::Empty;
     }
     let mut header = [0u8; 100];
     if file.read_exact(&mut header).is_err() || &header[..16] != b"SQLite format 3\0" {
