@@ -16,13 +16,14 @@ use crate::error::{Error, Result};
 use crate::fixture::Database;
 use crate::method::Method;
 use crate::outcome::Run;
+use crate::plan::Plan;
 use crate::render;
 use crate::report::Report;
 use crate::sequential;
 use crate::task::quiet_injected_panics;
 use crate::usage::Snapshot;
-use crate::workload::{Fault, Injection, Plan, Preset, Workload};
-use crate::writes::{Begin, Synchronous, WriteSettings, WriterKind};
+use crate::workload::{Fault, Injection, Preset, Workload};
+use crate::write_settings::{Begin, Synchronous, WriteSettings, WriterKind};
 
 /// The flags common to every program.
 #[derive(Debug, Clone, clap::Args)]

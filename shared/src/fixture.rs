@@ -29,7 +29,7 @@ use rusqlite::{Connection, OpenFlags, params};
 
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::writes::{CREATE_TABLE, Synchronous, TABLE, WriteSettings};
+use crate::write_settings::{CREATE_TABLE, Synchronous, TABLE, WriteSettings};
 
 /// Bumped whenever the schema or the generated rows change, so that old files are rebuilt.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -185,7 +185,7 @@ impl Database {
     /// so the copy is consistent even if another program writes the original meanwhile. The copy is in WAL
     /// mode (readers go on while a writer writes) and has the run's own table, [`TABLE`].
     ///
-    /// [`TABLE`]: crate::writes::TABLE
+    /// [`TABLE`]: crate::write_settings::TABLE
     ///
     /// `writing` is the SQL of the run's tasks that write: the tables it writes are counted
     /// now, and again after the run by [`Database::rows_written`].

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::plan::Plan;
 use crate::progress::Progress;
-use crate::task::{Attempt, Status};
-use crate::workload::{Plan, Task};
+use crate::status::{Attempt, Status};
+use crate::workload::Task;
 
 /// What happened to one task: who ran it, when (offsets from the run's start), and how it ended.
 ///

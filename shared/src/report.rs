@@ -49,10 +49,11 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::ideal::{Durations, ideal};
 use crate::outcome::{Dispatch, Lanes, Outcome, Run};
-use crate::task::Status;
+use crate::plan::Plan;
+use crate::status::Status;
 use crate::usage::Usage;
-use crate::workload::{Plan, Task};
-use crate::writes::WriteSettings;
+use crate::workload::Task;
+use crate::write_settings::WriteSettings;
 use clap::ValueEnum;
 
 pub const SCHEMA: u32 = 1;
@@ -405,7 +406,7 @@ mod tests {
     use super::*;
     use crate::conformance;
     use crate::outcome::{Outcome, Outcomes};
-    use crate::task::Attempt;
+    use crate::status::Attempt;
     use std::sync::Arc;
 
     /// A run of six tasks whose results arrived as 3, 1, 2, 6, 5, and 4 never ran.

@@ -21,7 +21,7 @@
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::ToSql;
 use rusqlite::types::ToSqlOutput;
@@ -29,7 +29,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::fixture::Database;
-use crate::writes::{WriteSettings, Writes};
+use crate::status::{GroupCommits, Status};
+use crate::write_settings::WriteSettings;
 
 /// One SQL parameter, as JSON writes it: `null`, a number or a string.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -168,6 +169,34 @@ impl Task {
 
     pub fn latency(&self) -> Duration {
         Duration::from_millis(self.query.latency_ms)
+    }
+}
+
+/// How the writing tasks of a run write: the settings, and the single writer when there is one.
+/// Every writing task holds one (`Task::writes`), so that whichever method runs it,
+/// [`execute`](crate::execute) finds its way to the database.
+///
+/// It is defined here, beside [`Task`], because each holds the other's kind: a task carries
+/// its run's `Writes`, and a single writer takes tasks. What it does is in `writes`.
+pub struct Writes {
+    pub settings: WriteSettings,
+    /// `None` with `--writer shared`: each worker writes on the connection it runs the task on.
+    pub(crate) single: Option<Box<dyn SingleWriter>>,
+}
+
+/// How a task is answered by a single writer: called once, with its status, after the commit.
+pub type Answer = Box<dyn FnOnce(Status) + Send>;
+
+/// The one writer of `--writer single`: a thread of this process (in `writes`), or the
+/// multiprocessing program's writer process. `submit` hands it a task and returns; `answer` is
+/// called once it is written.
+pub trait SingleWriter: Send + Sync {
+    fn submit(&self, task: &Task, deadline: Instant, answer: Answer);
+
+    /// What it has committed so far, when it keeps count in this process (the writer thread
+    /// does; a writer process reports its own count).
+    fn group_commits(&self) -> Option<GroupCommits> {
+        None
     }
 }
 
@@ -328,68 +357,6 @@ impl Workload {
             task.query = query;
         }
         Ok(())
-    }
-}
-
-/// Everything an executor is given: what to run, where, with how many workers, for how long.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    pub workload: Workload,
-    pub database: Database,
-    /// `--workers`; each method says what it means without it (a default pool size, or, for
-    /// async, no limit on the tasks in flight).
-    pub workers: Option<usize>,
-    /// How long one task may take from the moment it starts (latency included).
-    pub timeout: Duration,
-}
-
-impl Plan {
-    /// The same plan with every injected fault removed: what the sequential baseline runs, so
-    /// that the figures it is compared with measure the work, not the faults.
-    ///
-    /// Its writes, if any, are each in a transaction of their own on the one connection: the
-    /// same work, one task at a time, whatever writer the method used.
-    pub fn without_faults(&self) -> Plan {
-        let mut plan = self.clone();
-        plan.workload.tasks.iter_mut().for_each(|t| t.fault = None);
-        if let Some(writes) = plan.writes() {
-            plan.set_writes(Writes::shared(writes.settings));
-        }
-        plan
-    }
-
-    /// The plan, ready to write when some of its tasks do: on a scratch copy of its database,
-    /// with these settings (see `writes`). A plan that only reads is returned as it is.
-    pub fn writing_on_a_copy(mut self, settings: WriteSettings) -> Result<Plan> {
-        if !self.workload.writes() {
-            return Ok(self);
-        }
-        let mut writing: Vec<&str> = Vec::new();
-        for task in self.workload.tasks.iter().filter(|t| t.query.writes) {
-            if !writing.contains(&task.query.sql.as_str()) {
-                writing.push(&task.query.sql);
-            }
-        }
-        self.database = self.database.scratch_copy(settings, &writing)?;
-        let writes = Writes::new(settings, &self.database);
-        self.set_writes(writes);
-        Ok(self)
-    }
-
-    /// How this plan's tasks write, when some of them do.
-    pub fn writes(&self) -> Option<&Arc<Writes>> {
-        self.workload.tasks.iter().find_map(|t| t.writes.as_ref())
-    }
-
-    /// Makes every task that writes write this way: the multiprocessing program hands its
-    /// writes to a writer process this way.
-    pub fn set_writes(&mut self, writes: Writes) {
-        let writes = Arc::new(writes);
-        for task in &mut self.workload.tasks {
-            if task.query.writes {
-                task.writes = Some(Arc::clone(&writes));
-            }
-        }
     }
 }
 
