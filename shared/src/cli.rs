@@ -222,10 +222,13 @@ fn run_program(
     let before = Snapshot::now();
     let result = run(&plan)?;
     let usage = before.usage_since(&result);
-    // Counted before the baseline, which writes its own rows to the same copy.
-    let rows_in_db_after = match plan.writes() {
-        Some(_) => Some(plan.database.rows_written()?),
-        None => None,
+    // Counted before the baseline, which writes its own rows to the same copy. Only when the
+    // tasks do nothing but add rows to the run's own table can a count say whether they did
+    // what they report; a user's tasks may update or delete rows, which no count sees.
+    let rows_in_db_after = if plan.database.rows_can_be_checked() {
+        Some(plan.database.rows_written()?)
+    } else {
+        None
     };
     // After the method, not before: the baseline's own peak memory must not count as the
     // method's (a process's peak can only grow). The baseline's run is its own baseline.
