@@ -12,8 +12,8 @@
 //! shared::conformance_tests!(|plan: &shared::Plan| threading_executor::run(plan, &Options::default()));
 //! ```
 //!
-//! The plans use the `io` queries with a tenth of their latencies (5 to 30 ms), so the whole
-//! suite takes a few seconds even in a debug build.
+//! The plans use the `io` queries with a tenth of their latencies (5 to 30 ms), so that the
+//! whole suite stays quick, even in a debug build.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, OnceLock};

@@ -1,7 +1,7 @@
 //! The demo database: a small shop, generated the same way on every machine.
 //!
 //! Four tables (customers, products, orders, order_items; about 820,000 rows, 40 MB) are enough
-//! for real analytic queries: a light one takes a few milliseconds, a heavy one a few hundred.
+//! for real analytic queries: light ones over a few weeks of orders, heavy ones over years.
 //! The rows come from a seeded generator, so every machine builds the same file and every
 //! checksum in a report can be compared with anyone else's.
 //!
@@ -185,13 +185,15 @@ impl Database {
 
     /// A copy of this database for a run that writes, in a temporary folder of its own: the
     /// fixture and a user's file are never written. SQLite's backup API copies a user's file,
-    /// so the copy is consistent even if another program writes the original meanwhile. The copy is in WAL
-    /// mode (readers go on while a writer writes) and has the run's own table, [`TABLE`].
-    ///
-    /// [`TABLE`]: crate::write_settings::TABLE
+    /// so the copy is consistent even if another program writes the original meanwhile. The
+    /// copy is in WAL mode (readers go on while a writer writes) and has the run's own table,
+    /// [`TABLE`].
     ///
     /// `writing` is the SQL of the run's tasks that write: the tables it writes are counted
-    /// now, and again after the run by [`Database::rows_written`].
+    /// now, and again after the run by [`Database::rows_written`]; whether it only inserts
+    /// into [`TABLE`] is noted for [`Database::rows_can_be_checked`].
+    ///
+    /// [`TABLE`]: crate::write_settings::TABLE
     pub fn scratch_copy(&self, settings: WriteSettings, writing: &[&str]) -> Result<Database> {
         let fail = |what: &str, e: &dyn std::fmt::Display| {
             Error::system(format!(
@@ -206,7 +208,7 @@ impl Database {
         let path = folder.path().join("scratch.db");
         let copy = if self.is_fixture {
             // The fixture is never written once built, so copying its file is a consistent
-            // copy, and ten times faster than a page-by-page backup.
+            // copy, made in one pass rather than page by page.
             fs::copy(&self.path, &path).map_err(|e| fail("copy", &e))?;
             Connection::open(&path).map_err(|e| fail("open", &e))?
         } else {

@@ -200,7 +200,8 @@ pub struct Run {
 }
 
 impl Run {
-    /// The rows the ok tasks report: for a writing run, what the database must hold after it.
+    /// The rows the ok tasks report: for a run of the `writes` preset, whose tasks each insert
+    /// into the run's own table, what the database must hold after it.
     pub fn rows_reported(&self) -> u64 {
         self.outcomes
             .iter()

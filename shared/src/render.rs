@@ -1,5 +1,6 @@
-//! The human report: a table of tasks, a timeline with one lane per worker (per task for async), and a summary that
-//! puts every speedup next to the best one possible.
+//! The human report: a table of tasks, a timeline with one lane per worker (per task for async,
+//! when the tasks are few enough to fit), and a summary that puts every speedup next to the
+//! best one possible, and, for a run that writes, what its tasks changed.
 //!
 //! Colour is used only for the status words, only when stdout is a terminal, and never when
 //! `NO_COLOR` is set.

@@ -16,6 +16,7 @@
 //! workers           how many tasks could run at once
 //! connections       how many SQLite connections their SQL shared, when not one per worker
 //! dispatch          "fifo" | "longest-first"
+//! lanes             what a lane of the human timeline stands for: "worker" | "task" (async)
 //! timeout_s         each task's timeout, from its start
 //! wall_s            the executor's run, start to end, startup included
 //! startup_s         before the first task could start (threads, processes, runtime)

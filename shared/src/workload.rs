@@ -4,19 +4,23 @@
 //! remote database round trip would keep the caller waiting before the query runs. The presets
 //! reproduce the guide's benchmark (`io`) and the cases that tell the methods apart:
 //!
-//! | preset     | tasks  | each task                                                     |
-//! |------------|--------|---------------------------------------------------------------|
-//! | `io`       | 8      | waits 50–300 ms, then a light analytic query (a few ms)        |
-//! | `cpu`      | 8      | a heavy query, a few hundred ms inside SQLite, no wait         |
-//! | `fetch`    | 8      | pulls ~75,000 rows and walks them in the program, no wait      |
-//! | `mixed`    | 8      | the `io` waits, then a medium query (tens of ms)              |
-//! | `overhead` | 10,000 | `SELECT 1`: what a method costs per task                      |
-//! | `scale`    | 1,000  | waits 100 ms, then `SELECT 1`: how many waits a method holds  |
-//! | `writes`   | 2,000  | inserts one row in a transaction of its own (see `writes`)    |
+//! | preset     | tasks  | each task                                                        |
+//! |------------|--------|------------------------------------------------------------------|
+//! | `io`       | 8      | waits 50–300 ms, then a light analytic query over a short period |
+//! | `cpu`      | 8      | a heavy query over years of orders, all inside SQLite, no wait   |
+//! | `fetch`    | 8      | pulls ~75,000 rows and walks them in the program, no wait        |
+//! | `mixed`    | 8      | the `io` waits, then a `cpu` query over one quarter              |
+//! | `overhead` | 10,000 | `SELECT 1`: what a method costs per task                         |
+//! | `scale`    | 1,000  | waits 100 ms, then `SELECT 1`: how many waits a method holds     |
+//! | `writes`   | 2,000  | inserts one row into the run's own table (see `writes`)          |
 //!
 //! `--tasks N` repeats a preset's pattern to N tasks. `--dump-workload` prints a workload as
 //! JSON, and `--workload-file` reads the same JSON back, so that users can run their own
 //! queries on their own database.
+//!
+//! A task whose query writes also carries its run's [`Writes`]: how it reaches the database
+//! (its own transaction, or a single writer). That type is defined here, beside [`Task`], and
+//! its code is in `writes`.
 
 use std::fmt;
 use std::path::Path;
@@ -365,7 +369,7 @@ impl Workload {
 pub enum Preset {
     /// The guide's benchmark: 8 waits of 50-300 ms, each followed by a light query.
     Io,
-    /// 8 heavy queries, a few hundred ms each inside SQLite, no waiting.
+    /// 8 heavy queries, all of their work inside SQLite, no waiting.
     Cpu,
     /// 8 large slices of rows, each walked in the program's own code.
     Fetch,
@@ -375,7 +379,7 @@ pub enum Preset {
     Overhead,
     /// 1,000 × (100 ms wait + `SELECT 1`): how many concurrent waits a method holds.
     Scale,
-    /// 2,000 one-row inserts, each in its own transaction, on a scratch copy of the database.
+    /// 2,000 one-row inserts into the run's own table, on a scratch copy of the database.
     Writes,
 }
 
@@ -463,7 +467,8 @@ impl Preset {
 }
 
 /// The light analytic queries of the `io` preset: (name, SQL, first day, last day).
-/// Each reads one short period through the date index, so it takes a few milliseconds.
+/// Each reads one short period through the date index, so that its SQL is small beside its
+/// task's wait.
 const LIGHT: [(&str, &str, &str, &str); 8] = [
     (
         "top_customers",
@@ -554,10 +559,11 @@ const LIGHT: [(&str, &str, &str, &str); 8] = [
 ];
 
 /// The heavy queries of the `cpu` preset: joins, groupings and window functions over months or
-/// years of orders, each period chosen so that the query takes 350-600 ms on one core in a
-/// release build (long enough that starting the workers is a small part of a parallel run). The `mixed` preset runs them over one quarter instead (tens of ms).
-/// Longest first, so that two workers taking them in order finish together. (name, SQL, first
-/// day, last day).
+/// years of orders, each period chosen so that the query is long beside starting a worker
+/// (threads, processes or a runtime are then a small part of a parallel run), and the eight
+/// are of a similar length. The `mixed` preset runs them over one quarter instead. Longest
+/// first, so that two workers taking them in order finish together. (name, SQL, first day,
+/// last day).
 const HEAVY: [(&str, &str, &str, &str); 8] = [
     (
         "returns_by_category",

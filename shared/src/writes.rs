@@ -1,6 +1,6 @@
 //! Writes: SQLite lets one connection write at a time, whatever the concurrency method.
 //!
-//! Reads run side by side on as many connections as there are cores. Writes do not: a write
+//! Reads run side by side, each on its own connection. Writes do not: a write
 //! transaction holds the database's one write lock from its first write to its commit, and
 //! every other connection that wants to write waits for it (up to its `busy_timeout`) or fails
 //! with "database is locked". More writers therefore make SQLite slower, not faster: they take
@@ -29,7 +29,7 @@
 //! the [`SingleWriter`] it may hand its write to, are defined beside [`Task`] in `workload`,
 //! since a task holds one and a writer takes tasks. What they do is here.
 //!
-//! The measured figures are in the README's writes table, produced by `scripts/compare.sh`.
+//! The measured figures are in the writes table that `scripts/compare.sh` writes (`writes.md`).
 //!
 //! [`Database::scratch_copy`]: crate::fixture::Database::scratch_copy
 
