@@ -16,13 +16,14 @@ use crate::error::{Error, Result};
 use crate::fixture::Database;
 use crate::method::Method;
 use crate::outcome::Run;
+use crate::plan::Plan;
 use crate::render;
 use crate::report::Report;
 use crate::sequential;
 use crate::task::quiet_injected_panics;
 use crate::usage::Snapshot;
-use crate::workload::{Fault, Injection, Plan, Preset, Workload};
-use crate::writes::{Begin, Synchronous, WriteSettings, WriterKind};
+use crate::workload::{Fault, Injection, Preset, Workload};
+use crate::write_settings::{Begin, Synchronous, WriteSettings, WriterKind};
 
 /// The flags common to every program.
 #[derive(Debug, Clone, clap::Args)]
@@ -225,10 +226,13 @@ fn run_program(
     let before = Snapshot::now();
     let result = run(&plan)?;
     let usage = before.usage_since(&result);
-    // Counted before the baseline, which writes its own rows to the same copy.
-    let rows_in_db_after = match plan.writes() {
-        Some(_) => Some(plan.database.rows_written()?),
-        None => None,
+    // Counted before the baseline, which writes its own rows to the same copy. Only when the
+    // tasks do nothing but add rows to the run's own table can a count say whether they did
+    // what they report; a user's tasks may update or delete rows, which no count sees.
+    let rows_in_db_after = if plan.database.rows_can_be_checked() {
+        Some(plan.database.rows_written()?)
+    } else {
+        None
     };
     // After the method, not before: the baseline's own peak memory must not count as the
     // method's (a process's peak can only grow). The baseline's run is its own baseline.

@@ -12,8 +12,8 @@
 //! shared::conformance_tests!(|plan: &shared::Plan| threading_executor::run(plan, &Options::default()));
 //! ```
 //!
-//! The plans use the `io` queries with a tenth of their latencies (5 to 30 ms), so the whole
-//! suite takes a few seconds even in a debug build.
+//! The plans use the `io` queries with a tenth of their latencies (5 to 30 ms), so that the
+//! whole suite stays quick, even in a debug build.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, OnceLock};
@@ -23,10 +23,12 @@ use std::time::Duration;
 use crate::error::Result;
 use crate::fixture::Database;
 use crate::outcome::{Outcome, Run};
+use crate::plan::Plan;
 use crate::sequential;
-use crate::task::{Status, quiet_injected_panics};
-use crate::workload::{Fault, Injection, Plan, Preset, Workload};
-use crate::writes::{Begin, WriteSettings, WriterKind};
+use crate::status::Status;
+use crate::task::quiet_injected_panics;
+use crate::workload::{Fault, Injection, Preset, Workload};
+use crate::write_settings::{Begin, WriteSettings, WriterKind};
 
 /// How long any one check may take before the test program is stopped: far more than a check
 /// takes in a debug build on a loaded machine (a few seconds), and short enough that a method

@@ -1,7 +1,7 @@
 //! The demo database: a small shop, generated the same way on every machine.
 //!
 //! Four tables (customers, products, orders, order_items; about 820,000 rows, 40 MB) are enough
-//! for real analytic queries: a light one takes a few milliseconds, a heavy one a few hundred.
+//! for real analytic queries: light ones over a few weeks of orders, heavy ones over years.
 //! The rows come from a seeded generator, so every machine builds the same file and every
 //! checksum in a report can be compared with anyone else's.
 //!
@@ -29,7 +29,7 @@ use rusqlite::{Connection, OpenFlags, params};
 
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::writes::{CREATE_TABLE, Synchronous, TABLE, WriteSettings};
+use crate::write_settings::{CREATE_TABLE, Synchronous, TABLE, WriteSettings};
 
 /// Bumped whenever the schema or the generated rows change, so that old files are rebuilt.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -95,6 +95,9 @@ struct Scratch {
     settings: WriteSettings,
     /// The tables the run's SQL writes, with the rows each held before the run.
     tables: Vec<(String, u64)>,
+    /// Whether the run's SQL only inserts into its own table, [`TABLE`] (see
+    /// [`Database::rows_can_be_checked`]).
+    only_inserts_into_its_table: bool,
 }
 
 /// What a look at a file's header found.
@@ -198,13 +201,15 @@ impl Database {
 
     /// A copy of this database for a run that writes, in a temporary folder of its own: the
     /// fixture and a user's file are never written. SQLite's backup API copies a user's file,
-    /// so the copy is consistent even if another program writes the original meanwhile. The copy is in WAL
-    /// mode (readers go on while a writer writes) and has the run's own table, [`TABLE`].
-    ///
-    /// [`TABLE`]: crate::writes::TABLE
+    /// so the copy is consistent even if another program writes the original meanwhile. The
+    /// copy is in WAL mode (readers go on while a writer writes) and has the run's own table,
+    /// [`TABLE`].
     ///
     /// `writing` is the SQL of the run's tasks that write: the tables it writes are counted
-    /// now, and again after the run by [`Database::rows_written`].
+    /// now, and again after the run by [`Database::rows_written`]; whether it only inserts
+    /// into [`TABLE`] is noted for [`Database::rows_can_be_checked`].
+    ///
+    /// [`TABLE`]: crate::write_settings::TABLE
     pub fn scratch_copy(&self, settings: WriteSettings, writing: &[&str]) -> Result<Database> {
         let fail = |what: &str, e: &dyn std::fmt::Display| {
             Error::system(format!(
@@ -219,7 +224,7 @@ impl Database {
         let path = folder.path().join("scratch.db");
         let copy = if self.is_fixture {
             // The fixture is never written once built, so copying its file is a consistent
-            // copy, and ten times faster than a page-by-page backup.
+            // copy, made in one pass rather than page by page.
             fs::copy(&self.path, &path).map_err(|e| fail("copy", &e))?;
             Connection::open(&path).map_err(|e| fail("open", &e))?
         } else {
@@ -238,7 +243,9 @@ impl Database {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; {CREATE_TABLE};"
         ))
         .map_err(|e| fail("prepare", &e))?;
-        let tables = tables_written(&copy, writing)
+        let written = what_is_written(&copy, writing);
+        let tables = written
+            .tables
             .into_iter()
             .map(|table| count_rows(&copy, &table).map(|rows| (table, rows)))
             .collect::<rusqlite::Result<_>>()
@@ -250,6 +257,7 @@ impl Database {
                 folder,
                 settings,
                 tables,
+                only_inserts_into_its_table: written.only_inserts_into_its_table,
             })),
         })
     }
@@ -266,8 +274,8 @@ impl Database {
     }
 
     /// The rows a writing run added, counted on a fresh connection: the rows now in the tables
-    /// its SQL writes, less those they held before. When the tasks only insert, it is the sum
-    /// of the rows they report (updates change rows without adding any).
+    /// its SQL writes, less those they held before. When the tasks only insert into the run's
+    /// own table, it is the sum of the rows they report ([`Database::rows_can_be_checked`]).
     pub fn rows_written(&self) -> Result<u64> {
         let Some(scratch) = &self.scratch else {
             return Ok(0);
@@ -279,6 +287,17 @@ impl Database {
             added += count_rows(&conn, table).map_err(fail)? as i64 - *before as i64;
         }
         Ok(added.max(0) as u64)
+    }
+
+    /// Whether [`Database::rows_written`] can be checked against the rows the run's tasks
+    /// report: only when their SQL does nothing but insert into the run's own table, [`TABLE`],
+    /// as the `writes` preset does, is every row a task reports a row added there. A user's SQL
+    /// that updates or deletes rows, or writes tables of the user's own, changes rows that a
+    /// count after the run cannot see.
+    pub fn rows_can_be_checked(&self) -> bool {
+        self.scratch
+            .as_ref()
+            .is_some_and(|s| s.only_inserts_into_its_table)
     }
 
     pub fn path(&self) -> &Path {
@@ -332,22 +351,35 @@ impl Database {
     }
 }
 
-/// The tables that `sql` inserts into, updates or deletes from, as SQLite's authorizer sees them
-/// while preparing each statement; always the run's own [`TABLE`].
-fn tables_written(conn: &Connection, sql: &[&str]) -> Vec<String> {
-    let found = Arc::new(std::sync::Mutex::new(vec![TABLE.to_string()]));
+/// What a run's writing SQL changes, as SQLite's authorizer sees it while preparing each
+/// statement.
+#[derive(Debug, Clone, PartialEq)]
+struct Written {
+    /// The tables it inserts into, updates or deletes from; always the run's own [`TABLE`].
+    tables: Vec<String>,
+    /// Whether all it does is insert into [`TABLE`].
+    only_inserts_into_its_table: bool,
+}
+
+fn what_is_written(conn: &Connection, sql: &[&str]) -> Written {
+    let found = Arc::new(std::sync::Mutex::new(Written {
+        tables: vec![TABLE.to_string()],
+        only_inserts_into_its_table: true,
+    }));
     let into = Arc::clone(&found);
     let _ = conn.authorizer(Some(move |context: AuthContext<'_>| {
-        let table = match context.action {
-            AuthAction::Insert { table_name }
-            | AuthAction::Update { table_name, .. }
-            | AuthAction::Delete { table_name } => Some(table_name),
-            _ => None,
+        let (table, inserts) = match context.action {
+            AuthAction::Insert { table_name } => (table_name, true),
+            AuthAction::Update { table_name, .. } | AuthAction::Delete { table_name } => {
+                (table_name, false)
+            }
+            _ => return Authorization::Allow,
         };
-        if let Some(table) = table.filter(|t| !t.starts_with("sqlite_")) {
+        if !table.starts_with("sqlite_") {
             let mut found = into.lock().unwrap_or_else(|e| e.into_inner());
-            if !found.iter().any(|f| f == table) {
-                found.push(table.to_string());
+            found.only_inserts_into_its_table &= inserts && table == TABLE;
+            if !found.tables.iter().any(|f| f == table) {
+                found.tables.push(table.to_string());
             }
         }
         Authorization::Allow
@@ -575,4 +607,55 @@ fn generate(path: &Path) -> rusqlite::Result<i64> {
     ))?;
     progress.done();
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A user's database with a table `t` of `rows` rows, in a folder of its own.
+    fn users_database(rows: i64) -> (tempfile::TempDir, Database) {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join("mine.db");
+        let conn = Connection::open(&path).expect("a new database");
+        conn.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        for x in 0..rows {
+            conn.execute("INSERT INTO t VALUES (?1)", [x]).unwrap();
+        }
+        drop(conn);
+        let database = Database::prepare(Some(&path)).expect("a user's database opens");
+        assert!(!database.is_fixture());
+        (dir, database)
+    }
+
+    #[test]
+    fn only_rows_added_to_the_runs_own_table_can_be_checked() {
+        let (_dir, database) = users_database(3);
+        let settings = WriteSettings::default();
+        let insert = "INSERT INTO task_writes (task_id, payload) VALUES (:task, ?1)";
+        let own = database.scratch_copy(settings, &[insert]).unwrap();
+        assert!(own.rows_can_be_checked(), "the writes preset's insert");
+        for users in [
+            "DELETE FROM t",
+            "UPDATE t SET x = x + 1",
+            "INSERT INTO t VALUES (9)",
+        ] {
+            let copy = database.scratch_copy(settings, &[insert, users]).unwrap();
+            assert!(!copy.rows_can_be_checked(), "{users}");
+        }
+        assert!(!database.rows_can_be_checked(), "a database only read");
+    }
+
+    #[test]
+    fn a_delete_adds_no_rows_and_leaves_the_users_file_as_it_was() {
+        let (_dir, database) = users_database(5);
+        let before = fs::read(database.path()).unwrap();
+        let copy = database
+            .scratch_copy(WriteSettings::default(), &["DELETE FROM t"])
+            .unwrap();
+        let conn = copy.open().unwrap();
+        assert_eq!(conn.execute("DELETE FROM t", []).unwrap(), 5);
+        assert_eq!(copy.rows_written().unwrap(), 0);
+        assert_eq!(fs::read(database.path()).unwrap(), before);
+    }
 }

@@ -1,22 +1,32 @@
 //! What the four executors share, so that each of them is its method and nothing else.
 //!
 //! The four programs of this workspace run the same SQLite workload with four concurrency
-//! methods. Everything that is not the method lives here, one responsibility per file:
+//! methods. Everything that is not the method lives here, one responsibility per file, in
+//! layers: plain data at the bottom, the code that acts on it above, and no file uses one
+//! above it.
 //!
-//! - `fixture`: the demo database, a small shop, built once and reused ([`Database`]).
-//! - `workload`: the tasks (a named query, its parameters, a simulated I/O latency) and the
-//!   presets `io`, `cpu`, `fetch`, `mixed`, `overhead` and `scale`, plus injected faults.
-//! - `task`: runs one task on a connection and returns its row count and checksum, stopping
-//!   its query at the task's deadline ([`execute`], [`run_blocking`]). The *latency* is waited
-//!   by the caller, with its own primitive: that wait is exactly where the methods differ.
+//! - Plain data. `status`: how a task ended and when ([`Status`], [`Attempt`], on a
+//!   [`Clock`]). `write_settings`: the write flags and the run's own table ([`WriteSettings`],
+//!   [`TABLE`]). `error`, `method`, `progress`.
+//! - `fixture`: the demo database, a small shop, built once and reused, and the scratch copy a
+//!   writing run works on ([`Database`]).
+//! - `workload`: the tasks (a named query, its parameters, a simulated I/O latency), the
+//!   presets `io`, `cpu`, `fetch`, `mixed`, `overhead`, `scale` and `writes`, and injected
+//!   faults. A task that writes carries its run's [`Writes`].
+//! - `sql`: a task's SQL on a connection, its rows counted and digested, stopped at its
+//!   deadline.
+//! - `writes`: tasks that write, on a scratch copy: each in its own transaction, or all through
+//!   one writer that commits them in groups.
+//! - `task`: runs one task, the same way in every method ([`execute`], [`run_blocking`]). The
+//!   *latency* is waited by the caller, with its own primitive: that wait is exactly where the
+//!   methods differ.
+//! - `plan`: everything an executor is given ([`Plan`]).
 //! - `pool`: a few connections shared by many threads, lent out only for a task's SQL
 //!   ([`ConnectionPool`]).
 //! - `outcome`: what happened to each task, and the [`Run`] an executor hands back.
 //! - `report`: the run report (one JSON schema for every program, [`RunReport`]), with the
 //!   ideal makespan from `ideal` and resource usage from `usage`; `render` prints it for
 //!   people.
-//! - `writes`: tasks that write, on a scratch copy: each in its own transaction, or all through
-//!   one writer that commits them in groups ([`Writes`]).
 //! - `pitfalls`: the guide's pitfalls that Rust rejects at compile time, as `compile_fail`
 //!   doc-tests.
 //! - [`cli`]: the common flags and the `main` every program shares.
@@ -36,14 +46,18 @@ mod ideal;
 mod method;
 mod outcome;
 mod pitfalls;
+mod plan;
 mod pool;
 mod progress;
 mod render;
 mod report;
 pub mod sequential;
+mod sql;
+mod status;
 mod task;
 mod usage;
 mod workload;
+mod write_settings;
 mod writes;
 
 pub use cli::CommonArgs;
@@ -51,14 +65,11 @@ pub use error::{Error, Result};
 pub use fixture::Database;
 pub use method::Method;
 pub use outcome::{Dispatch, Lanes, Outcome, Outcomes, Run};
+pub use plan::Plan;
 pub use pool::{ConnectionPool, Lease};
 pub use report::{Report, RunReport, Summary, WritesReport};
-pub use task::{
-    Attempt, Clock, Status, catch_panic, execute, panic_message, quiet_injected_panics,
-    run_blocking, run_blocking_with,
-};
-pub use workload::{Fault, Injection, Plan, Preset, Query, Task, Workload};
-pub use writes::{
-    Answer, Begin, GroupCommits, SingleWriter, Synchronous, TABLE, WriteSettings, WriterKind,
-    Writes, commit_together,
-};
+pub use status::{Attempt, Clock, GroupCommits, Status, panic_message};
+pub use task::{catch_panic, execute, quiet_injected_panics, run_blocking, run_blocking_with};
+pub use workload::{Answer, Fault, Injection, Preset, Query, SingleWriter, Task, Workload, Writes};
+pub use write_settings::{Begin, Synchronous, TABLE, WriteSettings, WriterKind};
+pub use writes::commit_together;

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::plan::Plan;
 use crate::progress::Progress;
-use crate::task::{Attempt, Status};
-use crate::workload::{Plan, Task};
+use crate::status::{Attempt, Status};
+use crate::workload::Task;
 
 /// What happened to one task: who ran it, when (offsets from the run's start), and how it ended.
 ///
@@ -199,7 +200,8 @@ pub struct Run {
 }
 
 impl Run {
-    /// The rows the ok tasks report: for a writing run, what the database must hold after it.
+    /// The rows the ok tasks report: for a run of the `writes` preset, whose tasks each insert
+    /// into the run's own table, what the database must hold after it.
     pub fn rows_reported(&self) -> u64 {
         self.outcomes
             .iter()

@@ -6,8 +6,8 @@
 //! compile error too). The error each one gives is named after `compile_fail` (stable rustdoc
 //! does not check the code; it was read off the compiler's output when the example was written:
 //! E0277 "`RefCell<InnerConnection>` cannot be shared between threads safely", E0499 "cannot
-//! borrow `done` as mutable more than once at a time"). `PITFALLS.md` at the top of the repository lists every pitfall, with the
-//! ones Rust does not prevent.
+//! borrow `done` as mutable more than once at a time"). `PITFALLS.md` at the top of the
+//! repository lists every pitfall, with the ones Rust does not prevent.
 //!
 //! # One connection shared by two threads without a lock
 //!
@@ -113,8 +113,8 @@
 //! ```
 //!
 //! The compiler cannot stop `let _ = conn.execute(...)`, which says "I do not care" out loud.
-//! Every write of this project reports its failure as its task's outcome, and the report
-//! counts the rows in the database after the run to prove that none was lost (`writes`).
+//! Every write of this project reports its failure as its task's outcome, and after a run of
+//! the `writes` preset the report counts the rows in the database to prove that none was lost.
 //!
 //! # What the compiler does not catch
 //!

@@ -1,12 +1,12 @@
 //! A few SQLite connections shared by many threads, each lent out only for a task's SQL.
 //!
 //! Threads are what wait a task's latency; a connection is needed only while SQL runs, and no
-//! more SQL runs at once than there are cores. A connection per thread is right for a few
+//! more SQL can run at once than there are cores. A connection per thread is right for a few
 //! threads and waste for many: each connection parses the schema and keeps its own page cache,
-//! and on the `scale` workload 1,000 of them took over 100 MB and half a second to open. So the
-//! thread-based methods share [`ConnectionPool::size_for`] connections: one per worker up to
-//! twice the cores (the spare ones cover queries that stall: a hang holds its connection until
-//! its timeout).
+//! so a thousand threads with a connection each pay for a thousand caches and a thousand opens
+//! before the first task. So the thread-based methods share [`ConnectionPool::size_for`]
+//! connections: one per worker up to twice the cores (the spare ones cover queries that stall:
+//! a hang holds its connection until its timeout).
 //!
 //! A waiting thread sleeps on a `Condvar` until a connection is given back. That wait needs no
 //! timeout of its own: every query that holds a connection ends by its own deadline, and a task

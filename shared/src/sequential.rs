@@ -11,8 +11,9 @@ use std::time::Duration;
 use crate::error::Result;
 use crate::method::Method;
 use crate::outcome::{Outcome, Outcomes, Run};
-use crate::task::{Clock, catch_panic, run_blocking};
-use crate::workload::Plan;
+use crate::plan::Plan;
+use crate::status::Clock;
+use crate::task::{catch_panic, run_blocking};
 
 pub const METHOD: Method = Method {
     name: "sequential",

@@ -4,24 +4,28 @@
 //! remote database round trip would keep the caller waiting before the query runs. The presets
 //! reproduce the guide's benchmark (`io`) and the cases that tell the methods apart:
 //!
-//! | preset     | tasks  | each task                                                     |
-//! |------------|--------|---------------------------------------------------------------|
-//! | `io`       | 8      | waits 50–300 ms, then a light analytic query (a few ms)        |
-//! | `cpu`      | 8      | a heavy query, a few hundred ms inside SQLite, no wait         |
-//! | `fetch`    | 8      | pulls ~75,000 rows and walks them in the program, no wait      |
-//! | `mixed`    | 8      | the `io` waits, then a medium query (tens of ms)              |
-//! | `overhead` | 10,000 | `SELECT 1`: what a method costs per task                      |
-//! | `scale`    | 1,000  | waits 100 ms, then `SELECT 1`: how many waits a method holds  |
-//! | `writes`   | 2,000  | inserts one row in a transaction of its own (see `writes`)    |
+//! | preset     | tasks  | each task                                                        |
+//! |------------|--------|------------------------------------------------------------------|
+//! | `io`       | 8      | waits 50–300 ms, then a light analytic query over a short period |
+//! | `cpu`      | 8      | a heavy query over years of orders, all inside SQLite, no wait   |
+//! | `fetch`    | 8      | pulls ~75,000 rows and walks them in the program, no wait        |
+//! | `mixed`    | 8      | the `io` waits, then a `cpu` query over one quarter              |
+//! | `overhead` | 10,000 | `SELECT 1`: what a method costs per task                         |
+//! | `scale`    | 1,000  | waits 100 ms, then `SELECT 1`: how many waits a method holds     |
+//! | `writes`   | 2,000  | inserts one row into the run's own table (see `writes`)          |
 //!
 //! `--tasks N` repeats a preset's pattern to N tasks. `--dump-workload` prints a workload as
 //! JSON, and `--workload-file` reads the same JSON back, so that users can run their own
 //! queries on their own database.
+//!
+//! A task whose query writes also carries its run's [`Writes`]: how it reaches the database
+//! (its own transaction, or a single writer). That type is defined here, beside [`Task`], and
+//! its code is in `writes`.
 
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::ToSql;
 use rusqlite::types::ToSqlOutput;
@@ -29,7 +33,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::fixture::Database;
-use crate::writes::{WriteSettings, Writes};
+use crate::status::{GroupCommits, Status};
+use crate::write_settings::WriteSettings;
 
 /// One SQL parameter, as JSON writes it: `null`, a number or a string.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -170,6 +175,34 @@ impl Task {
 
     pub fn latency(&self) -> Duration {
         Duration::from_millis(self.query.latency_ms)
+    }
+}
+
+/// How the writing tasks of a run write: the settings, and the single writer when there is one.
+/// Every writing task holds one (`Task::writes`), so that whichever method runs it,
+/// [`execute`](crate::execute) finds its way to the database.
+///
+/// It is defined here, beside [`Task`], because each holds the other's kind: a task carries
+/// its run's `Writes`, and a single writer takes tasks. What it does is in `writes`.
+pub struct Writes {
+    pub settings: WriteSettings,
+    /// `None` with `--writer shared`: each worker writes on the connection it runs the task on.
+    pub(crate) single: Option<Box<dyn SingleWriter>>,
+}
+
+/// How a task is answered by a single writer: called once, with its status, after the commit.
+pub type Answer = Box<dyn FnOnce(Status) + Send>;
+
+/// The one writer of `--writer single`: a thread of this process (in `writes`), or the
+/// multiprocessing program's writer process. `submit` hands it a task and returns; `answer` is
+/// called once it is written.
+pub trait SingleWriter: Send + Sync {
+    fn submit(&self, task: &Task, deadline: Instant, answer: Answer);
+
+    /// What it has committed so far, when it keeps count in this process (the writer thread
+    /// does; a writer process reports its own count).
+    fn group_commits(&self) -> Option<GroupCommits> {
+        None
     }
 }
 
@@ -333,74 +366,12 @@ impl Workload {
     }
 }
 
-/// Everything an executor is given: what to run, where, with how many workers, for how long.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    pub workload: Workload,
-    pub database: Database,
-    /// `--workers`; each method says what it means without it (a default pool size, or, for
-    /// async, no limit on the tasks in flight).
-    pub workers: Option<usize>,
-    /// How long one task may take from the moment it starts (latency included).
-    pub timeout: Duration,
-}
-
-impl Plan {
-    /// The same plan with every injected fault removed: what the sequential baseline runs, so
-    /// that the figures it is compared with measure the work, not the faults.
-    ///
-    /// Its writes, if any, are each in a transaction of their own on the one connection: the
-    /// same work, one task at a time, whatever writer the method used.
-    pub fn without_faults(&self) -> Plan {
-        let mut plan = self.clone();
-        plan.workload.tasks.iter_mut().for_each(|t| t.fault = None);
-        if let Some(writes) = plan.writes() {
-            plan.set_writes(Writes::shared(writes.settings));
-        }
-        plan
-    }
-
-    /// The plan, ready to write when some of its tasks do: on a scratch copy of its database,
-    /// with these settings (see `writes`). A plan that only reads is returned as it is.
-    pub fn writing_on_a_copy(mut self, settings: WriteSettings) -> Result<Plan> {
-        if !self.workload.writes() {
-            return Ok(self);
-        }
-        let mut writing: Vec<&str> = Vec::new();
-        for task in self.workload.tasks.iter().filter(|t| t.query.writes) {
-            if !writing.contains(&task.query.sql.as_str()) {
-                writing.push(&task.query.sql);
-            }
-        }
-        self.database = self.database.scratch_copy(settings, &writing)?;
-        let writes = Writes::new(settings, &self.database);
-        self.set_writes(writes);
-        Ok(self)
-    }
-
-    /// How this plan's tasks write, when some of them do.
-    pub fn writes(&self) -> Option<&Arc<Writes>> {
-        self.workload.tasks.iter().find_map(|t| t.writes.as_ref())
-    }
-
-    /// Makes every task that writes write this way: the multiprocessing program hands its
-    /// writes to a writer process this way.
-    pub fn set_writes(&mut self, writes: Writes) {
-        let writes = Arc::new(writes);
-        for task in &mut self.workload.tasks {
-            if task.query.writes {
-                task.writes = Some(Arc::clone(&writes));
-            }
-        }
-    }
-}
-
 /// The preset workloads (`--workload`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Preset {
     /// The guide's benchmark: 8 waits of 50-300 ms, each followed by a light query.
     Io,
-    /// 8 heavy queries, a few hundred ms each inside SQLite, no waiting.
+    /// 8 heavy queries, all of their work inside SQLite, no waiting.
     Cpu,
     /// 8 large slices of rows, each walked in the program's own code.
     Fetch,
@@ -410,7 +381,7 @@ pub enum Preset {
     Overhead,
     /// 1,000 × (100 ms wait + `SELECT 1`): how many concurrent waits a method holds.
     Scale,
-    /// 2,000 one-row inserts, each in its own transaction, on a scratch copy of the database.
+    /// 2,000 one-row inserts into the run's own table, on a scratch copy of the database.
     Writes,
 }
 
@@ -498,7 +469,8 @@ impl Preset {
 }
 
 /// The light analytic queries of the `io` preset: (name, SQL, first day, last day).
-/// Each reads one short period through the date index, so it takes a few milliseconds.
+/// Each reads one short period through the date index, so that its SQL is small beside its
+/// task's wait.
 const LIGHT: [(&str, &str, &str, &str); 8] = [
     (
         "top_customers",
@@ -589,10 +561,11 @@ const LIGHT: [(&str, &str, &str, &str); 8] = [
 ];
 
 /// The heavy queries of the `cpu` preset: joins, groupings and window functions over months or
-/// years of orders, each period chosen so that the query takes 350-600 ms on one core in a
-/// release build (long enough that starting the workers is a small part of a parallel run). The `mixed` preset runs them over one quarter instead (tens of ms).
-/// Longest first, so that two workers taking them in order finish together. (name, SQL, first
-/// day, last day).
+/// years of orders, each period chosen so that the query is long beside starting a worker
+/// (threads, processes or a runtime are then a small part of a parallel run), and the eight
+/// are of a similar length. The `mixed` preset runs them over one quarter instead. Longest
+/// first, so that two workers taking them in order finish together. (name, SQL, first day,
+/// last day).
 const HEAVY: [(&str, &str, &str, &str); 8] = [
     (
         "returns_by_category",

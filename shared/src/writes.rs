@@ -1,6 +1,6 @@
 //! Writes: SQLite lets one connection write at a time, whatever the concurrency method.
 //!
-//! Reads run side by side on as many connections as there are cores. Writes do not: a write
+//! Reads run side by side, each on its own connection. Writes do not: a write
 //! transaction holds the database's one write lock from its first write to its commit, and
 //! every other connection that wants to write waits for it (up to its `busy_timeout`) or fails
 //! with "database is locked". More writers therefore make SQLite slower, not faster: they take
@@ -25,7 +25,11 @@
 //! rolled back, and a process that crashes mid-transaction leaves nothing behind, since SQLite
 //! ignores what a transaction wrote until it commits.
 //!
-//! The measured figures are in the README's writes table, produced by `scripts/compare.sh`.
+//! The settings are plain data in `write_settings`; the [`Writes`] a writing task carries, and
+//! the [`SingleWriter`] it may hand its write to, are defined beside [`Task`] in `workload`,
+//! since a task holds one and a writer takes tasks. What they do is here.
+//!
+//! The measured figures are in the writes table that `scripts/compare.sh` writes (`writes.md`).
 //!
 //! [`Database::scratch_copy`]: crate::fixture::Database::scratch_copy
 
@@ -33,128 +37,30 @@ use std::fmt;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::fixture::Database;
-use crate::task::{Status, raise_injected_fault, run_sql, status_of};
-use crate::workload::Task;
-
-/// The table every writing run gets in its scratch copy. The `writes` preset inserts into it,
-/// and after the run a fresh connection counts its rows (`rows_in_db_after` in the report).
-pub const TABLE: &str = "task_writes";
-
-pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS task_writes (
-    id      INTEGER PRIMARY KEY,
-    task_id INTEGER NOT NULL,
-    payload TEXT NOT NULL
-)";
+use crate::sql::{raise_injected_fault, run_sql, status_of};
+use crate::status::{GroupCommits, Status};
+use crate::workload::{Answer, SingleWriter, Task, Writes};
+use crate::write_settings::{Begin, WriteSettings, WriterKind};
 
 /// What a `--begin deferred` task reads before it writes, as real code reads before it updates.
 const READ_BEFORE_WRITE: &str = "SELECT max(id) FROM task_writes";
 
-/// How a write transaction starts (`--begin`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum Begin {
-    /// `BEGIN DEFERRED`, SQLite's default: the write lock is asked for at the first write.
-    Deferred,
-    /// `BEGIN IMMEDIATE`: the write lock is taken (or waited for) at the start.
-    #[default]
-    Immediate,
-}
-
-/// `PRAGMA synchronous` (`--synchronous`): what a commit waits for.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum Synchronous {
-    /// SQLite's default: every commit is on disk before it returns (an `fsync` per commit).
-    #[default]
-    Full,
-    /// In WAL mode, commits are synced at checkpoints only: a power cut may lose the last few,
-    /// never corrupt the file.
-    Normal,
-}
-
-/// Who writes (`--writer`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum WriterKind {
-    /// Every worker writes on its own connection.
-    #[default]
-    Shared,
-    /// One writer, fed through a channel, commits what is queued in one transaction.
-    Single,
-}
-
-/// The write flags of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WriteSettings {
-    pub busy_timeout: Duration,
-    pub begin: Begin,
-    pub synchronous: Synchronous,
-    pub writer: WriterKind,
-}
-
-impl Default for WriteSettings {
-    /// rusqlite's busy timeout (5 s), `BEGIN IMMEDIATE`, SQLite's `synchronous`, shared writers.
-    fn default() -> WriteSettings {
-        WriteSettings {
-            busy_timeout: Duration::from_secs(5),
-            begin: Begin::Immediate,
-            synchronous: Synchronous::Full,
-            writer: WriterKind::Shared,
-        }
-    }
-}
-
-/// How a task is answered by a single writer: called once, with its status, after the commit.
-pub type Answer = Box<dyn FnOnce(Status) + Send>;
-
-/// A single writer somewhere else than a thread of this process: the multiprocessing program's
-/// writer process. `submit` hands it a task and returns; `answer` is called once it is written.
-pub trait SingleWriter: Send + Sync {
-    fn submit(&self, task: &Task, deadline: Instant, answer: Answer);
-}
-
-/// How the writing tasks of a run write: the settings, and where a single writer lives. Every
-/// writing task holds one (`Task::writes`), so that whichever method runs it, [`crate::execute`]
-/// finds its way to the database.
-pub struct Writes {
-    pub settings: WriteSettings,
-    path: WritePath,
-}
-
-enum WritePath {
-    /// Each worker writes on the connection it runs the task on.
-    Shared,
-    /// A thread of this process, started at the first write and joined when the run's plan is
-    /// dropped.
-    Thread {
-        database: Database,
-        writer: OnceLock<WriterThread>,
-    },
-    /// Somewhere else (another process).
-    Elsewhere(Box<dyn SingleWriter>),
-}
-
-impl fmt::Debug for Writes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Writes")
-            .field("settings", &self.settings)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Writes {
     /// The writes of a run on `database` (its scratch copy) with these settings.
     pub fn new(settings: WriteSettings, database: &Database) -> Writes {
-        let path = match settings.writer {
-            WriterKind::Shared => WritePath::Shared,
-            WriterKind::Single => WritePath::Thread {
+        let single: Option<Box<dyn SingleWriter>> = match settings.writer {
+            WriterKind::Shared => None,
+            WriterKind::Single => Some(Box::new(OnFirstWrite {
                 database: database.clone(),
                 writer: OnceLock::new(),
-            },
+            })),
         };
-        Writes { settings, path }
+        Writes { settings, single }
     }
 
     /// The same settings, every worker writing on its own connection: the sequential baseline.
@@ -164,31 +70,26 @@ impl Writes {
                 writer: WriterKind::Shared,
                 ..settings
             },
-            path: WritePath::Shared,
+            single: None,
         }
     }
 
-    /// The same settings, with the single writer somewhere else.
+    /// The same settings, with the single writer somewhere else (another process).
     pub fn elsewhere(settings: WriteSettings, writer: Box<dyn SingleWriter>) -> Writes {
         Writes {
             settings,
-            path: WritePath::Elsewhere(writer),
+            single: Some(writer),
         }
     }
 
     /// What this process's writer thread did, if it wrote anything: for the report's notes.
     pub fn group_commits(&self) -> Option<GroupCommits> {
-        match &self.path {
-            WritePath::Thread { writer, .. } => writer
-                .get()
-                .map(|w| *w.commits.lock().unwrap_or_else(PoisonError::into_inner)),
-            _ => None,
-        }
+        self.single.as_ref()?.group_commits()
     }
 
     /// Whether writes go to a single writer rather than the worker's own connection.
     pub fn is_single(&self) -> bool {
-        !matches!(self.path, WritePath::Shared)
+        self.single.is_some()
     }
 
     /// Runs a writing task on `conn` (shared) or hands it to the single writer and waits for
@@ -239,14 +140,11 @@ impl Writes {
     ///
     /// With `--writer shared` there is no single writer: the task is answered with an error.
     pub fn submit(&self, task: &Task, deadline: Instant, answer: Answer) {
-        match &self.path {
-            WritePath::Shared => answer(Status::Failed(
+        match &self.single {
+            None => answer(Status::Failed(
                 "this run has no single writer (--writer shared)".to_string(),
             )),
-            WritePath::Thread { database, writer } => writer
-                .get_or_init(|| WriterThread::start(database.clone()))
-                .submit(task, deadline, answer),
-            WritePath::Elsewhere(writer) => writer.submit(task, deadline, answer),
+            Some(writer) => writer.submit(task, deadline, answer),
         }
     }
 
@@ -279,44 +177,35 @@ impl Writes {
     }
 }
 
-/// What a single writer did over a run: the report's note on it, for a thread and a process.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct GroupCommits {
-    /// Rows committed: those of the tasks answered ok.
-    pub rows: u64,
-    /// Transactions, one per batch: each is one commit, whatever the number of tasks in it.
-    pub transactions: u64,
-    /// The most tasks one transaction carried.
-    pub largest_batch: usize,
+impl fmt::Debug for Writes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Writes")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
 }
 
-impl GroupCommits {
-    /// Counts one batch, from the statuses [`commit_together`] gave its tasks.
-    pub fn record(&mut self, statuses: &[Status]) {
-        self.transactions += 1;
-        self.largest_batch = self.largest_batch.max(statuses.len());
-        for status in statuses {
-            if let Status::Ok { rows, .. } = status {
-                self.rows += rows;
-            }
-        }
+/// `--writer single` in this process: a writer thread, started at the first write and joined
+/// when the run's plan is dropped.
+struct OnFirstWrite {
+    database: Database,
+    writer: OnceLock<WriterThread>,
+}
+
+impl SingleWriter for OnFirstWrite {
+    fn submit(&self, task: &Task, deadline: Instant, answer: Answer) {
+        self.writer
+            .get_or_init(|| WriterThread::start(self.database.clone()))
+            .submit(task, deadline, answer);
     }
 
-    /// One sentence for the report: `writer` is who wrote ("one writer thread").
-    pub fn sentence(&self, writer: &str) -> String {
-        let per_commit = if self.transactions > 0 {
-            self.rows as f64 / self.transactions as f64
-        } else {
-            0.0
-        };
-        let most = match self.largest_batch {
-            1 => "1 task".to_string(),
-            n => format!("{n} tasks"),
-        };
-        format!(
-            "{writer} committed {} rows in {} transactions: {per_commit:.1} rows a commit on \
-             average, at most {most} in one",
-            self.rows, self.transactions
+    fn group_commits(&self) -> Option<GroupCommits> {
+        let writer = self.writer.get()?;
+        Some(
+            *writer
+                .commits
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
         )
     }
 }

@@ -1,0 +1,72 @@
+//! The plan: everything an executor is given. What to run, on which database, with how many
+//! workers, for how long; and, when some tasks write, the scratch copy they write on.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::Result;
+use crate::fixture::Database;
+use crate::workload::{Workload, Writes};
+use crate::write_settings::WriteSettings;
+
+/// Everything an executor is given: what to run, where, with how many workers, for how long.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub workload: Workload,
+    pub database: Database,
+    /// `--workers`; each method says what it means without it (a default pool size, or, for
+    /// async, no limit on the tasks in flight).
+    pub workers: Option<usize>,
+    /// How long one task may take from the moment it starts (latency included).
+    pub timeout: Duration,
+}
+
+impl Plan {
+    /// The same plan with every injected fault removed: what the sequential baseline runs, so
+    /// that the figures it is compared with measure the work, not the faults.
+    ///
+    /// Its writes, if any, are each in a transaction of their own on the one connection: the
+    /// same work, one task at a time, whatever writer the method used.
+    pub fn without_faults(&self) -> Plan {
+        let mut plan = self.clone();
+        plan.workload.tasks.iter_mut().for_each(|t| t.fault = None);
+        if let Some(writes) = plan.writes() {
+            plan.set_writes(Writes::shared(writes.settings));
+        }
+        plan
+    }
+
+    /// The plan, ready to write when some of its tasks do: on a scratch copy of its database,
+    /// with these settings (see `writes`). A plan that only reads is returned as it is.
+    pub fn writing_on_a_copy(mut self, settings: WriteSettings) -> Result<Plan> {
+        if !self.workload.writes() {
+            return Ok(self);
+        }
+        let mut writing: Vec<&str> = Vec::new();
+        for task in self.workload.tasks.iter().filter(|t| t.query.writes) {
+            if !writing.contains(&task.query.sql.as_str()) {
+                writing.push(&task.query.sql);
+            }
+        }
+        self.database = self.database.scratch_copy(settings, &writing)?;
+        let writes = Writes::new(settings, &self.database);
+        self.set_writes(writes);
+        Ok(self)
+    }
+
+    /// How this plan's tasks write, when some of them do.
+    pub fn writes(&self) -> Option<&Arc<Writes>> {
+        self.workload.tasks.iter().find_map(|t| t.writes.as_ref())
+    }
+
+    /// Makes every task that writes write this way: the multiprocessing program hands its
+    /// writes to a writer process this way.
+    pub fn set_writes(&mut self, writes: Writes) {
+        let writes = Arc::new(writes);
+        for task in &mut self.workload.tasks {
+            if task.query.writes {
+                task.writes = Some(Arc::clone(&writes));
+            }
+        }
+    }
+}
