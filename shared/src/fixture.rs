@@ -623,7 +623,7 @@ mod tests {
             conn.execute("INSERT INTO t VALUES (?1)", [x]).unwrap();
         }
         drop(conn);
-        let database = Database::prepare(Some(&path)).expect("a user's database opens");
+        let database = Database::prepare(Some(&path), true).expect("a user's database opens");
         assert!(!database.is_fixture());
         (dir, database)
     }

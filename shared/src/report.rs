@@ -500,7 +500,7 @@ mod tests {
         )
         .unwrap();
         drop(conn);
-        let database = crate::fixture::Database::prepare(Some(&path)).unwrap();
+        let database = crate::fixture::Database::prepare(Some(&path), true).unwrap();
         let query = |name: &str, sql: &str| crate::workload::Query {
             name: name.to_string(),
             sql: sql.to_string(),
