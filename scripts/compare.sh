@@ -2,9 +2,10 @@
 # Runs the sequential baseline and the four methods on the same fixture and workloads, each
 # measurement repeated, and collates one comparison: compare.md (the table), compare.json (every
 # raw figure, with the machine it ran on), compare.svg (a chart), decide.md (the guide's decision
-# tree with this run's figures), timelines.svg (each method's io run drawn over time) and
-# writes.md (what each method gets from SQLite's one write lock, also the end of compare.md), in
-# results/ or in --out DIR.
+# tree with this run's figures), lessons.md (what the table teaches), timelines.svg (each
+# method's io run drawn over time), writes.md and writes-lessons.md (what each method gets from
+# SQLite's one write lock, and what that teaches) and pitfalls.md (PITFALLS.md's tables, with
+# this run's figures), in results/ or in --out DIR.
 #
 # When python3 (3.9 or newer) is on the PATH, the Python guide's own four methods
 # (scripts/python/guide.py) are measured too, on the same fixture and the same tasks (dumped
@@ -13,8 +14,9 @@
 # Each program measures itself and prints its report as JSON (the schema is in
 # shared/src/report.rs; guide.py prints the same); the `collate` program (scripts/collate) reads
 # those reports and does the arithmetic. If any program fails or prints an invalid report, this
-# script says which and exits non-zero, so it never prints a table with a hole in it. The one
-# exception is the writes table, whose failed writes are what it measures (see add_writes).
+# script says which and exits non-zero, so it never prints a table with a hole in it. The
+# exceptions are the writes table, whose failed writes are what it measures (see add_writes),
+# and the faults injected on purpose for PITFALLS.md (see add_faults).
 #
 # Written for bash 3.2, the one macOS ships: no associative arrays, no mapfile, no ${var,,}.
 set -euo pipefail
@@ -23,34 +25,39 @@ unset CDPATH   # or `cd` could print where it went into the paths this script re
 usage() {
     cat <<'EOF'
 Usage: scripts/compare.sh [--runs N] [--quick] [--out DIR] [--no-python]
+       scripts/compare.sh --collate-only [--out DIR]
 
 Runs the sequential baseline and the four methods on the same workloads and writes
 DIR/compare.md (the table), DIR/compare.json (every figure, the machine), DIR/compare.svg,
-DIR/decide.md (the decision tree, with this run's figures), DIR/timelines.svg (each method's
-io run over time) and DIR/writes.md (2,000 one-row writes by each method, four ways, and reads
-while a writer runs; also the end of compare.md), with every program's raw report in DIR/raw
-(replaced on each run).
+DIR/decide.md (the decision tree, with this run's figures), DIR/lessons.md (what the table
+teaches, in this run's figures), DIR/timelines.svg (each method's io run over time),
+DIR/writes.md (2,000 one-row writes by each method, four ways, and reads while a writer runs),
+DIR/writes-lessons.md (what the writes teach) and DIR/pitfalls.md (the tables of PITFALLS.md,
+with this run's figures), with every program's raw report in DIR/raw (replaced on each run).
 
 With python3 3.9+ on the PATH, the Python guide's methods (scripts/python/guide.py) are run on
 the same tasks and get rows of their own beside the Rust ones (no worker sweep; fetch with 1
 round of digest per value instead of 230, which in Python would take minutes). Without it, the
 script says so in one line and leaves those rows out.
 
-  --runs N     repeat every measurement N times (default 3) and report the median and range
-  --quick      one run (unless --runs is given), a short sweep, a quarter of the cpu and
-               fetch tasks and 200 writes on 16 workers only, about two minutes (one with
-               --no-python): a check that everything works, not a measurement. Never writes
-               to results/: its default DIR is a new scratch folder under $TMPDIR (or /tmp),
-               and the script prints where.
-  --out DIR    write the results to DIR (default results/, or a scratch folder with --quick)
-  --no-python  leave out the Python rows, even with python3 on the PATH
-  -h, --help   this help
+  --runs N        repeat every measurement N times (default 3) and report the median and range
+  --quick         one run (unless --runs is given), a short sweep, a quarter of the cpu and
+                  fetch tasks and 200 writes on 16 workers only, about two minutes (one with
+                  --no-python): a check that everything works, not a measurement. Never writes
+                  to results/: its default DIR is a new scratch folder under $TMPDIR (or /tmp),
+                  and the script prints where.
+  --out DIR       write the results to DIR (default results/, or a scratch folder with --quick)
+  --no-python     leave out the Python rows, even with python3 on the PATH
+  --collate-only  measure nothing: collate DIR/raw again, as the run that wrote it did (its
+                  runs, mode and command), and, for results/, put the blocks into the docs
+  -h, --help      this help
 
-A full run into results/ (no --quick, no --out elsewhere) also puts results/compare.md (without
-its writes section) and results/decide.md into README.md, between its
-<!-- compare:begin/end --> and <!-- decide:begin/end --> markers, and results/writes.md between
-<!-- writes:begin/end --> when it has them, so the README always shows the measured figures.
-Binaries are taken from ${CARGO_TARGET_DIR:-target}/release.
+A full run into results/ (no --quick, no --out elsewhere) also puts each generated block,
+results/NAME.md, into every doc among README.md, PITFALLS.md and docs/*.md that has a
+<!-- NAME:begin --> line and, after it, a <!-- NAME:end --> line, so that the docs always show
+the measured figures. The blocks: compare, decide, lessons, writes, writes-lessons, pitfalls.
+Half a pair of markers, or markers no block fills, is an error, found before anything is
+measured. Binaries are taken from ${CARGO_TARGET_DIR:-target}/release.
 EOF
 }
 
@@ -59,6 +66,7 @@ runs=""
 quick=0
 out=""
 python_wanted=1
+collate_only=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs)
@@ -69,10 +77,15 @@ while [ $# -gt 0 ]; do
             [ -n "${2:-}" ] || { echo "compare.sh: --out takes a folder" >&2; exit 2; }
             out=$2; shift 2 ;;
         --no-python) python_wanted=0; shift ;;
+        --collate-only) collate_only=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
+if [ "$collate_only" = 1 ] && { [ "$quick" = 1 ] || [ -n "$runs" ] || [ "$python_wanted" = 0 ]; }; then
+    echo "compare.sh: --collate-only takes only --out: the run that wrote DIR/raw set the rest" >&2
+    exit 2
+fi
 if [ -z "$runs" ]; then
     if [ "$quick" = 1 ]; then runs=1; else runs=3; fi
 fi
@@ -113,52 +126,104 @@ if [ "$quick" = 1 ]; then
     esac
 fi
 mkdir -p "$out"
-update_readme=0
-[ "$out" = "$root/results" ] && update_readme=1
+update_docs=0
+[ "$out" = "$root/results" ] && update_docs=1
 
-# The README's results section is results/compare.md, and its decision tree results/decide.md,
-# each put between two marker lines (<!-- NAME:begin --> and <!-- NAME:end -->), so that the
-# README and results/ cannot drift apart. A run that is to update them checks the markers before
-# it measures. The writes table (results/writes.md) has a place of its own in the README, the
-# writes markers, and is left out of the README while it has none.
-check_readme_markers() {   # NAME [why]
-    local begin="<!-- $1:begin -->" end="<!-- $1:end -->"
+# The docs show the measured figures as blocks that collate writes, each results/NAME.md put
+# between two marker lines (<!-- NAME:begin --> and <!-- NAME:end -->) in every doc that has
+# them, so that the docs and results/ cannot drift apart. A run that is to update them checks
+# every doc's markers before it measures: a 15-minute run should not end in a doc it cannot
+# update.
+blocks="compare decide lessons writes writes-lessons pitfalls"
+# Sets splices to one "NAME DOC" line for each block a doc marks; dies on half a pair, a pair
+# out of order, two pairs of one name in one doc, or a name that is no block.
+splices=""
+find_splices() {
+    local doc name block known
+    for doc in README.md PITFALLS.md docs/*.md; do
+        [ -f "$doc" ] || continue
+        for name in $(sed -nE 's/^<!-- ([A-Za-z0-9_-]+):(begin|end) -->$/\1/p' "$doc" | sort -u); do
+            known=0
+            for block in $blocks; do
+                if [ "$block" = "$name" ]; then known=1; fi
+            done
+            [ "$known" = 1 ] || die "$doc has markers for '$name', and no block is called that (the blocks: $blocks)"
+            check_markers "$doc" "$name"
+            splices="$splices$name $doc
+"
+        done
+    done
+}
+check_markers() {   # DOC NAME [why]
+    local begin="<!-- $2:begin -->" end="<!-- $2:end -->"
     if ! awk -v begin="$begin" -v end="$end" '
             $0 == begin { begins++ }
             $0 == end { ends++; if (!begins) early = 1 }
             END { exit !(begins == 1 && ends == 1 && !early) }
-        ' README.md; then
-        die "README.md needs one '$begin' line and, after it, one '$end' line${2:+; $2}"
+        ' "$1"; then
+        die "$1 needs one '$begin' line and, after it, one '$end' line${3:+; $3}"
     fi
 }
-# Written to a temporary file beside the README and renamed over it, so that the README is never
-# half written.
-replace_readme_section() {   # NAME FILE
-    local tmp begin="<!-- $1:begin -->" end="<!-- $1:end -->"
-    [ -s "$2" ] || die "collate wrote no $2"
-    check_readme_markers "$1" "the new text is in $2"
-    tmp=$(mktemp "README.md.XXXXXX")
-    cp -p README.md "$tmp"   # for the README's permissions; its text is replaced next
-    if ! SECTION="$2" awk -v begin="$begin" -v end="$end" '
+# Written to a temporary file beside the doc and renamed over it, so that a doc is never half
+# written.
+replace_section() {   # DOC NAME FILE
+    local tmp begin="<!-- $2:begin -->" end="<!-- $2:end -->"
+    [ -s "$3" ] || die "collate wrote no $3"
+    check_markers "$1" "$2" "the new text is in $3"
+    tmp=$(mktemp "$1.XXXXXX")
+    cp -p "$1" "$tmp"   # for the doc's permissions; its text is replaced next
+    if ! SECTION="$3" awk -v begin="$begin" -v end="$end" '
             $0 == begin { print; print ""; while ((getline line < ENVIRON["SECTION"]) > 0) print line; print ""; inside = 1; next }
             $0 == end { if (!inside) exit 1; inside = 0 }
             !inside { print }
-        ' README.md > "$tmp"; then
+        ' "$1" > "$tmp"; then
         rm -f "$tmp"
-        die "could not put $2 into README.md"
+        die "could not put $3 into $1"
     fi
-    mv "$tmp" README.md
+    mv "$tmp" "$1"
 }
-writes_in_readme=0
-if [ "$update_readme" = 1 ]; then
-    check_readme_markers compare
-    check_readme_markers decide
-    # Either writes marker alone counts as having them, so that half a pair is an error, not a
-    # table silently left out.
-    if grep -qE '^<!-- writes:(begin|end) -->$' README.md; then
-        check_readme_markers writes
-        writes_in_readme=1
+if [ "$update_docs" = 1 ]; then
+    find_splices
+fi
+# collate reads raw/ and writes the results; for results/, each block then goes into the docs.
+# raw/collate-args keeps collate's arguments for this run (one a line), so that --collate-only
+# can collate the same reports again as this run did.
+collate_and_splice() {
+    local line name doc
+    "$bin/collate" --raw "$raw" --out "$out" "${collate_args[@]}"
+    if [ "$update_docs" = 1 ]; then
+        if [ -z "$splices" ]; then
+            say "no doc has markers for a block: README.md, PITFALLS.md and docs/ are as they were"
+        fi
+        while IFS= read -r line; do
+            [ -n "$line" ] || continue
+            name=${line%% *}
+            doc=${line#* }
+            replace_section "$doc" "$name" "$out/$name.md"
+            say "$doc: the $name block now shows results/$name.md"
+        done <<EOF
+$splices
+EOF
     fi
+}
+
+# Cargo resolves a relative CARGO_TARGET_DIR from the folder it runs in, which is the root here.
+target=${CARGO_TARGET_DIR:-target}
+case "$target" in /*) ;; *) target="$root/$target" ;; esac
+bin="$target/release"
+raw="$out/raw"
+
+if [ "$collate_only" = 1 ]; then
+    [ -s "$raw/collate-args" ] || die "$raw/collate-args is missing: --collate-only collates the reports of an earlier run of this script, into the same --out"
+    collate_args=()
+    while IFS= read -r line; do collate_args+=("$line"); done < "$raw/collate-args"
+    if [ "$update_docs" = 1 ] && grep -qx 'quick' "$raw/collate-args"; then
+        die "$raw is from a quick run, which never goes into results/ or the docs"
+    fi
+    say "collating $raw again (no measurement)"
+    cargo build --release -p collate --quiet
+    collate_and_splice
+    exit 0
 fi
 say "results go to $out"
 
@@ -176,17 +241,11 @@ else
     say "compare.sh: no python3 3.9+ on the PATH: the Python rows are left out"
 fi
 
-# Cargo resolves a relative CARGO_TARGET_DIR from the folder it runs in, which is the root here.
-target=${CARGO_TARGET_DIR:-target}
-case "$target" in /*) ;; *) target="$root/$target" ;; esac
-bin="$target/release"
-
 say "building every program in release (once)…"
 cargo build --release --workspace --quiet
 
-raw="$out/raw"
 rm -rf "$raw"
-mkdir -p "$raw/writes"
+mkdir -p "$raw/writes" "$raw/faults"
 
 # guide.py takes its tasks from a file, never from a preset of its own, so that the SQL lives in
 # one place (shared): each preset is dumped once, here, beside the raw reports. fetch digests
@@ -368,6 +427,28 @@ done
 # hand-written threads take their tasks in order, so the 8 reads are the first to start.
 add "writes/threading_executor__reads-alone threading_executor --workload io --workers 16 --no-baseline"
 add "writes/threading_executor__reads-during-writes threading_executor --workload-file reads-during-writes --workers 16 --no-baseline"
+# What a sync per commit costs: the shared writers and the single writer again at 16 workers,
+# with `--synchronous normal`, where a WAL commit skips its sync. One method is enough here too:
+# the sync is SQLite's, whoever commits.
+add "writes/threading_executor__normal-16 threading_executor --workload writes $write_tasks --workers 16 --no-baseline --synchronous normal"
+add "writes/threading_executor__normal-single-16 threading_executor --workload writes $write_tasks --workers 16 --no-baseline --synchronous normal --writer single"
+# Faults, injected on purpose, for PITFALLS.md: what each program reports when a task errs,
+# panics, hangs or crashes, and that the other tasks are kept. Their reports go to raw/faults,
+# apart from the others, since a failed task is what they show (they exit 1 by design). Each
+# takes a second or two.
+add_faults() {
+    add "faults/threadpool_executor__error threadpool_executor --workload io --inject error@1 --no-baseline"
+    add "faults/threadpool_executor__panic threadpool_executor --workload io --inject panic@2 --no-baseline"
+    add "faults/async_executor__all async_executor --workload io --timeout 1 --inject error@1 --inject panic@2 --inject hang@3 --no-baseline"
+    add "faults/multiprocessing_executor__crash multiprocessing_executor --workload io --inject crash@3 --no-baseline"
+    add "faults/multiprocessing_executor__hang multiprocessing_executor --workload io --timeout 1 --inject hang@3 --no-baseline"
+    add "faults/multiprocessing_executor__writes-crash multiprocessing_executor --workload writes $write_tasks --inject crash@5 --no-baseline"
+    add "faults/threading_executor__all threading_executor --workload io --timeout 1 --inject error@1 --inject panic@2 --inject hang@3 --no-baseline"
+}
+add_faults
+# The guide's frozen event loop: the io workload with blocking calls on the loop, and its
+# speedup over the baseline, beside async's own io rows.
+add "async_executor__blocking async_executor --workload io --blocking"
 # Python's baseline is its own sequential run, so each language's speedups divide by its own.
 if [ -n "$python" ]; then
     add_baseline python-sequential
@@ -393,12 +474,14 @@ for run in $(seq 1 "$runs"); do
         errors="$raw/${label}__r$run.stderr"
         # Exit 1 means a task failed or timed out: the report is complete but the run is not
         # a fair measurement, so it is as much a failure here as a crash, except for a writes
-        # measurement, whose failed writes collate counts (see add_writes). Exit 2 (the run
+        # measurement, whose failed writes collate counts (see add_writes), and a fault
+        # injected on purpose (see add_faults). Exit 2 (the run
         # could not be made) or a crash is a failure whatever was measured. (`${args[@]+...}`:
         # an empty array is an unbound variable to bash 3.2 under `set -u`.)
         status=0
         launch "$program" ${args[@]+"${args[@]}"} --json > "$report" 2> "$errors" || status=$?
-        if [ "$status" != 0 ] && [ "$status:${label%%/*}" != 1:writes ]; then
+        if [ "$status" != 0 ] && [ "$status:${label%%/*}" != 1:writes ] \
+                && [ "$status:${label%%/*}" != 1:faults ]; then
             say "compare.sh: '$(describe "$program" "$flags") --json' exited $status; its stderr:"
             cat "$errors" >&2
             exit 1
@@ -414,21 +497,7 @@ if [ -n "$python" ]; then
 else
     python_flag=("--python-left-out=$python_left_out")
 fi
-"$bin/collate" --raw "$raw" --out "$out" --runs "$runs" --mode "$mode" --command "$command" "${python_flag[@]}"
-
-if [ "$update_readme" = 1 ]; then
-    # compare.md ends with the writes table, which has its own place in the README: the compare
-    # block takes compare.md up to the heading collate opens that section with, without the
-    # blank lines before it.
-    awk '$0 == "## Writes" { exit } $0 == "" { blanks++; next } { for (; blanks; blanks--) print ""; print }' \
-        "$out/compare.md" > "$raw/compare-without-writes.md"
-    replace_readme_section compare "$raw/compare-without-writes.md"
-    replace_readme_section decide "$out/decide.md"
-    if [ "$writes_in_readme" = 1 ]; then
-        replace_readme_section writes "$out/writes.md"
-        say "README.md: its results section, decision tree and writes table now show results/compare.md, decide.md and writes.md"
-    else
-        say "README.md: its results section and decision tree now show results/compare.md and decide.md (it has no writes markers for writes.md)"
-    fi
-fi
-say "done in $((SECONDS - started)) s: $out/compare.md, compare.json, compare.svg, decide.md, timelines.svg, writes.md (raw reports in $out/raw)"
+collate_args=(--runs "$runs" --mode "$mode" --command "$command" "${python_flag[@]}")
+printf '%s\n' "${collate_args[@]}" > "$raw/collate-args"
+collate_and_splice
+say "done in $((SECONDS - started)) s: $out/compare.md, compare.json, compare.svg, decide.md, lessons.md, timelines.svg, writes.md, writes-lessons.md, pitfalls.md (raw reports in $out/raw)"

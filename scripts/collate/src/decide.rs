@@ -15,7 +15,8 @@
 
 use std::fmt::Write as _;
 
-use super::{Args, Case, Machine, MethodFigures, SWEEP_WAIT_S};
+use super::figures::{Figures, NOT_MEASURED, one, span};
+use super::{Args, Machine, MethodFigures};
 
 const THREADPOOL: &str = "threadpool_executor";
 const ASYNC: &str = "async_executor";
@@ -28,8 +29,6 @@ const THREADS: [&str; 2] = [THREADPOOL, THREADING];
 /// the tree moves is the one where Python's figures differ from Rust's.
 const PYTHON_THREADS: [&str; 2] = ["python-threadpool", "python-threading"];
 const PYTHON_PROCESSES: &str = "python-multiprocessing";
-
-const NOT_MEASURED: &str = "not measured in this run";
 
 /// The tree itself: the questions and the answers, without figures. The figures follow it, one
 /// line per answer, so that the tree stays readable at a glance.
@@ -47,104 +46,10 @@ Whatever the work, also ask:
 ```
 ";
 
-/// The collated figures of this run, looked up by program and case.
-struct Figures<'a> {
-    methods: &'a [MethodFigures],
-}
-
-impl Figures<'_> {
-    fn case(&self, program: &str, case: &str) -> Option<&Case> {
-        self.methods
-            .iter()
-            .find(|m| m.program == program)?
-            .cases
-            .get(case)
-    }
-
-    /// The median of one figure of one measurement, if the run has it.
-    fn median(
-        &self,
-        program: &str,
-        case: &str,
-        pick: impl Fn(&Case) -> Option<f64>,
-    ) -> Option<f64> {
-        self.case(program, case).and_then(pick)
-    }
-
-    fn speedup(&self, program: &str, case: &str) -> Option<f64> {
-        self.median(program, case, |c| c.speedup.as_ref().map(|s| s.median))
-    }
-
-    fn per_task_us(&self, program: &str) -> Option<f64> {
-        self.median(program, "overhead", |c| Some(c.per_task_us.median))
-    }
-
-    fn startup_ms(&self, program: &str) -> Option<f64> {
-        self.median(program, "io4", |c| Some(c.startup_s.median * 1e3))
-    }
-
-    /// Peak memory during 1,000 concurrent waits, in MB: for processes, the parent's peak plus
-    /// the children's proportional shares, as in compare.md.
-    fn memory_mb(&self, program: &str) -> Option<f64> {
-        let scale = self.case(program, "scale")?;
-        let children = match program {
-            PROCESSES => scale.children_pss_kib.as_ref()?.median,
-            _ => 0.0,
-        };
-        Some((scale.max_rss_kib.median + children) * 1024.0 / 1e6)
-    }
-
-    /// Sweep throughput at `workers` as a percentage of the ideal, workers / 0.1 s.
-    fn sweep_percent(&self, program: &str, workers: usize) -> Option<f64> {
-        let case = self.case(program, &format!("sweep-{workers}"))?;
-        Some(100.0 * case.tasks_per_s.median / (workers as f64 / SWEEP_WAIT_S))
-    }
-
-    /// The largest worker count of the sweep that every swept method ran (Python's methods are
-    /// not swept).
-    fn widest_sweep(&self) -> Option<usize> {
-        super::executors(self.methods)
-            .filter_map(|m| super::sweep(&m.cases).last().map(|(w, _)| *w))
-            .min()
-    }
-
-    /// The method's short name, as compare.svg labels it ("threadpool", "async", ...).
-    fn short_name(&self, program: &str) -> String {
-        self.methods
-            .iter()
-            .find(|m| m.program == program)
-            .and_then(|m| m.method.split(' ').next())
-            .unwrap_or(program)
-            .to_string()
-    }
-}
-
-/// `3.29x`, or "not measured in this run".
-fn one(value: Option<f64>, decimals: usize, unit: &str) -> String {
-    value.map_or(NOT_MEASURED.to_string(), |v| {
-        format!("{v:.decimals$}{unit}")
-    })
-}
-
-/// `0.82–0.95x` over the values the run has, one figure if they agree at this precision.
-fn span(values: &[Option<f64>], decimals: usize, unit: &str) -> String {
-    let present: Vec<f64> = values.iter().flatten().copied().collect();
-    let Some(low) = present.iter().copied().reduce(f64::min) else {
-        return NOT_MEASURED.to_string();
-    };
-    let high = present.iter().copied().fold(low, f64::max);
-    let (low, high) = (format!("{low:.decimals$}"), format!("{high:.decimals$}"));
-    if low == high {
-        format!("{low}{unit}")
-    } else {
-        format!("{low}–{high}{unit}")
-    }
-}
-
 /// The whole page: where the figures come from, the tree, and one "why" line per answer.
 pub fn markdown(args: &Args, machine: &Machine, methods: &[MethodFigures]) -> String {
-    let figures = Figures { methods };
-    let mut md = String::from("# Which method? The guide's decision tree, answered in Rust\n\n");
+    let figures = Figures::new(methods);
+    let mut md = String::from("### Which method? The guide's decision tree, answered in Rust\n\n");
     let _ = writeln!(md, "{}\n", provenance(args, machine));
     md.push_str(TREE);
     md.push_str(

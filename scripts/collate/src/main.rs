@@ -6,27 +6,33 @@
 //! - `compare.md`: the table, one row per method and language (the Rust programs, and with
 //!   `--python` the Python guide's own methods run by `scripts/python/guide.py`, each measured
 //!   against its own language's sequential run), the guide's quoted figures in a footnote, and
-//!   the worker sweep (Rust's). A full run of `scripts/compare.sh` puts this file, unchanged,
-//!   between the `<!-- compare:begin -->` and `<!-- compare:end -->` markers of the README, so
-//!   the README's table is always the one in `results/`;
+//!   the worker sweep (Rust's);
 //! - `compare.json`: every figure of every run (and its median, min and max), which language each
 //!   method is written in (as its reports say), the machine, the command;
 //! - `compare.svg`: the io speedups next to their ideal, cpu and fetch at 2 workers, both
 //!   languages side by side, and the sweep's throughput against the ideal (see [`chart`]);
 //! - `decide.md`: the guide's decision tree redrawn for Rust, each branch with the figure from
 //!   this run that justifies it (see [`decide`]);
+//! - `lessons.md`: what the table teaches, each lesson worded from this run's figures (see
+//!   [`lessons`]);
 //! - `timelines.svg`: each Rust method's io run (`io4`, the first run) and the baseline's as
 //!   Gantt charts on one time scale, one lane per worker or per task (see [`timelines`]);
 //! - `writes.md`: each Rust method's one-row writes, four ways of sharing SQLite's one write
 //!   lock, and the reads' SQL time beside a writer, from the reports in `<raw>/writes` (see
-//!   [`writes`]). It is also the end of compare.md, under a heading of its own; a full run of
-//!   `scripts/compare.sh` puts it between the README's writes markers instead, when it has them.
+//!   [`writes`]), and `writes-lessons.md`, what they teach (see [`writes_lessons`]);
+//! - `pitfalls.md`: the tables of PITFALLS.md, each pitfall with this run's figure, or with
+//!   the outcome the reports in `<raw>/faults` show (see [`pitfalls`] and [`faults`]).
+//!
+//! Each `.md` is a block of the docs: a full run of `scripts/compare.sh` puts `NAME.md` between the `<!-- NAME:begin -->` and
+//! `<!-- NAME:end -->` lines of every doc that has them (README.md, PITFALLS.md, docs/), so the
+//! docs always quote the run in `results/`. A block's headings are `###` or lower, since it sits
+//! under the doc's own.
 //!
 //! Every figure is a median over the runs with its min–max, like hyperfine's: one run of a
 //! benchmark on a shared machine is an anecdote. A report that is missing, unreadable, or has a
 //! task that is not ok stops the collation with its file named: a table with a hole in it would
-//! be worse than no table. (The writes table's reports are the exception: their failed writes
-//! are counted, not refused.)
+//! be worse than no table. (The writes table's reports and the faults' are the exception:
+//! their failed tasks are counted, not refused.)
 //!
 //! This is a workspace member of its own, under `scripts/`, so that the chart's dependency
 //! (plotters) is built for the comparison only, never into `shared` or an executor.
@@ -42,11 +48,17 @@ use shared::RunReport;
 
 mod chart;
 mod decide;
+mod faults;
+mod figures;
+mod lessons;
+mod pitfalls;
 mod timelines;
 mod writes;
+mod writes_lessons;
 
 /// Collates the reports written by scripts/compare.sh into DIR/compare.{md,json,svg},
-/// DIR/decide.md, DIR/timelines.svg and DIR/writes.md.
+/// DIR/decide.md, DIR/lessons.md, DIR/timelines.svg, DIR/writes.md, DIR/writes-lessons.md and
+/// DIR/pitfalls.md.
 #[derive(Parser)]
 #[command(name = "collate")]
 struct Args {
@@ -54,8 +66,8 @@ struct Args {
     /// `writes/`.
     #[arg(long)]
     raw: PathBuf,
-    /// Where to write compare.md, compare.json, compare.svg, decide.md, timelines.svg and
-    /// writes.md.
+    /// Where to write compare.md, compare.json, compare.svg, decide.md, lessons.md,
+    /// timelines.svg, writes.md, writes-lessons.md and pitfalls.md.
     #[arg(long)]
     out: PathBuf,
     /// How many runs of each measurement to expect.
@@ -324,13 +336,13 @@ struct Comparison {
     guide_quoted_io_speedup: BTreeMap<&'static str, &'static str>,
     /// The writes table's cells, and the reads' SQL time beside a writer.
     writes: writes::Writes,
-    /// compare.md, the writes section included.
+    /// What each program reported of the faults injected on purpose for PITFALLS.md, when the
+    /// run has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    faults: Option<faults::Faults>,
+    /// compare.md.
     table_markdown: String,
 }
-
-/// The heading compare.md's writes section opens with. compare.sh cuts compare.md here for the
-/// README's compare block, since the README shows the writes section in a place of its own.
-const WRITES_HEADING: &str = "## Writes";
 
 /// fetch's rounds of digest per value in each language: the one way the two are not given the
 /// same tasks.
@@ -402,10 +414,8 @@ fn collate(args: &Args) -> Result<String, String> {
     let rounds = Rounds::read(args)?;
     let writes = writes::collate(&args.raw.join("writes"), args.runs)?;
     let writes_md = writes::markdown(&writes);
-    let table = format!(
-        "{}\n{WRITES_HEADING}\n\n{writes_md}",
-        markdown(args, &machine, &methods, rounds)?
-    );
+    let faults = faults::collate(&args.raw.join("faults"), args.runs)?;
+    let table = markdown(args, &machine, &methods, rounds)?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let write = |name: &str, text: &str| {
         let path = args.out.join(name);
@@ -423,6 +433,7 @@ fn collate(args: &Args) -> Result<String, String> {
         rounds,
         guide_quoted_io_speedup: GUIDE_QUOTED.into_iter().collect(),
         writes,
+        faults,
         table_markdown: table.clone(),
     };
     let json = serde_json::to_string_pretty(&comparison).map_err(|e| e.to_string())?;
@@ -432,6 +443,15 @@ fn collate(args: &Args) -> Result<String, String> {
         "decide.md",
         &decide::markdown(args, &comparison.machine, &comparison.methods),
     )?;
+    write(
+        "lessons.md",
+        &lessons::markdown(&comparison.methods, comparison.machine.cores),
+    )?;
+    write(
+        "writes-lessons.md",
+        &writes_lessons::markdown(&comparison.writes),
+    )?;
+    write("pitfalls.md", &pitfalls::markdown(&comparison))?;
     timelines::draw(&args.out.join("timelines.svg"), &io_runs(&reports)?)?;
     Ok(table)
 }
@@ -952,4 +972,120 @@ fn mib(kib: f64) -> String {
 
 fn ms(s: &Spread) -> String {
     format!("{:.2} ms", s.median * 1000.0)
+}
+
+/// What the generated pages' tests build their runs from: a method's figures, made up and
+/// round, so that a test can name the figure it expects to see.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spread(value: f64) -> Spread {
+        Spread::of(vec![value]).expect("a number")
+    }
+
+    /// A case whose every figure is `value`, but what the caller sets.
+    fn case(tasks: usize, workers: usize) -> Case {
+        Case {
+            command: String::new(),
+            workers,
+            tasks,
+            wall_s: spread(1.0),
+            startup_s: spread(0.001),
+            per_task_us: spread(1.0),
+            tasks_per_s: spread(1.0),
+            max_rss_kib: spread(10_000.0),
+            children_max_rss_kib: spread(0.0),
+            children_pss_kib: None,
+            speedup: None,
+            ideal_speedup: None,
+            efficiency: None,
+            notes: Vec::new(),
+        }
+    }
+
+    fn figures(program: &str, cases: BTreeMap<String, Case>) -> MethodFigures {
+        let row = ROWS
+            .iter()
+            .find(|r| r.program == program)
+            .expect("a program of the table");
+        MethodFigures {
+            program: program.to_string(),
+            method: row.label(),
+            family: row.family.to_string(),
+            language: row.language,
+            interpreter: None,
+            best_concurrency: None,
+            cases,
+        }
+    }
+
+    /// A Rust program's figures: io at 4 workers 3.25x against an ideal of 3.27x, efficiency
+    /// 0.99 (threading's 1.01), 4.40x at its best setting; cpu and fetch 1.90x; 1.5 µs a task
+    /// for threadpool and 1.0 µs for the others; 20 MB at 1,000 waits (processes 2 MB + 300 MB
+    /// of children's Pss); a sweep of 1 and 1,000 workers, at 100% and 90% of the ideal
+    /// (processes 30%).
+    pub fn method(program: &str) -> MethodFigures {
+        let mut cases = BTreeMap::new();
+        let mut io4 = case(8, 4);
+        io4.speedup = Some(spread(3.25));
+        io4.ideal_speedup = Some(spread(3.27));
+        io4.efficiency = Some(spread(if program == "threading_executor" {
+            1.01
+        } else {
+            0.99
+        }));
+        cases.insert("io4".to_string(), io4);
+        let mut iobest = case(8, 8);
+        iobest.speedup = Some(spread(4.4));
+        cases.insert("iobest".to_string(), iobest);
+        for name in ["cpu2", "fetch2"] {
+            let mut c = case(8, 2);
+            c.speedup = Some(spread(1.9));
+            cases.insert(name.to_string(), c);
+        }
+        let mut overhead = case(10_000, 4);
+        if program == "threadpool_executor" {
+            overhead.per_task_us = spread(1.5);
+        }
+        cases.insert("overhead".to_string(), overhead);
+        let mut scale = case(1000, 1000);
+        scale.max_rss_kib = spread(20_000.0 / 1.024);
+        if program == "multiprocessing_executor" {
+            scale.max_rss_kib = spread(2_000.0 / 1.024);
+            scale.children_pss_kib = Some(spread(300_000.0 / 1.024));
+        }
+        cases.insert("scale".to_string(), scale);
+        if program != "sequential" {
+            for (workers, percent) in [(1, 100.0), (1000, 90.0)] {
+                let percent = if program == "multiprocessing_executor" && workers == 1000 {
+                    30.0
+                } else {
+                    percent
+                };
+                let mut point = case(4 * workers, workers);
+                point.tasks_per_s = spread(workers as f64 / SWEEP_WAIT_S * percent / 100.0);
+                cases.insert(format!("sweep-{workers}"), point);
+            }
+        }
+        figures(program, cases)
+    }
+
+    /// A Python method's figures: as a Rust one's, but 100 µs a task, no sweep, and `fetch`
+    /// for its threads' and asyncio's fetch speedup (its processes' 1.65x).
+    pub fn python_method(program: &str, fetch: f64) -> MethodFigures {
+        let mut figures = method(program);
+        figures.cases.retain(|name, _| !name.starts_with("sweep-"));
+        if let Some(c) = figures.cases.get_mut("fetch2") {
+            c.speedup = Some(spread(if program == "python-multiprocessing" {
+                1.65
+            } else {
+                fetch
+            }));
+        }
+        if let Some(c) = figures.cases.get_mut("overhead") {
+            c.per_task_us = spread(100.0);
+        }
+        figures
+    }
 }

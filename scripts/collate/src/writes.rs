@@ -32,7 +32,7 @@ const READS_DURING_WRITES: &str = "reads-during-writes";
 /// How a run's workers wrote, as its report says (`writes`), with the table's order and title.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-pub struct Settings(WritesReport);
+pub struct Settings(pub WritesReport);
 
 impl Settings {
     fn of(report: &RunReport) -> Option<Settings> {
@@ -42,7 +42,7 @@ impl Settings {
     /// The columns' order: shared writers before the single writer; among them `BEGIN
     /// IMMEDIATE` before `DEFERRED`, and the longest busy timeout first. So the defaults come
     /// first, then no busy timeout, then `BEGIN DEFERRED`: the order of the flags.
-    fn order(&self) -> impl Ord + '_ {
+    pub fn order(&self) -> impl Ord + '_ {
         (
             self.0.writer != "shared",
             self.0.begin != "immediate",
@@ -56,7 +56,7 @@ impl Settings {
 
     /// `shared: busy timeout 5 s, BEGIN IMMEDIATE`. A single writer waits for no other writer,
     /// so neither its busy timeout nor its `BEGIN` tells it apart.
-    fn title(&self) -> String {
+    pub fn title(&self) -> String {
         let mut title = match self.0.writer.as_str() {
             "single" => "single writer".to_string(),
             writer => {
@@ -81,43 +81,43 @@ impl Settings {
 /// One cell of the table: a method on a number of workers with one setting, over its runs.
 #[derive(Debug, Serialize)]
 pub struct WritesCase {
-    program: String,
-    method: String,
-    workers: usize,
-    settings: Settings,
-    tasks: usize,
+    pub program: String,
+    pub method: String,
+    pub workers: usize,
+    pub settings: Settings,
+    pub tasks: usize,
     /// The rows in the database after the run over its wall time.
-    rows_per_s: Spread,
+    pub rows_per_s: Spread,
     /// The tasks that did not end ok (failed, timed out or not run).
-    failed: Spread,
-    rows_in_db_after: Spread,
+    pub failed: Spread,
+    pub rows_in_db_after: Spread,
     /// Each run's rows written as the tasks that ended ok reported them.
-    rows_reported: Vec<u64>,
+    pub rows_reported: Vec<u64>,
     /// Whether every run's database holds exactly the rows its ok tasks reported.
-    consistent: bool,
+    pub consistent: bool,
     /// Why writes failed, each message with how many failed with it, over every run.
-    errors: BTreeMap<String, usize>,
+    pub errors: BTreeMap<String, usize>,
 }
 
 /// The `io` tasks' SQL time with a writer beside them and without, on the same program.
 #[derive(Debug, Serialize)]
 pub struct ReadsDuringWrites {
-    program: String,
-    method: String,
-    workers: usize,
+    pub program: String,
+    pub method: String,
+    pub workers: usize,
     /// The io tasks: the same in both runs.
-    queries: usize,
+    pub queries: usize,
     /// The writing tasks beside them.
-    writes: usize,
+    pub writes: usize,
     /// Each run's writes that did not end ok.
-    failed_writes: Vec<usize>,
+    pub failed_writes: Vec<usize>,
     /// The io tasks' SQL time (from the SQL's start to the task's end), summed over the tasks.
-    alone_sql_ms: Spread,
-    during_writes_sql_ms: Spread,
+    pub alone_sql_ms: Spread,
+    pub during_writes_sql_ms: Spread,
     /// The median with writes over the median without.
-    ratio: f64,
+    pub ratio: f64,
     /// In the run where it was fewest: how many queries' SQL overlapped a write in flight.
-    overlapped: usize,
+    pub overlapped: usize,
 }
 
 /// Everything in `<raw>/writes`, collated.
@@ -313,7 +313,14 @@ fn reads_during_writes(
 pub fn markdown(writes: &Writes) -> String {
     let mut md = String::new();
     let mut columns: Vec<&Settings> = Vec::new();
-    for case in &writes.cases {
+    // The `--synchronous normal` runs are one method's, for writes-lessons.md: a column of
+    // dashes for every other method would only widen the table.
+    let table: Vec<&WritesCase> = writes
+        .cases
+        .iter()
+        .filter(|c| c.settings.0.synchronous == "full")
+        .collect();
+    for case in &table {
         if !columns.contains(&&case.settings) {
             columns.push(&case.settings);
         }
@@ -346,7 +353,7 @@ pub fn markdown(writes: &Writes) -> String {
     columns.iter().for_each(|_| md.push_str("---|"));
     md.push('\n');
     let mut rows: Vec<(&str, usize)> = Vec::new();
-    for case in &writes.cases {
+    for case in &table {
         if !rows.contains(&(case.method.as_str(), case.workers)) {
             rows.push((case.method.as_str(), case.workers));
         }
@@ -354,17 +361,15 @@ pub fn markdown(writes: &Writes) -> String {
     for (method, workers) in rows {
         let _ = write!(md, "| {method} | {workers} |");
         for settings in &columns {
-            let cell = writes
-                .cases
+            let cell = table
                 .iter()
                 .find(|c| c.method == method && c.workers == workers && c.settings == **settings)
-                .map_or_else(|| "–".to_string(), cell);
+                .map_or_else(|| "–".to_string(), |c| cell(c));
             let _ = write!(md, " {cell} |");
         }
         md.push('\n');
     }
-    let mut errors: Vec<&str> = writes
-        .cases
+    let mut errors: Vec<&str> = table
         .iter()
         .flat_map(|c| c.errors.keys().map(String::as_str))
         .collect();

@@ -1,0 +1,111 @@
+//! Faults injected on purpose: what each program reports when a task errs, panics, hangs or
+//! crashes, for PITFALLS.md's outcomes.
+//!
+//! `scripts/compare.sh` runs a few programs with `--inject` (and `--timeout 1` where a task
+//! hangs) into `<raw>/faults`. Each of those runs exits 1 by design, since a task did not end
+//! ok; what they show is which tasks failed, with what message, and that every other task was
+//! kept. A run from before these measurements has no such folder, and PITFALLS.md then names
+//! the command instead of the outcome.
+
+use std::path::Path;
+
+use serde::Serialize;
+use shared::RunReport;
+
+use super::{Spread, read_reports};
+
+/// A task that did not end ok, as the first run reported it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failed {
+    pub id: usize,
+    pub status: String,
+    pub error: Option<String>,
+}
+
+/// One program with one set of injected faults, over its runs.
+#[derive(Debug, Serialize)]
+pub struct Fault {
+    pub program: String,
+    /// compare.sh's name for it: `error`, `panic`, `crash`, `hang`, `all`, `writes-crash`.
+    pub case: String,
+    pub tasks: usize,
+    /// The first run's counts.
+    pub ok: usize,
+    pub failed: usize,
+    pub timed_out: usize,
+    pub not_run: usize,
+    /// Whether every run ended with the same counts.
+    pub same_in_every_run: bool,
+    pub wall_s: Spread,
+    pub timeout_s: f64,
+    pub not_ok: Vec<Failed>,
+    /// For a run that writes: the rows in the database after the first run, and the rows its
+    /// ok tasks reported.
+    pub rows_in_db_after: Option<u64>,
+    pub rows_reported: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Faults {
+    pub cases: Vec<Fault>,
+}
+
+impl Faults {
+    pub fn get(&self, program: &str, case: &str) -> Option<&Fault> {
+        self.cases
+            .iter()
+            .find(|f| f.program == program && f.case == case)
+    }
+}
+
+/// Reads `<raw>/faults`, or `None` when the run has no such folder.
+pub fn collate(dir: &Path, runs: usize) -> Result<Option<Faults>, String> {
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    let reports = read_reports(dir, runs, |path, program, value| {
+        serde_json::from_value::<RunReport>(value)
+            .map_err(|e| format!("{} ({program}): not a valid report: {e}", path.display()))
+    })?;
+    let mut cases = Vec::new();
+    for (program, by_case) in reports {
+        for (case, runs) in by_case {
+            let first = &runs[0];
+            let counts = |r: &RunReport| {
+                (
+                    r.counts.ok,
+                    r.counts.failed,
+                    r.counts.timed_out,
+                    r.counts.not_run,
+                )
+            };
+            let wall_s = Spread::of(runs.iter().map(|r| r.wall_s).collect())
+                .ok_or_else(|| format!("{program} {case}: a wall time is not a number"))?;
+            cases.push(Fault {
+                program: program.clone(),
+                case: case.clone(),
+                tasks: first.tasks.len(),
+                ok: first.counts.ok,
+                failed: first.counts.failed,
+                timed_out: first.counts.timed_out,
+                not_run: first.counts.not_run,
+                same_in_every_run: runs.iter().all(|r| counts(r) == counts(first)),
+                wall_s,
+                timeout_s: first.timeout_s,
+                not_ok: first
+                    .tasks
+                    .iter()
+                    .filter(|t| t.status != "ok")
+                    .map(|t| Failed {
+                        id: t.id,
+                        status: t.status.clone(),
+                        error: t.error.clone(),
+                    })
+                    .collect(),
+                rows_in_db_after: first.rows_in_db_after,
+                rows_reported: first.rows_reported(),
+            });
+        }
+    }
+    Ok(Some(Faults { cases }))
+}
