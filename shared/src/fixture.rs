@@ -98,6 +98,10 @@ struct Scratch {
     /// Whether the run's SQL only inserts into its own table, [`TABLE`] (see
     /// [`Database::rows_can_be_checked`]).
     only_inserts_into_its_table: bool,
+    /// What the copy was made from, and the writing SQL it was made for: what a fresh copy
+    /// needs ([`Database::fresh_copy`]).
+    origin: Database,
+    writing: Vec<String>,
 }
 
 /// What a look at a file's header found.
@@ -258,11 +262,27 @@ impl Database {
                 settings,
                 tables,
                 only_inserts_into_its_table: written.only_inserts_into_its_table,
+                origin: self.clone(),
+                writing: writing.iter().map(|sql| sql.to_string()).collect(),
             })),
         })
     }
 
     /// The write settings of a scratch copy; `None` for a database only read.
+    /// Another scratch copy of what this one was copied from, as it was before anything wrote
+    /// on it: where the sequential baseline of a writing run starts, as the method did. (On the
+    /// method's copy, a `DELETE` would find nothing left to delete, and the baseline would time
+    /// less work than the method did.) A database that is not a scratch copy is itself.
+    pub fn fresh_copy(&self) -> Result<Database> {
+        match &self.scratch {
+            Some(scratch) => {
+                let writing: Vec<&str> = scratch.writing.iter().map(String::as_str).collect();
+                scratch.origin.scratch_copy(scratch.settings, &writing)
+            }
+            None => Ok(self.clone()),
+        }
+    }
+
     pub fn write_settings(&self) -> Option<WriteSettings> {
         self.scratch.as_ref().map(|s| s.settings)
     }
@@ -644,6 +664,31 @@ mod tests {
             assert!(!copy.rows_can_be_checked(), "{users}");
         }
         assert!(!database.rows_can_be_checked(), "a database only read");
+    }
+
+    #[test]
+    fn a_fresh_copy_starts_from_the_original_not_from_what_a_run_left() {
+        let (_dir, database) = users_database(4);
+        let copy = database
+            .scratch_copy(WriteSettings::default(), &["DELETE FROM t"])
+            .unwrap();
+        let count = |db: &Database| {
+            Connection::open(db.path())
+                .and_then(|c| c.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0)))
+                .unwrap()
+        };
+        Connection::open(copy.path())
+            .and_then(|c| c.execute("DELETE FROM t", []))
+            .unwrap();
+        assert_eq!(count(&copy), 0, "the run deleted every row of its copy");
+        let fresh = copy.fresh_copy().unwrap();
+        assert_ne!(fresh.path(), copy.path());
+        assert_eq!(
+            count(&fresh),
+            4,
+            "the baseline's copy has the rows the run started with"
+        );
+        assert_eq!(count(&database), 4, "and the user's file is as it was");
     }
 
     #[test]

@@ -36,6 +36,17 @@ impl Plan {
         plan
     }
 
+    /// What the sequential baseline runs: the plan without its faults and, when its tasks write,
+    /// on a fresh scratch copy, so that the baseline starts from the database the method started
+    /// from, not from what the method left.
+    pub fn for_the_baseline(&self) -> Result<Plan> {
+        let mut plan = self.without_faults();
+        if plan.writes().is_some() {
+            plan.database = self.database.fresh_copy()?;
+        }
+        Ok(plan)
+    }
+
     /// The plan, ready to write when some of its tasks do: on a scratch copy of its database,
     /// with these settings (see `writes`). A plan that only reads is returned as it is.
     pub fn writing_on_a_copy(mut self, settings: WriteSettings) -> Result<Plan> {

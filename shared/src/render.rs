@@ -344,7 +344,13 @@ fn summary(out: &mut String, r: &Report) {
         (Some(base), Some(speedup), ..) => {
             let _ = writeln!(out, "  speedup {speedup:.2}x over sequential ({base:.3} s)");
         }
-        _ => out.push_str("  no sequential baseline (--no-baseline): no speedup or ideal\n"),
+        _ => {
+            let why = r
+                .not_compared
+                .as_deref()
+                .unwrap_or("no sequential baseline ran");
+            let _ = writeln!(out, "  no speedup or efficiency: {why}");
+        }
     }
     writes(out, r);
     let u = &r.usage;

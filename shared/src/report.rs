@@ -29,6 +29,10 @@
 //! lower_bound_s     max(longest task, total / workers)
 //! ideal_speedup     baseline_wall_s / ideal_makespan_s
 //! efficiency        ideal_makespan_s / wall_s: 1.0 is the best this many workers can do
+//! not_compared      why speedup and efficiency are null: no baseline ran (--no-baseline), there
+//!                   were no tasks, or a task of the run or of the baseline did not end ok (a
+//!                   run that did not do all the work cannot be compared with one that did);
+//!                   null when they are given
 //! counts            {ok, failed, timed_out, not_run}
 //! usage             {user_cpu_s, sys_cpu_s, max_rss_kib, children_max_rss_kib, children_pss_kib,
 //!                    voluntary_context_switches, involuntary_context_switches}
@@ -105,6 +109,9 @@ pub struct Summary {
     pub lower_bound_s: Option<f64>,
     pub ideal_speedup: Option<f64>,
     pub efficiency: Option<f64>,
+    /// Why `speedup` and `efficiency` are `null`, in one sentence; `null` when they are given.
+    #[serde(default)]
+    pub not_compared: Option<String>,
     pub counts: Counts,
     pub usage: Usage,
     /// `null` for a run that only reads (and in reports written before writes existed).
@@ -284,6 +291,7 @@ impl<'run> Report<'run> {
             lower_bound_s: None,
             ideal_speedup: None,
             efficiency: None,
+            not_compared: Some("no sequential baseline ran (--no-baseline)".to_string()),
             counts,
             usage,
             writes: plan.writes().map(|w| w.settings.into()),
@@ -307,12 +315,18 @@ impl<'run> Report<'run> {
             let ideal = ideal(&durations, run.workers, run.connections, run.dispatch);
             let base = baseline.wall.as_secs_f64();
             summary.baseline_wall_s = Some(base);
-            summary.speedup = Some(base / wall);
             summary.ideal_makespan_s = Some(ideal.makespan);
             summary.fifo_makespan_s = Some(ideal.fifo_makespan);
             summary.lower_bound_s = Some(ideal.lower_bound);
             summary.ideal_speedup = (ideal.makespan > 0.0).then(|| base / ideal.makespan);
-            summary.efficiency = (wall > 0.0).then(|| ideal.makespan / wall);
+            summary.not_compared = not_comparable(&summary.counts, baseline);
+            if summary.not_compared.is_none() {
+                summary.speedup = Some(base / wall);
+                summary.efficiency = (wall > 0.0).then(|| ideal.makespan / wall);
+            }
+            if let Some(e) = summary.efficiency.filter(|&e| e > 1.0) {
+                summary.notes.push(above_the_ideal(e));
+            }
         }
         Report {
             summary,
@@ -404,6 +418,57 @@ impl<'run> Report<'run> {
         };
         serde_json::to_writer_pretty(out, &streamed)
     }
+}
+
+/// What an efficiency above 1.0 means. No run beats the best schedule of the baseline's own task
+/// durations; one that seems to had a baseline slower than its work needs: a cold cache for the
+/// run that went first (the run, whose reads warmed it for the baseline after it, or the other way
+/// round), or a noisy machine. Said in so many words, so that nobody takes it for a method that
+/// beats the ideal.
+pub(crate) fn above_the_ideal(efficiency: f64) -> String {
+    format!(
+        "efficiency {efficiency:.3} is above 1.0, the best possible: the baseline ran slower than \
+         the work needs (a cold cache for one of the two runs, or a noisy machine); rerun to compare"
+    )
+}
+
+/// Why a run cannot be compared with its baseline, if it cannot: a speedup over work that was
+/// not all done (a task failed, timed out or never ran, in the run or in the baseline) would
+/// measure the failures, not the method; a timed-out run looks fast. No tasks, no work to time.
+fn not_comparable(counts: &Counts, baseline: &Run) -> Option<String> {
+    let total = counts.total();
+    if total == 0 {
+        return Some("there were no tasks, so no work to compare".to_string());
+    }
+    if counts.ok < total {
+        let mut what = Vec::new();
+        for (n, word) in [
+            (counts.failed, "failed"),
+            (counts.timed_out, "timed out"),
+            (counts.not_run, "not run"),
+        ] {
+            if n > 0 {
+                what.push(format!("{n} {word}"));
+            }
+        }
+        return Some(format!(
+            "{} of {total} tasks did not end ok ({}): a run that did not do all the work cannot \
+             be compared with one that did",
+            total - counts.ok,
+            what.join(", ")
+        ));
+    }
+    let baseline_failed = baseline
+        .outcomes
+        .iter()
+        .filter(|o| !o.status.is_ok())
+        .count();
+    (baseline_failed > 0).then(|| {
+        format!(
+            "{baseline_failed} of the baseline's tasks did not end ok, so it is no measure of the \
+             work"
+        )
+    })
 }
 
 /// Reports written before `lanes` existed drew one lane per worker.
@@ -535,6 +600,87 @@ mod tests {
         assert!(
             text.contains("rows changed: 1000 by the ok tasks; not checked against the database"),
             "{text}"
+        );
+    }
+
+    /// The six tasks of `plan`, each ok.
+    fn all_ok(plan: &Plan, took: Duration) -> Run {
+        let worker: Arc<str> = Arc::from("main");
+        let mut outcomes = Outcomes::new(plan);
+        for task in &plan.workload.tasks {
+            let attempt = Attempt {
+                started: Duration::ZERO,
+                sql_started: Some(Duration::ZERO),
+                finished: took,
+                status: Status::Ok {
+                    rows: 1,
+                    checksum: 1,
+                },
+            };
+            outcomes.record(Outcome::new(task, &worker, Duration::ZERO, attempt));
+        }
+        Run::new(outcomes.finish(), 1, Duration::ZERO, took * 6)
+    }
+
+    #[test]
+    fn a_run_whose_tasks_did_not_all_end_ok_has_no_speedup_and_says_why() {
+        let plan = conformance::plan(6, 2, &[]);
+        let run = run_out_of_order(&plan);
+        let baseline = all_ok(&plan, Duration::from_millis(100));
+        let report = Report::new("threading", &plan, &run, Usage::default(), Some(&baseline));
+        assert_eq!((report.speedup, report.efficiency), (None, None));
+        let why = report.not_compared.as_deref().unwrap_or_default();
+        assert!(
+            why.contains("1 of 6 tasks did not end ok (1 not run)"),
+            "{why}"
+        );
+        assert!(crate::render::human(&report).contains("no speedup or efficiency: 1 of 6"));
+        let complete = Report::new(
+            "threading",
+            &plan,
+            &baseline,
+            Usage::default(),
+            Some(&baseline),
+        );
+        assert!(complete.speedup.is_some() && complete.not_compared.is_none());
+    }
+
+    #[test]
+    fn a_run_with_no_tasks_has_no_speedup() {
+        let plan = conformance::plan(0, 2, &[]);
+        let run = Run::new(
+            Outcomes::new(&plan).finish(),
+            2,
+            Duration::ZERO,
+            Duration::ZERO,
+        );
+        let report = Report::new("threading", &plan, &run, Usage::default(), Some(&run));
+        assert_eq!((report.speedup, report.efficiency), (None, None));
+        assert!(
+            report
+                .not_compared
+                .as_deref()
+                .unwrap_or_default()
+                .contains("no tasks")
+        );
+    }
+
+    #[test]
+    fn an_efficiency_above_one_is_named_as_a_slow_baseline() {
+        let plan = conformance::plan(6, 1, &[]);
+        // The baseline's tasks took 100 ms each; the run did the same six in 300 ms on one
+        // worker, which no schedule of those durations allows.
+        let baseline = all_ok(&plan, Duration::from_millis(100));
+        let run = all_ok(&plan, Duration::from_millis(50));
+        let report = Report::new("threading", &plan, &run, Usage::default(), Some(&baseline));
+        assert!(report.efficiency.is_some_and(|e| e > 1.0));
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.contains("above 1.0") && n.contains("rerun")),
+            "{:?}",
+            report.notes
         );
     }
 
