@@ -104,7 +104,8 @@ class InputError(Exception):
 # ---------------------------------------------------------------------------------------------
 # The workload and the database
 
-# One task of a run: `id` numbers it from 1 in submission order; `params` is a tuple.
+# One task of a run: `id` numbers it from 1 in submission order; `params` is a tuple, or a
+# dict of named parameters.
 Task = namedtuple("Task", "id name sql params latency_ms rounds")
 
 Plan = namedtuple("Plan", "workload tasks database workers timeout")
@@ -161,9 +162,15 @@ def parse_query(q, where):
         if type(value) is not int or value < 0:
             raise InputError(f"{where}: '{field}' must be a whole number from 0")
     params = q.get("params", [])
-    if not isinstance(params, list):
-        raise InputError(f"{where}: 'params' must be a list")
-    return q["name"], q["sql"], tuple(parse_param(p, where) for p in params), latency, rounds
+    if isinstance(params, dict):
+        # Bound by name, as on the Rust side: {":city": "Paris"} for :city. sqlite3 wants the
+        # names without their ':', '@' or '$'.
+        params = {name.lstrip(":@$"): parse_param(p, where) for name, p in params.items()}
+    elif isinstance(params, list):
+        params = tuple(parse_param(p, where) for p in params)
+    else:
+        raise InputError(f"{where}: 'params' must be a list, or an object of named parameters")
+    return q["name"], q["sql"], params, latency, rounds
 
 
 def parse_param(p, where):

@@ -69,7 +69,7 @@ def tearDownModule():
 
 
 def query(name, sql, latency_ms=0, params=()):
-    return {"name": name, "sql": sql, "params": list(params), "latency_ms": latency_ms}
+    return {"name": name, "sql": sql, "params": params if isinstance(params, dict) else list(params), "latency_ms": latency_ms}
 
 
 def workload_file(tasks, name="test", plain=False):
@@ -219,6 +219,15 @@ class Workloads(unittest.TestCase):
         self.assertEqual(statuses(rep), ["ok"])
         t = rep["tasks"][0]
         self.assertAlmostEqual(t["sql_started_s"], t["started_s"], delta=0.05)
+
+    def test_named_parameters_give_the_rust_programs_answer(self):
+        named = query("named", "SELECT id, word FROM things WHERE id BETWEEN :lo AND :hi", 0,
+                      {":lo": 10, "hi": 19})
+        by_place = query("by_place", "SELECT id, word FROM things WHERE id BETWEEN ? AND ?", 0,
+                         [10, 19])
+        rep = report("sequential", workload_file([named, by_place]), "--no-baseline")
+        self.assertEqual(statuses(rep), ["ok", "ok"])
+        self.assertEqual(answers(rep)[0], answers(rep)[1])
 
     def test_tasks_repeats_the_pattern(self):
         rep = report("threading", workload_file(light_tasks(2)), "--tasks", "5",

@@ -569,7 +569,7 @@ mod tests {
         let query = |name: &str, sql: &str| crate::workload::Query {
             name: name.to_string(),
             sql: sql.to_string(),
-            params: Vec::new(),
+            params: Default::default(),
             latency_ms: 0,
             rounds: 1,
             writes: false,

@@ -15,10 +15,10 @@ use std::panic;
 use std::time::Instant;
 
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, ErrorCode, params_from_iter};
+use rusqlite::{Connection, ErrorCode};
 
 use crate::status::{InjectedPanic, Status};
-use crate::workload::{Fault, Param, Task};
+use crate::workload::{Fault, Params, Task};
 
 /// How often, in SQLite virtual-machine steps, the progress handler checks the deadline: often
 /// enough that a query stops soon after it, and seldom enough that the check (one read of the
@@ -63,10 +63,11 @@ pub(crate) fn run_sql(
     task: &Task,
     deadline: Instant,
 ) -> rusqlite::Result<Option<(u64, u64)>> {
+    const NONE: &Params = &Params::Positional(Vec::new());
     let (sql, params) = match task.fault {
-        Some(Fault::Error) => (ERROR_SQL, &[][..]),
-        Some(Fault::Hang) => (HANG_SQL, &[][..]),
-        _ => (task.query.sql.as_str(), &task.query.params[..]),
+        Some(Fault::Error) => (ERROR_SQL, NONE),
+        Some(Fault::Hang) => (HANG_SQL, NONE),
+        _ => (task.query.sql.as_str(), &task.query.params),
     };
     let _interrupt = InterruptAtDeadline::new(conn, deadline)?;
     let result = query(conn, sql, params, task, deadline)?;
@@ -99,19 +100,15 @@ impl Drop for InterruptAtDeadline<'_> {
 fn query(
     conn: &Connection,
     sql: &str,
-    params: &[Param],
+    params: &Params,
     task: &Task,
     deadline: Instant,
 ) -> rusqlite::Result<Option<(u64, u64)>> {
     let rounds = task.query.rounds;
     let mut statement = conn.prepare_cached(sql)?;
     let columns = statement.column_count();
-    let mut rows = if statement.parameter_count() > params.len() {
-        bind_with_task_id(&mut statement, params, task.id)?;
-        statement.raw_query()
-    } else {
-        statement.query(params_from_iter(params))?
-    };
+    bind(&mut statement, params, task.id)?;
+    let mut rows = statement.raw_query();
     // The rows are walked one by one, in the program, as `for row in cursor` does in Python:
     // every value is digested `rounds` times while it is in the CPU's cache. The `fetch`
     // preset sets many rounds so that this loop, the program's own work, takes most of the
@@ -139,29 +136,53 @@ fn query(
     Ok(Some((count, checksum)))
 }
 
-/// Binds `:task` to the task's id (so that a written row can say which task wrote it), and the
-/// task's parameters to the other slots, in order. A count that does not match is an error, as
-/// it is without `:task`.
-fn bind_with_task_id(
+/// Binds the task's parameters, in order or by name, and `:task` to the task's id (so that a
+/// written row can say which task wrote it) unless the parameters name it. Every slot of the
+/// SQL must be bound: a count that does not match, or a name the SQL does not have, is an error
+/// that fails the task, as SQLite's own would.
+fn bind(
     statement: &mut rusqlite::CachedStatement<'_>,
-    params: &[Param],
+    params: &Params,
     task: usize,
 ) -> rusqlite::Result<()> {
-    let slot = statement.parameter_index(":task")?;
-    let expected = statement.parameter_count() - usize::from(slot.is_some());
-    if expected != params.len() {
-        return Err(rusqlite::Error::InvalidParameterCount(
-            params.len(),
-            expected,
-        ));
-    }
-    let mut params = params.iter();
-    for index in 1..=statement.parameter_count() {
-        if Some(index) == slot {
-            statement.raw_bind_parameter(index, task as i64)?;
-        } else if let Some(param) = params.next() {
-            statement.raw_bind_parameter(index, param)?;
+    let slots = statement.parameter_count();
+    let task_slot = statement.parameter_index(":task")?;
+    let mut bound = Vec::with_capacity(slots);
+    match params {
+        Params::Positional(list) => {
+            let expected = slots - usize::from(task_slot.is_some());
+            if expected != list.len() {
+                return Err(rusqlite::Error::InvalidParameterCount(list.len(), expected));
+            }
+            let mut list = list.iter();
+            for index in (1..=slots).filter(|&i| Some(i) != task_slot) {
+                if let Some(param) = list.next() {
+                    statement.raw_bind_parameter(index, param)?;
+                    bound.push(index);
+                }
+            }
         }
+        Params::Named(by_name) => {
+            for (name, param) in by_name {
+                let name = if name.starts_with([':', '@', '$']) {
+                    name.clone()
+                } else {
+                    format!(":{name}")
+                };
+                let index = statement
+                    .parameter_index(&name)?
+                    .ok_or(rusqlite::Error::InvalidParameterName(name))?;
+                statement.raw_bind_parameter(index, param)?;
+                bound.push(index);
+            }
+        }
+    }
+    if let Some(slot) = task_slot.filter(|slot| !bound.contains(slot)) {
+        statement.raw_bind_parameter(slot, task as i64)?;
+        bound.push(slot);
+    }
+    if bound.len() != slots {
+        return Err(rusqlite::Error::InvalidParameterCount(bound.len(), slots));
     }
     Ok(())
 }
@@ -213,5 +234,75 @@ impl Digest {
 
     fn finish(&self) -> u64 {
         self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::{Preset, Workload};
+    use std::time::Duration;
+
+    fn task(id: usize, query: &str) -> Task {
+        let file = tempfile::NamedTempFile::new().expect("a workload file");
+        std::fs::write(file.path(), format!("[{query}]")).expect("written");
+        let mut workload = Workload::from_file(file.path(), Some(id)).expect("a workload");
+        workload.tasks.pop().expect("task `id`")
+    }
+
+    fn deadline() -> Instant {
+        Instant::now() + Duration::from_secs(10)
+    }
+
+    #[test]
+    fn a_written_row_says_which_task_wrote_it() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(crate::write_settings::CREATE_TABLE)
+            .unwrap();
+        let mut workload = Workload::preset(Preset::Writes, Some(5));
+        let fifth = workload.tasks.pop().unwrap();
+        assert_eq!(fifth.id, 5);
+        run_sql(&conn, &fifth, deadline()).unwrap();
+        let (task_id, payload): (i64, String) = conn
+            .query_row("SELECT task_id, payload FROM task_writes", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(task_id, 5);
+        assert!(payload.starts_with("one row"), "{payload}");
+    }
+
+    #[test]
+    fn parameters_bind_by_name_with_or_without_their_colon() {
+        let conn = Connection::open_in_memory().unwrap();
+        let sql = r#"{"name": "n", "sql": "SELECT :city || '/' || @n || '/' || :task",
+                      "params": {":city": "Paris", "@n": 7}}"#;
+        let named = task(3, sql);
+        let (rows, by_name) = run_sql(&conn, &named, deadline()).unwrap().unwrap();
+        let bare = task(3, &sql.replace("\":city\"", "\"city\""));
+        let (_, without_colon) = run_sql(&conn, &bare, deadline()).unwrap().unwrap();
+        let literal = task(3, r#"{"name": "n", "sql": "SELECT 'Paris/7/3'"}"#);
+        let (_, expected) = run_sql(&conn, &literal, deadline()).unwrap().unwrap();
+        assert_eq!((rows, by_name, without_colon), (1, expected, expected));
+    }
+
+    #[test]
+    fn a_name_the_sql_does_not_have_or_a_slot_left_empty_fails_the_task() {
+        let conn = Connection::open_in_memory().unwrap();
+        let unknown = task(
+            1,
+            r#"{"name": "n", "sql": "SELECT :a", "params": {":b": 1}}"#,
+        );
+        let err = run_sql(&conn, &unknown, deadline())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(":b"), "{err}");
+        let short = task(
+            1,
+            r#"{"name": "n", "sql": "SELECT :a, :b", "params": {":a": 1}}"#,
+        );
+        assert!(run_sql(&conn, &short, deadline()).is_err());
+        let positional = task(1, r#"{"name": "n", "sql": "SELECT ?, ?", "params": [1]}"#);
+        assert!(run_sql(&conn, &positional, deadline()).is_err());
     }
 }

@@ -46,6 +46,22 @@ pub enum Param {
     Text(String),
 }
 
+/// A task's parameters, as JSON writes them: a list, bound in order (`?`, `?1`, ...), or an
+/// object, bound by name (`{":city": "Paris"}` for `:city`; a name without its `:`, `@` or `$`
+/// is taken to mean `:name`). Either way, `:task` in the SQL is the task's id unless given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Params {
+    Positional(Vec<Param>),
+    Named(std::collections::BTreeMap<String, Param>),
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params::Positional(Vec::new())
+    }
+}
+
 impl ToSql for Param {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         match self {
@@ -64,7 +80,7 @@ pub struct Query {
     pub name: String,
     pub sql: String,
     #[serde(default)]
-    pub params: Vec<Param>,
+    pub params: Params,
     /// The simulated round trip the caller waits before running the SQL; none when a workload
     /// file leaves it out, as a user's own queries usually have none to simulate.
     #[serde(default)]
@@ -224,7 +240,8 @@ struct WorkloadFile {
 }
 
 /// What a task looks like in a workload file, for the error that says what was expected.
-const TASK_FORM: &str = r#"{"name": ..., "sql": ..., "params": [...], "latency_ms": ...}"#;
+const TASK_FORM: &str =
+    r#"{"name": ..., "sql": ..., "params": [...] or {":name": ...}, "latency_ms": ...}"#;
 
 impl Workload {
     /// Builds a workload from its pattern: `tasks` repeats it (or cuts it short) to that many.
@@ -407,7 +424,7 @@ fn query(name: &str, sql: &str, params: &[&str], latency_ms: u64) -> Query {
     Query {
         name: name.to_string(),
         sql: sql.trim().to_string(),
-        params: params.iter().map(|p| Param::Text(p.to_string())).collect(),
+        params: Params::Positional(params.iter().map(|p| Param::Text(p.to_string())).collect()),
         latency_ms,
         rounds: 1,
         writes: false,
@@ -416,7 +433,7 @@ fn query(name: &str, sql: &str, params: &[&str], latency_ms: u64) -> Query {
 
 /// The `writes` preset's task: one row into the run's own table, saying which task wrote it
 /// (`:task` is bound to the task's id).
-const WRITE_SQL: &str = "INSERT INTO task_writes (task_id, payload) VALUES (:task, ?1)";
+const WRITE_SQL: &str = "INSERT INTO task_writes (task_id, payload) VALUES (:task, ?)";
 /// A row of about a hundred bytes, as a small record would be.
 const WRITE_PAYLOAD: &str =
     "one row, written in a transaction of its own; about a hundred bytes, as a small record is";
@@ -451,10 +468,10 @@ impl Preset {
             Preset::Fetch => (0..8)
                 .map(|slice| Query {
                     rounds: FETCH_ROUNDS,
-                    params: vec![
+                    params: Params::Positional(vec![
                         Param::Integer(1 + slice * FETCH_SLICE),
                         Param::Integer((slice + 1) * FETCH_SLICE),
-                    ],
+                    ]),
                     ..query(&format!("fetch_slice_{}", slice + 1), FETCH_SQL, &[], 0)
                 })
                 .collect(),
