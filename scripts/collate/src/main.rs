@@ -715,6 +715,15 @@ fn times(n: u32) -> String {
     }
 }
 
+/// What a cell of the table is: with one run there is no median and no range to give.
+fn how_many_runs(runs: usize) -> String {
+    if runs == 1 {
+        "1 run of each measurement: each cell is that run's figure, with no range".to_string()
+    } else {
+        format!("{runs} runs of each measurement, median with min–max")
+    }
+}
+
 fn markdown(
     args: &Args,
     machine: &Machine,
@@ -725,10 +734,9 @@ fn markdown(
     let python = methods.iter().find(|m| m.language == Language::Python);
     let _ = write!(
         md,
-        "Measured with `{}` ({} run{} of each measurement, median with min–max) on {} cores ({}), {}, {}",
+        "Measured with `{}` ({}) on {} cores ({}), {}, {}",
         args.command,
-        args.runs,
-        if args.runs == 1 { "" } else { "s" },
+        how_many_runs(args.runs),
         machine.cores,
         machine.cpu,
         machine.os,
@@ -979,6 +987,12 @@ fn ms(s: &Spread) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_run_is_not_called_a_median_with_a_range() {
+        assert!(!how_many_runs(1).contains("median"));
+        assert!(how_many_runs(3).contains("3 runs of each measurement, median with min–max"));
+    }
 
     fn spread(value: f64) -> Spread {
         Spread::of(vec![value]).expect("a number")
