@@ -768,6 +768,7 @@ def baseline_figures(plan, run, baseline):
     without a baseline."""
     figures = dict.fromkeys(("baseline_wall_s", "speedup", "ideal_makespan_s",
                              "fifo_makespan_s", "lower_bound_s", "ideal_speedup", "efficiency"))
+    figures["not_compared"] = "no sequential baseline ran (--no-baseline)"
     if baseline is None:
         return figures
     by_task = {o.task: o for o in baseline.outcomes}
@@ -783,14 +784,35 @@ def baseline_figures(plan, run, baseline):
     base = baseline.wall
     figures.update({
         "baseline_wall_s": base,
-        "speedup": base / run.wall if run.wall > 0 else None,
         "ideal_makespan_s": makespan,
         "fifo_makespan_s": makespan,  # every method here takes its tasks in FIFO order
         "lower_bound_s": lower_bound,
         "ideal_speedup": base / makespan if makespan > 0 else None,
-        "efficiency": makespan / run.wall if run.wall > 0 else None,
+        "not_compared": not_comparable(run, baseline),
     })
+    if figures["not_compared"] is None:
+        figures["speedup"] = base / run.wall if run.wall > 0 else None
+        figures["efficiency"] = makespan / run.wall if run.wall > 0 else None
     return figures
+
+
+def not_comparable(run, baseline):
+    """Why a run cannot be compared with its baseline, as the Rust report says it: a speedup
+    over work not all done measures the failures (a timed-out run looks fast)."""
+    total = len(run.outcomes)
+    if total == 0:
+        return "there were no tasks, so no work to compare"
+    bad = [o for o in run.outcomes if o.status != "ok"]
+    if bad:
+        kinds = {}
+        for o in bad:
+            kinds[o.status] = kinds.get(o.status, 0) + 1
+        what = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in kinds.items())
+        return (f"{len(bad)} of {total} tasks did not end ok ({what}): a run that did not do "
+                "all the work cannot be compared with one that did")
+    if any(o.status != "ok" for o in baseline.outcomes):
+        return "some of the baseline's tasks did not end ok, so it is no measure of the work"
+    return None
 
 
 def available_cores():
@@ -855,6 +877,8 @@ def human(report):
             line += (f" · ideal {r['ideal_speedup']:.2f}x with {r['workers']} workers"
                      f" · efficiency {r['efficiency']:.0%}")
         out.append(line)
+    elif r.get("not_compared"):
+        out.append(f"  no speedup or efficiency: {r['not_compared']}")
     u = r["usage"]
     if u["user_cpu_s"] is not None:
         memory = f"peak memory {u['max_rss_kib'] / 1024:.1f} MiB"

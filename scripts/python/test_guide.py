@@ -35,7 +35,7 @@ HANG_SQL = ("WITH RECURSIVE forever(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM 
 REPORT_FIELDS = {
     "schema", "method", "workload", "build", "cores", "workers", "connections", "dispatch",
     "lanes", "timeout_s", "wall_s", "startup_s", "baseline_wall_s", "speedup", "ideal_makespan_s",
-    "fifo_makespan_s", "lower_bound_s", "ideal_speedup", "efficiency", "counts", "usage",
+    "fifo_makespan_s", "lower_bound_s", "ideal_speedup", "efficiency", "not_compared", "counts", "usage",
     "writes", "rows_in_db_after", "notes", "tasks"}
 PYTHON_FIELDS = {"language", "interpreter"}
 TASK_FIELDS = {"id", "name", "worker", "status", "rows", "checksum", "error", "queued_s",
@@ -147,6 +147,16 @@ class TasksAndOutcomes(unittest.TestCase):
                 self.assertLess(slow["finished_s"] - slow["started_s"], 1.0)
                 self.assertIsNone(slow["sql_started_s"])
                 self.assertLess(rep["wall_s"], 1.5)
+
+    def test_a_run_whose_tasks_did_not_all_end_ok_has_no_speedup_and_says_why(self):
+        wl = workload_file(light_tasks(1) + [query("slow_reply", "SELECT 1", 2000)])
+        rep = report("threading", wl, "--workers", "2", "--timeout", "0.5", code=1)
+        self.assertIsNone(rep["speedup"])
+        self.assertIsNone(rep["efficiency"])
+        self.assertIn("1 of 2 tasks did not end ok (1 timed out)", rep["not_compared"])
+        rep = report("threading", workload_file(light_tasks(2)), "--workers", "2")
+        self.assertIsNotNone(rep["speedup"])
+        self.assertIsNone(rep["not_compared"])
 
     def test_a_query_running_past_the_timeout_is_stopped(self):
         wl = workload_file([query("forever", HANG_SQL)] + light_tasks(2))
