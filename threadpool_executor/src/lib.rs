@@ -157,8 +157,8 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     let wall = clock.now();
 
     // Shutdown through ownership, as in the Rust Book's pool: dropping the pool tells its
-    // threads to exit once their jobs are done, dropping the gates opens them for the parked
-    // jobs to end, and then every thread is joined. Not when a task is still missing past the deadline: its
+    // threads to exit once their jobs are done, dropping the gates lets the parked jobs end,
+    // and then every thread is joined. Not when a task is still missing past the deadline: its
     // thread may be stuck, and the report must not wait for it. With many threads this is not
     // free (each returns to rayon's search for work before it sees the pool is gone), so its
     // time is measured and shown in the report's notes, not hidden.

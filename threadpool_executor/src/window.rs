@@ -1,26 +1,28 @@
 //! The submission window: tasks go into the pool a window at a time, not all at once.
 //!
-//! What it buys, measured on this project's 2-core machine, shared with other builds while it
-//! ran (medians of alternating runs, with the range):
+//! What it buys, measured on this project's 2-core machine while other builds shared it (load
+//! average 160 to 290), in alternating runs (medians, with the range):
 //!
 //! | submitted             | peak memory, 1,000,000 tasks | per task, 10,000 tasks |
 //! |-----------------------|------------------------------|------------------------|
-//! | a window at a time    | 118 MiB (118–118)            | 1.48 µs (1.11–2.94)    |
-//! | all at once           | 230 MiB (230–231)            | 1.42 µs (1.14–2.84)    |
+//! | a window at a time    | 118 MiB (118–118)            | 2.71 µs (1.76–4.85)    |
+//! | all at once           | 230 MiB (230–230)            | 2.74 µs (1.77–4.17)    |
 //!
 //! Memory: `/usr/bin/time -f %M threadpool_executor --workload overhead --tasks 1000000
-//! --no-baseline --json > /dev/null`, three runs each. Per task: the report's `wall_s` over
-//! 10,000 tasks of `threadpool_executor --workload overhead --no-baseline`, 21 runs each; the
-//! difference is within the noise. So the window buys memory, at no measurable cost in time:
-//! a job waits on the heap until a thread takes it, and `executor.submit` in a loop, as in
-//! Python, makes a million tasks a million queued jobs, besides their outcomes.
+//! --no-baseline --json > /dev/null`, three runs each. Per task: the report's `wall_s` over its
+//! 10,000 tasks, from `threadpool_executor --workload overhead --no-baseline --json`, 21 runs
+//! each. So the window halves the memory at no measurable cost in time: a job waits on the heap
+//! until a thread takes it, and `executor.submit` in a loop, as in Python, makes a million
+//! tasks a million queued jobs besides their outcomes. (Submitted all at once, the program
+//! stays under the 250 MiB that `check.py scale` allows, but only just.)
 //!
 //! Not the method: skip this file on a first reading. `lib.rs` gives a [`Window`] the tasks
 //! and a `submit` closure (the `pool.spawn` of one task); the window calls it for the first
 //! `WINDOW` tasks, and then again as outcomes come back, half a window at a time: the threads
 //! never run out of queued work while any is left, and take it from a queue the caller is not
 //! writing to at every result. Topped up after every outcome instead, the caller and the
-//! threads take turns at the queue's head, and it measured slower (1.70 µs a task, same runs).
+//! threads take turns at the queue's head: in another set of 21 alternating runs of the same
+//! command, 1.70 µs a task against 1.48 µs by halves and 1.42 µs all at once.
 
 use std::sync::mpsc::Sender;
 
