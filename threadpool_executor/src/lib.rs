@@ -231,7 +231,7 @@ struct Job {
     task: Task,
     queued: Duration,
     context: Arc<JobContext>,
-    sender: mpsc::Sender<Outcome>,
+    sender: Sender<Outcome>,
 }
 
 impl Job {
