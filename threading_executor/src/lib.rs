@@ -21,13 +21,14 @@
 //!
 //! **What it costs.** A thread per worker: a stack (2 MiB reserved by default, of which only
 //! the pages touched count as memory), a kernel task, and a switch each time it sleeps or
-//! wakes. About a microsecond per task for the queue's lock and the results channel, and a
-//! SQLite connection per core, shared by the threads (`shared::pool`: a connection per
-//! thread costs far more than the thread). A thread cannot be killed, so a task past its
-//! timeout is stopped by interrupting its SQLite query, not its thread.
+//! wakes. Per task, a turn of the queue's lock and a message on the results channel. The
+//! threads share a few SQLite connections, one per worker up to twice the cores, each lent
+//! out only for a task's SQL (`shared::pool`: a connection per thread costs far more than the
+//! thread). A thread cannot be killed, so a task past its timeout is stopped by interrupting
+//! its SQLite query, not its thread.
 //!
-//! The measured comparison with the other three methods is in the README's table, produced by
-//! `scripts/compare.sh`.
+//! What each of these costs on your machine, beside the other three methods, is in the
+//! README's table, produced by `scripts/compare.sh`.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, VecDeque};
@@ -76,8 +77,12 @@ pub struct Options {
 pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
     let clock = Clock::start();
     let workers = plan.workers.unwrap_or(DEFAULT_WORKERS).max(1);
-    let connections = ConnectionPool::open(&plan.database, ConnectionPool::size_for(workers))?;
-    let queue = Queue::new(options.priority);
+    let context = WorkerContext {
+        queue: Queue::new(options.priority),
+        connections: ConnectionPool::open(&plan.database, ConnectionPool::size_for(workers))?,
+        timeout: plan.timeout,
+        clock,
+    };
     let (results, arrivals) = mpsc::channel();
     let mut outcomes = Outcomes::new(plan);
     let mut notes = Vec::new();
@@ -86,29 +91,21 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
     // connections, the clock) because the scope does not end before every thread it started
     // has ended. With `thread::spawn` each of them would need an `Arc` and a `'static` job.
     let (started, startup) = thread::scope(|scope| {
-        // Every task is known before the run, so the producer queues them all first: each
-        // worker then finds work the moment it starts, and starting a thousand threads (tens
-        // of microseconds each) overlaps their waits instead of delaying them all. The queue
-        // does not care about the order: a producer that learns its tasks later pushes them
-        // later, and the workers wait for them.
-        for task in &plan.workload.tasks {
-            queue.push(Job {
+        // Every task is known before the run, so the producer queues them all first, under
+        // one lock: each worker then finds work the moment it starts, and starting a thousand
+        // threads overlaps their waits instead of delaying them all. The queue does not care
+        // about the timing: a producer that learns its tasks later pushes them later, and the
+        // workers wait for them.
+        context
+            .queue
+            .push_all(plan.workload.tasks.iter().map(|task| Job {
                 task,
                 queued: clock.now(),
-            });
-        }
+            }));
 
         let mut pool = Vec::with_capacity(workers);
         for id in 0..workers {
-            match Worker::start(
-                scope,
-                id,
-                &queue,
-                &connections,
-                results.clone(),
-                plan.timeout,
-                &clock,
-            ) {
+            match Worker::start(scope, id, &context, results.clone()) {
                 Ok(worker) => pool.push(worker),
                 Err(e) => {
                     // Out of threads (or memory): run on the workers there are. With none,
@@ -124,7 +121,7 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
 
         // No more jobs will come: every worker that finds the queue empty from now on returns
         // instead of waiting. This is the whole shutdown signal, and the only one.
-        queue.close();
+        context.queue.close();
         // The workers hold the only senders now. Each drops its own when it returns, so the
         // results loop below ends exactly when the last worker has gone: no count, no flag.
         drop(results);
@@ -154,18 +151,28 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
         Priority::Fifo => Dispatch::Fifo,
         Priority::LongestFirst => Dispatch::LongestFirst,
     };
-    if connections.size() < started {
+    let connections = context.connections.size();
+    if connections < started {
         notes.push(format!(
-            "{started} threads shared {} SQLite connections, each taken only for a task's SQL",
-            connections.size()
+            "{started} threads shared {connections} SQLite connections, each taken only for a \
+             task's SQL"
         ));
     }
     let workers = started.max(1);
     let outcomes = outcomes.finish();
     Ok(Run::new(outcomes, workers, startup, clock.now())
-        .with_connections(connections.size())
+        .with_connections(connections)
         .with_dispatch(dispatch)
         .with_notes(notes))
+}
+
+/// What every worker borrows for the run: the queue it pulls jobs from, and what a job needs
+/// to run (the connections, the task's timeout, the run's clock).
+struct WorkerContext<'plan> {
+    queue: Queue<'plan>,
+    connections: ConnectionPool,
+    timeout: Duration,
+    clock: Clock,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,10 +219,6 @@ struct State<'plan> {
     waiting: Waiting<'plan>,
     /// Set once by the producer when every job is in: after that, an empty queue means done.
     closed: bool,
-    /// Workers asleep in [`Queue::pop`]. A `notify` is a system call even when nobody waits,
-    /// so `push` makes it only when someone does: with 10,000 tiny tasks that is most of the
-    /// queue's cost.
-    sleeping: usize,
 }
 
 /// The queue every worker pulls from: a `Mutex` around the waiting jobs, and a `Condvar` that
@@ -244,7 +247,6 @@ impl<'plan> Queue<'plan> {
             state: Mutex::new(State {
                 waiting,
                 closed: false,
-                sleeping: 0,
             }),
             ready: Condvar::new(),
         }
@@ -257,19 +259,19 @@ impl<'plan> Queue<'plan> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Adds a job and wakes one idle worker, if any, to take it.
-    fn push(&self, job: Job<'plan>) {
+    /// Adds jobs, all under one lock, and wakes every idle worker to take them.
+    ///
+    /// A batch, not one `push` per job: a `notify` is a system call even when nobody waits, and
+    /// a whole workload queued before any worker starts then costs one, not one per task.
+    fn push_all(&self, jobs: impl IntoIterator<Item = Job<'plan>>) {
         let mut state = self.lock();
         match &mut state.waiting {
-            Waiting::Fifo(jobs) => jobs.push_back(job),
-            Waiting::LongestFirst(jobs) => jobs.push(job),
+            Waiting::Fifo(waiting) => waiting.extend(jobs),
+            Waiting::LongestFirst(waiting) => waiting.extend(jobs),
         }
-        let someone_sleeps = state.sleeping > 0;
-        // Unlocked before waking, so the woken worker does not wake only to wait for the lock.
+        // Unlocked before waking, so the woken workers do not wake only to wait for the lock.
         drop(state);
-        if someone_sleeps {
-            self.ready.notify_one();
-        }
+        self.ready.notify_all();
     }
 
     /// No more jobs will come: wakes every idle worker, so that each sees it and returns.
@@ -291,12 +293,10 @@ impl<'plan> Queue<'plan> {
             }
             // Releases the lock while asleep and takes it again on waking. A wake-up can be
             // spurious or lost to another worker, hence the loop that looks again.
-            state.sleeping += 1;
             state = self
                 .ready
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
-            state.sleeping -= 1;
         }
     }
 }
@@ -312,17 +312,20 @@ struct Worker<'scope> {
 }
 
 impl<'scope> Worker<'scope> {
-    /// Starts a named thread that runs jobs from `queue` until it is closed and empty, and
-    /// sends each outcome on `results`.
-    fn start<'env, 'plan: 'env>(
+    /// Starts a named thread that runs jobs from the shared queue until it is closed and
+    /// empty, and sends each outcome on `results`.
+    fn start<'env>(
         scope: &'scope Scope<'scope, 'env>,
         id: usize,
-        queue: &'env Queue<'plan>,
-        connections: &'env ConnectionPool,
+        context: &'env WorkerContext<'env>,
         results: Sender<Outcome>,
-        timeout: Duration,
-        clock: &'env Clock,
     ) -> std::io::Result<Worker<'scope>> {
+        let WorkerContext {
+            queue,
+            connections,
+            timeout,
+            clock,
+        } = context;
         let name = format!("worker-{id}");
         let thread = thread::Builder::new()
             .name(name.clone())
@@ -343,11 +346,11 @@ impl<'scope> Worker<'scope> {
                         // stopped: SQLite checks the task's deadline every few thousand steps
                         // and interrupts the statement past it.
                         let attempt = catch_panic(clock, || {
-                            run_blocking_with(job.task, timeout, clock, || connections.take())
+                            run_blocking_with(job.task, *timeout, clock, || connections.take())
                         });
+                        debug!(worker = %name, task, status = attempt.status.label(), "finished");
                         // The receiver lives until every sender is gone, so this cannot fail; if
                         // it ever did, nobody would be left to read the outcomes anyway.
-                        debug!(worker = %name, task, status = attempt.status.label(), "finished");
                         if results
                             .send(Outcome::new(job.task, &name, job.queued, attempt))
                             .is_err()

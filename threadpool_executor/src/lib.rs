@@ -18,18 +18,18 @@
 //! which task, and a panic policy that must be handled (below). Unlike Python's, these threads
 //! run Rust code and SQLite in parallel on every core: there is no GIL.
 //!
-//! **What it costs.** One OS thread per worker, created once with the pool (tens of microseconds
-//! each), each with its own stack (only the pages it touches are memory); then per task one
-//! heap-allocated job, one push on rayon's queue and one channel message, about a microsecond.
-//! Jobs are memory until a thread takes them, so they go in a window at a time (4,096),
-//! not all at once as `executor.submit` in a loop would: a million tasks then cost their
-//! outcomes, not a million queued jobs besides (118 MiB at 1,000,000 tasks, against 230 MiB
-//! submitted all at once; see the README's "A million tasks"). A
-//! waiting task holds a whole thread while it waits, which is what async avoids. And rayon is
-//! built for a few busy threads, one per core: asked for a thousand mostly idle ones, it needs
-//! the help of `idle_gates.rs`, an
-//! optimisation a first reading can skip. The measured comparison is in the README's table,
-//! produced by `scripts/compare.sh`.
+//! **What it costs.** One OS thread per worker, created once with the pool, each with its own
+//! stack (only the pages it touches are memory); then per task one heap-allocated job, one push
+//! on rayon's queue and one channel message. A waiting task holds a whole thread while it waits,
+//! which is what async avoids. What these cost on your machine, beside the other three methods,
+//! is in the README's table, produced by `scripts/compare.sh`.
+//!
+//! **At scale.** Two files beside this one are there for a million tasks and a thousand
+//! threads, not for the method; each opens with what it buys, measured. `window.rs` submits
+//! the tasks a window at a time, because a queued job is memory and `executor.submit` in a loop
+//! would queue a million. `idle_gates.rs` keeps idle threads off rayon's search for work: rayon
+//! is built for a few busy threads, one per core, not a thousand mostly idle ones. A first
+//! reading can skip both: read `Window` as "submit every task", and `gates` as not there.
 //!
 //! **Panics.** A panic that escapes a job `spawn`ed into a rayon pool has nowhere to go: nobody
 //! is waiting on that job. Unless the pool was given a
@@ -39,18 +39,22 @@
 //! outcome for that task alone; nothing ever escapes to rayon.
 
 use std::sync::Arc;
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
 use tracing::debug;
-mod idle_gates;
 
-use idle_gates::IdleGates;
 use shared::{
     Attempt, Clock, ConnectionPool, Error, Method, Outcome, Outcomes, Plan, Run, Status, Task,
     catch_panic, run_blocking_with,
 };
+
+mod idle_gates;
+mod window;
+
+use idle_gates::IdleGates;
+use window::Window;
 
 pub const METHOD: Method = Method {
     name: "threadpool",
@@ -59,12 +63,6 @@ pub const METHOD: Method = Method {
 
 /// The pool's size when `--workers` is not given: the guide's examples use 4.
 pub const DEFAULT_WORKERS: usize = 4;
-
-/// How many tasks may be queued or running at once (or twice the threads, if more): enough that
-/// a thread always finds the next one queued while the caller tops the queue up, few enough
-/// that a million tasks are never a million jobs. (A window of 256 cost about a microsecond a
-/// task on `overhead`: the caller topped it up too often.)
-const WINDOW: usize = 4096;
 
 /// This method's own settings (its flags beyond the common ones).
 #[derive(Debug, Clone, Default)]
@@ -79,85 +77,63 @@ pub struct Options {
 pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     let clock = Clock::start();
     let workers = plan.workers.unwrap_or(DEFAULT_WORKERS);
+    let connections = options
+        .connections
+        .unwrap_or_else(|| ConnectionPool::size_for(workers));
     let context = Arc::new(JobContext {
         clock,
         timeout: plan.timeout,
-        connections: ConnectionPool::open(
-            &plan.database,
-            options
-                .connections
-                .unwrap_or_else(|| ConnectionPool::size_for(workers)),
-        )?,
-        gates: IdleGates::new(plan.workload.tasks.len()),
+        connections: ConnectionPool::open(&plan.database, connections)?,
         // Made once, so that a task's outcome shares its thread's name instead of copying it.
         worker_names: (0..workers).map(|i| pool_thread_name(i).into()).collect(),
     });
-    // Held until every task is submitted, and until every outcome is in (see `idle_gates`).
-    let gates = context.gates.close();
 
-    // A pool of our own, never rayon's global one. The global pool is shared by every piece of
-    // code in the process that calls `par_iter` or `rayon::spawn`, and it has one thread per
-    // core; a task here spends most of its life blocked in a sleep or in SQLite, and a blocked
-    // thread of the global pool is a core's worth of everyone else's parallel work that stops
-    // (with 2 cores, two waiting tasks would starve every other rayon user in the process).
-    // A dedicated pool also lets us choose its size (waits want more threads than cores) and
-    // name its threads, which the report shows as each task's worker.
+    // Build the pool: a pool of our own, never rayon's global one. The global pool is shared
+    // by every piece of code in the process that calls `par_iter` or `rayon::spawn`, and it has
+    // one thread per core; a task here spends most of its life blocked in a sleep or in SQLite,
+    // and a blocked thread of the global pool is a core's worth of everyone else's parallel
+    // work that stops (with 2 cores, two waiting tasks would starve every other rayon user in
+    // the process). A dedicated pool also lets us choose its size (waits want more threads than
+    // cores) and name its threads, which the report shows as each task's worker.
     //
     // The spawn handler is rayon's hook for creating the threads ourselves: we keep their
-    // `JoinHandle`s, to join them at the end, and each waits at the submission gate first.
+    // `JoinHandle`s, to join them at the end. Each waits at a gate until the first tasks are
+    // queued, which matters only with hundreds of threads (see `idle_gates.rs`).
+    let gates = IdleGates::closed(plan.workload.tasks.len());
     let mut threads = Vec::with_capacity(workers);
     let pool: ThreadPool = ThreadPoolBuilder::new()
         .num_threads(workers)
-        .thread_name(pool_thread_name)
         .spawn_handler(|thread| {
-            let context = Arc::clone(&context);
-            let name = thread
-                .name()
-                .map_or_else(|| pool_thread_name(thread.index()), str::to_string);
-            threads.push(std::thread::Builder::new().name(name).spawn(move || {
-                context.gates.wait_for_submission();
-                thread.run();
-            })?);
+            let name = pool_thread_name(thread.index());
+            let thread = std::thread::Builder::new()
+                .name(name)
+                .spawn(gates.hold(thread))?;
+            threads.push(thread);
             Ok(())
         })
         .build()
         .map_err(|e| Error::system(format!("cannot start {workers} pool threads: {e}")))?;
     let startup = clock.now();
 
-    // `submit`: each task is spawned into the pool. Jobs spawned from outside the pool go into
-    // one queue that the pool's threads take from in order, so tasks start in submission order
-    // (FIFO), as they do in Python's executor. Unlike `executor.submit` in a loop, not all at
-    // once: a job waits on the heap until a thread takes it, so a million tasks submitted at
-    // once would be a million jobs in memory. At most `window` are queued or running; each
-    // outcome that comes back lets the next task in, and the threads never run out of queued
-    // work while any is left.
+    // `submit`: each task is spawned into the pool, as a job that sends its outcome on the
+    // channel. Jobs spawned from outside the pool go into one queue that the pool's threads
+    // take from in order, so tasks start in submission order (FIFO), as they do in Python's
+    // executor. Not all at once, as `executor.submit` in a loop would: a queued job is memory,
+    // so the window submits a few thousand now and more as outcomes come back (`window.rs`).
+    // Around each job, the gates park its thread once no task is left to start; the entrance
+    // opens when the first window is in (`idle_gates.rs`).
     let (sender, receiver) = mpsc::channel::<Outcome>();
-    let mut sender = Some(sender);
-    let mut unsubmitted = plan.workload.tasks.iter();
-    let mut submit_next = || {
-        if let (Some(task), Some(sender)) = (unsubmitted.next(), sender.as_ref()) {
-            let job = Job {
-                task: task.clone(),
-                queued: clock.now(),
-                context: Arc::clone(&context),
-                sender: sender.clone(),
-            };
-            pool.spawn(move || job.run());
-            return;
-        }
-        // Every task is in: only the jobs hold senders now, so that when the last job is done
-        // the channel says so.
-        sender = None;
+    let submit = |task: &Task, sender: Sender<Outcome>| {
+        let job = Job {
+            task: task.clone(),
+            queued: clock.now(),
+            context: Arc::clone(&context),
+            sender,
+        };
+        pool.spawn(gates.around(move || job.run()));
     };
-    let window = workers
-        .saturating_mul(2)
-        .max(WINDOW)
-        .min(plan.workload.tasks.len());
-    (0..window).for_each(|_| submit_next());
-    drop(gates.until_submitted);
-    // Topped up half a window at a time, not one task per outcome: the threads then take work
-    // from a queue the caller is not writing to at every result.
-    let mut in_flight = window;
+    let mut window = Window::open(&plan.workload.tasks, workers, sender, submit);
+    gates.open_entrance();
 
     // `as_completed(timeout=…)`: outcomes are taken as they arrive, and never past the run's
     // deadline, so whatever goes wrong, this loop ends.
@@ -168,11 +144,7 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
         match receiver.recv_timeout(left) {
             Ok(outcome) => {
                 outcomes.record(outcome);
-                in_flight -= 1;
-                if in_flight <= window / 2 {
-                    (in_flight..window).for_each(|_| submit_next());
-                    in_flight = window;
-                }
+                window.outcome_received();
             }
             // The deadline passed, or (a bug) every job is done and some task never reported:
             // whatever is missing is reported as not run by `finish`.
@@ -185,13 +157,13 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     let wall = clock.now();
 
     // Shutdown through ownership, as in the Rust Book's pool: dropping the pool tells its
-    // threads to exit once their jobs are done, releasing the collection gate lets the parked
-    // jobs end, and then every thread is joined. Not when a task is still missing past the
-    // deadline: its thread may be stuck, and the report must not wait for it. With many threads
-    // this is not free (each returns to rayon's search for work before it sees the pool is
-    // gone), so its time is measured and shown in the report's notes, not hidden.
+    // threads to exit once their jobs are done, dropping the gates lets the parked jobs end,
+    // and then every thread is joined. Not when a task is still missing past the deadline: its
+    // thread may be stuck, and the report must not wait for it. With many threads this is not
+    // free (each returns to rayon's search for work before it sees the pool is gone), so its
+    // time is measured and shown in the report's notes, not hidden.
     drop(pool);
-    drop(gates.until_collected);
+    drop(gates);
     if complete {
         for thread in threads {
             // A pool thread does not panic: every task runs inside `catch_panic`, and a panic
@@ -250,7 +222,6 @@ struct JobContext {
     clock: Clock,
     timeout: Duration,
     connections: ConnectionPool,
-    gates: IdleGates,
     /// The name of each pool thread, by rayon's index.
     worker_names: Vec<Arc<str>>,
 }
@@ -260,28 +231,23 @@ struct Job {
     task: Task,
     queued: Duration,
     context: Arc<JobContext>,
-    sender: mpsc::Sender<Outcome>,
+    sender: Sender<Outcome>,
 }
 
 impl Job {
     /// Runs on a pool thread. Nothing may panic out of here (rayon would abort the process), so
     /// the task runs inside `catch_panic`.
     fn run(self) {
-        let context = Arc::clone(&self.context);
-        context.gates.task_started();
         // A job runs on one of the pool's threads, which rayon numbers from 0.
-        let worker = &context.worker_names[rayon::current_thread_index().unwrap_or(0)];
+        let worker = &self.context.worker_names[rayon::current_thread_index().unwrap_or(0)];
         debug!(worker = %worker, task = self.task.id, query = self.task.name(), "started a task");
-        let attempt = catch_panic(&context.clock, || self.attempt());
+        let attempt = catch_panic(&self.context.clock, || self.attempt());
         debug!(worker = %worker, task = self.task.id, status = attempt.status.label(), "finished");
         // The receiver is gone only when the caller stopped waiting at the run's deadline and
         // has already reported this task: nobody wants this outcome any more.
         let _ = self
             .sender
             .send(Outcome::new(&self.task, worker, self.queued, attempt));
-        // Dropped before parking, so that the channel can tell the caller when every job is done.
-        drop(self);
-        context.gates.task_finished();
     }
 
     /// Waits the task's latency holding no connection, then runs its SQL on a connection

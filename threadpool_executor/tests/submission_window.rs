@@ -1,6 +1,6 @@
-//! Tasks are submitted a window at a time, not all at once (see `WINDOW` in
-//! `lib.rs`): past the first window, each task goes in as earlier ones come out, and none is
-//! lost or reordered on the way.
+//! Tasks are submitted a window at a time, not all at once (see `window.rs`): past the first
+//! window, more go in as earlier ones come out, half a window at a time, and none is lost or
+//! reordered on the way.
 
 use std::time::Duration;
 
