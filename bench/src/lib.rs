@@ -46,7 +46,7 @@ pub fn plan() -> Plan {
 pub fn fixture() -> Database {
     static FIXTURE: OnceLock<Database> = OnceLock::new();
     FIXTURE
-        .get_or_init(|| Database::prepare(None).unwrap_or_else(|e| panic!("fixture: {e}")))
+        .get_or_init(|| Database::prepare(None, false).unwrap_or_else(|e| panic!("fixture: {e}")))
         .clone()
 }
 
