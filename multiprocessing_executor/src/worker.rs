@@ -152,7 +152,7 @@ impl Worker {
     }
 
     /// The parent's ends of the child's pipes, which every sibling forked after it inherits and
-    /// must close (see `child::close_inherited`).
+    /// must close (see `close_inherited` in `lib.rs`).
     pub fn parent_ends(&self) -> impl Iterator<Item = RawFd> + '_ {
         let jobs = self.jobs.as_ref().map(AsRawFd::as_raw_fd);
         jobs.into_iter().chain([self.results.as_fd().as_raw_fd()])
