@@ -1,6 +1,6 @@
-//! A worker process's whole life, from the fork to `_exit`: open a connection of its own, say
-//! it is ready, then read jobs from its job pipe and write each outcome back, one task at a
-//! time, until the job pipe reaches end of file.
+//! A worker process's whole life, from the fork to `_exit`: say it is ready, then read jobs
+//! from its job pipe and write each outcome back, one task at a time, on a connection of its
+//! own, until the job pipe reaches end of file.
 //!
 //! That end of file is how a child learns to finish, and it is also the portable way it learns
 //! that its parent has died: the kernel closes a dead process's pipe ends, so a child waiting
@@ -21,6 +21,7 @@ use nix::unistd::{Pid, getppid};
 use shared::{Clock, Plan, Task};
 
 use crate::frames::{ChildMessage, Job, frame, read_frame};
+use crate::lazy_connection::LazyConnection;
 use crate::memory::ChildMemory;
 use crate::platform;
 
@@ -79,20 +80,13 @@ fn serve(forked: Forked<'_>, jobs: OwnedFd, results: OwnedFd) -> i32 {
     }
     let Forked { plan, clock, .. } = forked;
     let (jobs, results) = (File::from(jobs), File::from(results));
-    // A connection of its own, opened after the fork: the parent holds none to hand down, and
-    // SQLite warns that one carried across `fork()` can corrupt the database. Without it the
-    // child is of no use, so it tells the parent why (the message names the database), and
-    // the parent ends the run with that one error rather than a failure per task.
-    let conn = match plan.database.open() {
-        Ok(conn) => conn,
-        Err(e) => {
-            say(&results, &ChildMessage::Unavailable(e.to_string()));
-            return 1;
-        }
-    };
+    // Ready before it has a connection. It opens one of its own at its first query (see
+    // `lazy_connection.rs`), after the fork: the parent holds none to hand down, and SQLite
+    // warns that a connection carried across `fork()` can corrupt the database.
     if !say(&results, &ChildMessage::Ready { at: clock.now() }) {
         return 1;
     }
+    let conn = LazyConnection::new(plan, &results);
     // Buffered: when the parent writes several jobs at once, one `read` takes them all.
     let mut jobs = BufReader::new(jobs);
     loop {
@@ -105,7 +99,7 @@ fn serve(forked: Forked<'_>, jobs: OwnedFd, results: OwnedFd) -> i32 {
         let task: &Task = &plan.workload.tasks[job.task - 1];
         // A panic costs its task only: the child reports it and takes the next job.
         let attempt = shared::catch_panic(&clock, || {
-            shared::run_blocking_with(task, plan.timeout + BACKSTOP, &clock, || &conn)
+            shared::run_blocking_with(task, plan.timeout + BACKSTOP, &clock, || conn.get())
         });
         let done = ChildMessage::Done {
             task: job.task,

@@ -34,10 +34,11 @@ pub(crate) struct Job {
 /// Child to parent.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum ChildMessage {
-    /// The child has its connection and can take jobs. `at` is when, by the child's clock, so
-    /// that the startup measured is the child's own, not how soon the parent looked.
+    /// The child can take jobs (its connection it opens at its first query: see
+    /// `lazy_connection.rs`). `at` is when, by the child's clock, so that the startup measured
+    /// is the child's own, not how soon the parent looked.
     Ready { at: Duration },
-    /// The child could not open the database, and exits.
+    /// The child could not open the database, at its first query, and exits.
     Unavailable(String),
     /// One task's attempt.
     Done { task: usize, attempt: WireAttempt },

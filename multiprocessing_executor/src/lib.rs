@@ -3,8 +3,8 @@
 //!
 //! This is the Rust counterpart of the guide's `multiprocessing.Pool(processes=N)` with
 //! `apply_async(...)` and `get(timeout=...)`. The parent forks N children while it still has a
-//! single thread. Each child opens a connection of its own and runs one task at a time until
-//! its job pipe closes (`child.rs`, the other half of this lesson). The parent keeps the queue
+//! single thread. Each child runs one task at a time on a connection of its own until its
+//! job pipe closes (`child.rs`, the other half of this lesson). The parent keeps the queue
 //! of tasks, writes each job down the pipe of a free child, and waits for outcomes with
 //! `poll()` and a deadline: a child past its timeout is killed, a child that dies is reaped and
 //! replaced, and the task it held is reported with its cause. Tasks and outcomes cross the
@@ -36,12 +36,13 @@
 //! drop; `writer.rs`, the one process that does every write with `--writer single`; `notes.rs`,
 //! the report's notes; `platform.rs`, what only Linux offers. What is there for speed or scale
 //! only, which a first reading can skip, opens with what it buys, measured: `pipelining.rs`,
-//! `bursts.rs`, `close_range.rs`, and `memory.rs` (each child's memory figures).
+//! `bursts.rs`, `close_range.rs`, `lazy_connection.rs` and `memory.rs`.
 
 mod bursts;
 mod child;
 mod close_range;
 mod frames;
+mod lazy_connection;
 mod memory;
 mod notes;
 mod options;
@@ -131,8 +132,7 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
 struct Pool<'a> {
     plan: &'a Plan,
     clock: Clock,
-    /// How many children the run asks for: all are forked, and as many kept alive while there
-    /// is work for them.
+    /// How many children the run asks for, and keeps alive while there is work for them.
     size: usize,
     parent_death_signal: bool,
     workers: Vec<Worker>,

@@ -105,7 +105,7 @@ impl Notes {
         if !self.startups.is_empty() {
             let mean = self.startups.iter().sum::<Duration>() / self.startups.len() as u32;
             notes.push(format!(
-                "{} worker processes forked; fork until ready, its connection open: \
+                "{} worker processes forked; fork until ready (a child opens its connection later, at its first query): \
                  {:.0} µs per child on average, all ready {:.2} ms after the start",
                 self.startups.len(),
                 mean.as_secs_f64() * 1e6,

@@ -155,8 +155,8 @@ fn every_child_of_a_large_pool_is_forked_and_serves_tasks() {
 }
 
 fn a_database_that_cannot_be_opened_ends_the_run_with_one_clear_error() {
-    // A copy of the fixture, accepted by `prepare` and then taken away before the fork: each
-    // child finds out when it opens its own connection, before it says it is ready.
+    // A copy of the fixture, accepted by `prepare` and then taken away: a child opens its
+    // connection only when its first task is about to run SQL, so that is where it finds out.
     let fixture = shared::Database::prepare(None).expect("the fixture");
     let copy = std::env::temp_dir().join(format!("gone-{}.db", std::process::id()));
     std::fs::copy(fixture.path(), &copy).expect("a copy of the fixture");
