@@ -1,7 +1,13 @@
 //! Forking a large pool in bursts: a speed-up for a thousand children, which a reader learning
 //! the method can skip.
 //!
-//! **What it buys, measured.** MEASURED_BURSTS
+//! **What it buys, measured.** With a thousand children (`multiprocessing_executor
+//! --workload scale --tasks 4000 --workers 1000 --no-baseline`: 4,000 waits of 100 ms, so 0.4 s
+//! at best), on this project's 2-core machine while other programs shared it, medians of 9
+//! runs alternating with a build that forks the whole pool before it feeds any child (range in
+//! brackets): wall 1.29 s (1.13–2.08) in bursts, 1.90 s (1.33–2.84) all at once. The pool is
+//! all forked sooner all at once (0.28 s against 0.86), but no child starts a task until then.
+//! Every one of the 1,000 children ran a task either way.
 //!
 //! **Why.** With `--workers 1000` the start decides the run: a child forked late starts its
 //! tasks late, and a child that is ready waits, idle, until the parent turns from forking to

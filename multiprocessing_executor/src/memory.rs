@@ -2,7 +2,13 @@
 //! proportional share of memory (`Pss`), which a child reads from `/proc/self` just before it
 //! exits and sends with its last message. Where there is no `/proc`, both are `None`.
 //!
-//! **What it costs, measured.** MEASURED_MEMORY
+//! **What it costs, measured.** Reading `/proc/self/smaps_rollup` walks every mapping of
+//! the child once, at its exit. With a thousand children (`multiprocessing_executor --workload
+//! scale --tasks 4000 --workers 1000 --no-baseline`), on this project's 2-core machine while
+//! other programs shared it, medians of 9 runs alternating with a build whose children read
+//! nothing (range in brackets): CPU of the program and all its children 1.43 s (1.19–1.58) with
+//! the figures, 1.44 s (1.15–1.50) without; wall 1.29 s with, 1.44 s without. The cost is lost
+//! in the noise, and the figures stay.
 //!
 //! **What it buys.** The only honest answer to "what do processes cost in memory". A child's
 //! peak counts in full every page it shares copy-on-write with the parent, so a thousand

@@ -1,8 +1,8 @@
 //! What the report says about a run beyond each task's outcome: how long the children took to
 //! start, how much memory they used (the writer process's included), which of them were lost
 //! and replaced, and what the writer process did, if there was one. The pool (`lib.rs`) records
-//! each of these as it happens; at the end, [`Notes::sentences`] words them for the report's
-//! notes, and the figures go into the report's own fields.
+//! each of these as it happens; at the end, [`Notes::into_run`] makes the report: the figures
+//! go into its own fields, and the rest, in words, into its notes.
 
 use std::time::Duration;
 
