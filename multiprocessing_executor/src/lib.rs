@@ -269,8 +269,8 @@ impl Pool<'_> {
         // One `write` per child for all the jobs it was given this round.
         self.workers.iter_mut().for_each(Worker::flush);
         // With nothing left to hand out, an idle child is released at once: closing its job pipe
-        // tells it to finish. The pool shrinks as the queue empties, and each child's exit (a
-        // few hundred microseconds of CPU) overlaps the last tasks instead of following them.
+        // tells it to finish. The pool shrinks as the queue empties, and each child's exit (its
+        // memory figures, its teardown) overlaps the last tasks instead of following them.
         if self.pending.is_empty() {
             for w in self.workers.iter_mut().filter(|w| w.sent.is_empty()) {
                 w.release();
