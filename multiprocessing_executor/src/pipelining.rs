@@ -25,6 +25,8 @@ use std::time::Duration;
 
 use shared::Task;
 
+use crate::options::Options;
+
 /// Below this measured duration a query counts as short, and jobs may be queued behind it.
 pub(crate) const SHORT_TASK: Duration = Duration::from_micros(100);
 
@@ -51,7 +53,7 @@ pub(crate) struct Pipelining<'a> {
 impl<'a> Pipelining<'a> {
     pub fn new(depth: usize) -> Pipelining<'a> {
         Pipelining {
-            depth: depth.max(1),
+            depth: depth.clamp(1, Options::MOST_PIPELINE),
             last_took: HashMap::new(),
             pipelined: 0,
         }

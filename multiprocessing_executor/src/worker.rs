@@ -92,9 +92,9 @@ impl Worker {
     /// Writes the jobs queued since the last flush, in one `write`.
     pub fn flush(&mut self) {
         if let (false, Some(jobs)) = (self.outbox.is_empty(), &mut self.jobs) {
-            // This never blocks: a child holds at most `pipeline` jobs of a few bytes each,
-            // far less than a pipe's 64 KiB. A failed write means the child is dead; its
-            // result pipe will say so, and its jobs will be sent again.
+            // This never blocks: a child holds at most `Options::MOST_PIPELINE` jobs of a few
+            // bytes each, less than any pipe holds. A failed write means the child is dead;
+            // its result pipe will say so, and its jobs will be sent again.
             let _ = jobs.write_all(&self.outbox);
         }
         self.outbox.clear();
