@@ -1,30 +1,29 @@
-//! A worker process's whole life, from the fork to `_exit`: close what it inherited from its
-//! siblings, say it is ready, then read jobs from its job pipe and write each result back, one
-//! task at a time, until the job pipe reaches end of file. Its connection it opens when its
-//! first task needs one (see [`LazyConnection`]). That end of file is how a child learns to
-//! finish, and it is also the portable way it learns that its parent has died: the kernel
-//! closes a dead process's pipe ends, so a child waiting for a job wakes up and exits, on every
-//! Unix. A child busy with a task notices only when the task ends (its result write fails, or
-//! its next read reaches end of file), which the task's own deadline, its timeout plus
-//! [`BACKSTOP`], bounds for a query or a latency wait. On Linux the child also asks the kernel
-//! to kill it the moment its parent dies, which ends it even mid-task.
-//! The parent (`lib.rs`) forks and calls [`serve_jobs`]; the messages are in `frames.rs`.
+//! A worker process's whole life, from the fork to `_exit`: say it is ready, then read jobs
+//! from its job pipe and write each outcome back, one task at a time, on a connection of its
+//! own, until the job pipe reaches end of file.
+//!
+//! That end of file is how a child learns to finish, and it is also the portable way it learns
+//! that its parent has died: the kernel closes a dead process's pipe ends, so a child waiting
+//! for a job wakes up and exits, on every Unix. A child busy with a task notices only when the
+//! task ends (its result write fails, or its next read reaches end of file), which the task's
+//! own deadline, its timeout plus [`BACKSTOP`], bounds for a query or a latency wait. On Linux
+//! the child also asks the kernel to kill it the moment its parent dies, which ends it even
+//! mid-task. The parent (`lib.rs`) forks, closes what the child inherited from its siblings,
+//! and calls [`serve_jobs`]; the messages are in `frames.rs`.
 
-use std::cell::OnceCell;
 use std::fs::File;
 use std::io::{BufReader, Write};
-use std::os::fd::{OwnedFd, RawFd};
+use std::os::fd::OwnedFd;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
 use nix::unistd::{Pid, getppid};
-use rusqlite::Connection;
 use shared::{Clock, Plan, Task};
 
 use crate::frames::{ChildMessage, Job, frame, read_frame};
+use crate::lazy_connection::LazyConnection;
+use crate::memory::ChildMemory;
 use crate::platform;
-use crate::worker::Worker;
-use crate::writer::WriterProcess;
 
 /// How much later than the parent's deadline a child stops a task by itself. The parent's
 /// `SIGKILL` at the timeout is what stops a task, whatever it is doing (a query, a sleep, a loop
@@ -66,25 +65,6 @@ impl Forked<'_> {
     }
 }
 
-/// In a freshly forked child: closes the parent's ends of every sibling's pipes and of the
-/// writer's control stream, which the child inherited with the rest of the parent's memory.
-///
-/// They must go. A job pipe reaches end of file only when *every* copy of its write end is
-/// closed, so a copy held here would keep that sibling waiting for jobs forever after the
-/// parent closed its own (or died); the writer's control stream likewise. Their owners are
-/// forgotten, never dropped: a sibling's `Process` would kill the sibling on drop, and freeing
-/// a thousand siblings' books would write to, and so copy, every page of the parent's heap that
-/// they sit on, in every child.
-pub(crate) fn close_inherited(siblings: Vec<Worker>, writer: Option<WriterProcess>) {
-    let mut ends: Vec<RawFd> = siblings.iter().flat_map(Worker::parent_ends).collect();
-    ends.extend(writer.as_ref().map(WriterProcess::parent_end));
-    std::mem::forget(siblings);
-    std::mem::forget(writer);
-    // SAFETY: the owners of these descriptors were forgotten just above: none will use or
-    // close one again.
-    unsafe { platform::close_all(&mut ends) };
-}
-
 /// Runs a forked process's `life` and ends the process with its exit code (101 if it
 /// panicked), without ever returning into the parent's code: for a worker and for the writer.
 pub(crate) fn exit_after(life: impl FnOnce() -> i32) -> ! {
@@ -100,15 +80,13 @@ fn serve(forked: Forked<'_>, jobs: OwnedFd, results: OwnedFd) -> i32 {
     }
     let Forked { plan, clock, .. } = forked;
     let (jobs, results) = (File::from(jobs), File::from(results));
-    // Ready before it has a connection: see `LazyConnection`.
+    // Ready before it has a connection. It opens one of its own at its first query (see
+    // `lazy_connection.rs`), after the fork: the parent holds none to hand down, and SQLite
+    // warns that a connection carried across `fork()` can corrupt the database.
     if !say(&results, &ChildMessage::Ready { at: clock.now() }) {
         return 1;
     }
-    let conn = LazyConnection {
-        plan,
-        results: &results,
-        opened: OnceCell::new(),
-    };
+    let conn = LazyConnection::new(plan, &results);
     // Buffered: when the parent writes several jobs at once, one `read` takes them all.
     let mut jobs = BufReader::new(jobs);
     loop {
@@ -121,8 +99,7 @@ fn serve(forked: Forked<'_>, jobs: OwnedFd, results: OwnedFd) -> i32 {
         let task: &Task = &plan.workload.tasks[job.task - 1];
         // A panic costs its task only: the child reports it and takes the next job.
         let attempt = shared::catch_panic(&clock, || {
-            let timeout = plan.timeout + BACKSTOP;
-            shared::run_blocking_with(task, timeout, &clock, || conn.get())
+            shared::run_blocking_with(task, plan.timeout + BACKSTOP, &clock, || conn.get())
         });
         let done = ChildMessage::Done {
             task: job.task,
@@ -135,12 +112,8 @@ fn serve(forked: Forked<'_>, jobs: OwnedFd, results: OwnedFd) -> i32 {
         }
     }
     drop(conn);
-    let exiting = ChildMessage::Exiting {
-        peak_rss_kib: platform::own_peak_rss_kib(),
-        pss_kib: platform::own_pss_kib(),
-    };
-    // Nobody reads it if the parent is gone, and that is fine.
-    say(&results, &exiting);
+    // Its last word; nobody reads it if the parent is gone, and that is fine.
+    say(&results, &ChildMessage::Exiting(ChildMemory::own()));
     0
 }
 
@@ -148,40 +121,4 @@ fn serve(forked: Forked<'_>, jobs: OwnedFd, results: OwnedFd) -> i32 {
 fn say(results: &File, message: &ChildMessage) -> bool {
     let mut results = results;
     results.write_all(&frame(message)).is_ok()
-}
-
-/// The child's own connection, opened the first time one of its tasks is about to run SQL,
-/// after the task's wait: not at the fork.
-///
-/// Opening a connection and reading the schema costs a fresh process about a millisecond of
-/// CPU (its first page faults, the files opened and mapped, the schema parsed), several times
-/// what its fork costs the parent. Opened at the fork, a thousand children would spend it
-/// while the parent is still forking their siblings on the same two cores, and the last
-/// children would start that much later; opened after a first wait, it is spent once most of
-/// the forking is done. On this project's 2-core machine, a pool of a thousand was ready in
-/// 0.7 to 1.0 s this way, against 1.4 to 1.9 s when each child opened its connection before
-/// saying it was ready, with some children then left without a task. A task whose write goes
-/// to the writer process (`--writer single`) needs no connection, and a child that only ever
-/// runs those never opens one.
-struct LazyConnection<'a> {
-    plan: &'a Plan,
-    /// Where to say why the connection cannot be opened.
-    results: &'a File,
-    opened: OnceCell<Connection>,
-}
-
-impl LazyConnection<'_> {
-    fn get(&self) -> &Connection {
-        self.opened.get_or_init(|| match self.plan.database.open() {
-            Ok(conn) => conn,
-            Err(e) => {
-                // Without a connection a child is of no use: it tells the parent why, and the
-                // parent ends the run with that error. So the child ends here, in the middle of
-                // the task, instead of failing this task and every later one the same way.
-                say(self.results, &ChildMessage::Unavailable(e.to_string()));
-                // SAFETY: as in `exit_after`; the parent reaps the child and reads its message.
-                unsafe { libc::_exit(1) }
-            }
-        })
-    }
 }

@@ -3,12 +3,15 @@
 //! result pipe. A frame is a 4-byte little-endian length, then that many bytes of postcard. With
 //! `--writer single`, a child sends a [`WriteRequest`] to the writer process and gets a
 //! [`WriteAnswer`] back, each one datagram (which keeps its own boundaries: no length in
-//! front); the writer's last word to the parent is a [`WriterTally`], framed. postcard is a compact binary
-//! format that is not self-describing: a reader must know the type it reads, so these are small
-//! types of their own, with no untagged enums and no fields left out when empty (the JSON
-//! report types rely on both; postcard would misread them). The child already has the whole
-//! workload in memory (fork copied it), so a job is just a task id. This module knows nothing
-//! of the pool or of the child's loop: both use it, it uses neither.
+//! front); the writer's last word to the parent is a [`WriterTally`], framed.
+//!
+//! postcard is the maintained serde format of bincode's kind (bincode's last release is only a
+//! compile error telling its users to move). It is compact and not self-describing: a reader
+//! must know the type it reads, so these are small types of their own, with no untagged enums
+//! and no fields left out when empty (the JSON report types rely on both; postcard would
+//! misread them). The child already has the whole workload in memory (fork copied it), so a job
+//! is just a task id. This module knows nothing of the pool or of the child's loop: both use
+//! it, it uses neither.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -20,6 +23,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use shared::{Attempt, Error, Status};
 
+use crate::memory::ChildMemory;
+
 /// Parent to child: run this task.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Job {
@@ -30,19 +35,16 @@ pub(crate) struct Job {
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum ChildMessage {
     /// The child can take jobs (its connection it opens at its first query: see
-    /// `child::LazyConnection`). `at` is when, by the child's clock, so that the startup
-    /// measured is the child's own, not how soon the parent looked.
+    /// `lazy_connection.rs`). `at` is when, by the child's clock, so that the startup measured
+    /// is the child's own, not how soon the parent looked.
     Ready { at: Duration },
     /// The child could not open the database, at its first query, and exits.
     Unavailable(String),
     /// One task's attempt.
     Done { task: usize, attempt: WireAttempt },
     /// The child's last word, when its job pipe closed: its own memory figures, where the
-    /// platform gives them (see `platform.rs`).
-    Exiting {
-        peak_rss_kib: Option<u64>,
-        pss_kib: Option<u64>,
-    },
+    /// platform gives them (see `memory.rs`).
+    Exiting(ChildMemory),
 }
 
 /// [`Attempt`] as it crosses a pipe. Times are offsets from the run's [`shared::Clock`], which
@@ -139,8 +141,7 @@ pub(crate) struct WriteAnswer {
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct WriterTally {
     pub commits: shared::GroupCommits,
-    pub peak_rss_kib: Option<u64>,
-    pub pss_kib: Option<u64>,
+    pub memory: ChildMemory,
 }
 
 /// One message as the bytes of its frame.

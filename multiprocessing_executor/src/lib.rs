@@ -1,42 +1,29 @@
 //! Worker processes: N children made with `fork()`, each with its own SQLite connection, fed
-//! tasks and read for results over pipes.
+//! tasks and read for outcomes over pipes.
 //!
 //! This is the Rust counterpart of the guide's `multiprocessing.Pool(processes=N)` with
 //! `apply_async(...)` and `get(timeout=...)`. The parent forks N children while it still has a
-//! single thread; each child serves one task at a time, on a connection of its own opened at
-//! its first query, until its pipe closes. The parent keeps the queue of tasks, writes each job
-//! down the pipe of a free child, and waits for results with `poll()` and a deadline. Tasks and
-//! results cross the pipes as length-prefixed frames serialised with serde and postcard
-//! (bincode, once the usual choice, is no longer maintained: its last release is only a
-//! compile error).
+//! single thread. Each child runs one task at a time on a connection of its own until its
+//! job pipe closes (`child.rs`, the other half of this lesson). The parent keeps the queue
+//! of tasks, writes each job down the pipe of a free child, and waits for outcomes with
+//! `poll()` and a deadline: a child past its timeout is killed, a child that dies is reaped and
+//! replaced, and the task it held is reported with its cause. Tasks and outcomes cross the
+//! pipes as length-prefixed frames of postcard (`frames.rs`).
 //!
 //! **When to pick it.** In Python, processes are how CPU-bound work gets more than one core,
-//! because of the GIL. Rust has no GIL: its threads already run in parallel, so that reason is
-//! gone here. What remains is *isolation*: a child that aborts, corrupts its memory or hangs in
-//! code nobody can interrupt costs its own task and nothing else, because the parent can kill
-//! it (`SIGKILL` stops anything) and fork a fresh one. A thread can be neither killed nor
-//! replaced that way; that is why `--inject crash@N` is refused by the other three programs and
-//! survived by this one.
+//! because of the GIL. Rust has no GIL, so that reason is gone. What remains is *isolation*: a
+//! child that aborts, corrupts its memory or hangs in code nobody can interrupt costs its own
+//! task and nothing else, because the parent can kill it (`SIGKILL` stops anything) and fork a
+//! fresh one. A thread can be neither killed nor replaced that way; that is why `--inject
+//! crash@N` is refused by the other three programs and survived by this one.
 //!
 //! **What it costs.** A fork copies page tables, not memory (pages are shared copy-on-write), so
-//! a child is ready in a fraction of a millisecond, against the guide's "~100 ms per process"
-//! for Python (whose `spawn` and `forkserver` start methods begin each worker with a fresh
-//! interpreter that imports its modules again). Each task then costs a write and a read on a
-//! pipe and two process wake-ups, a few microseconds, which tiny tasks avoid paying in full by
-//! pipelining. Each child holds its own connection and page cache, so memory grows with the
-//! workers; the report shows each child's own peak. The measured comparison is in the README's
-//! table, produced by `scripts/compare.sh`.
-//!
-//! **A thousand children.** With `--workers 1000` the start decides the run: a child forked
-//! late starts its tasks late. So the parent forks the whole pool in bursts, feeding the
-//! children already ready in between (`Pool::grow`), and a child closes its siblings' pipe ends
-//! in two or three system calls (`child::close_inherited`) and says it is ready before it opens
-//! its connection, at its first query (`LazyConnection`, in `child.rs`): the report's start-up
-//! per child leaves the connection out, and each child's first task carries it. What no order
-//! of forking removes is each child's CPU, about 2.5 ms with a thousand on this project's 2-core
-//! machine (by `perf`: connection 1.1, fork 0.3, memory figures 0.35, closing pipe ends 0.2 and
-//! growing with the pool, wake-ups the rest): 2.5 s of CPU, over a second on two cores, for
-//! 0.4 s of waiting. At that size the method is bound by CPU, not by how it forks.
+//! a child is ready far sooner than the guide's "~100 ms per process" for Python's fresh
+//! interpreters. Each task costs a write and a read on a pipe and two process wake-ups, which
+//! tiny tasks pay only in part, by pipelining. Each child holds its own connection and page
+//! cache, so memory grows with the workers, and with a thousand children each child's own CPU
+//! (fork, connection, exit) bounds the run. The README's table, written by
+//! `scripts/compare.sh`, gives these costs as measured on the reader's machine.
 //!
 //! **The rules that make `fork()` safe here**, each explained where it applies, below or in
 //! `child.rs`: fork only while the parent has a single thread; fork while the parent holds no
@@ -44,15 +31,19 @@
 //! child end with its parent (its job pipe reaches end of file, and on Linux the kernel kills
 //! it); and reap every child, so that no zombie and no orphan is left.
 //!
-//! **Beside this file**: `child.rs`, a child's life; `frames.rs`, the messages on the pipes;
-//! `worker.rs`, the books the parent keeps on each child; `writer.rs`, with `--writer single`,
-//! the one process that does every write and commits them in groups; `process.rs`, a child
-//! killed and reaped on drop; `notes.rs`, the report's notes; `platform.rs`, what only Linux
-//! offers; `options.rs`; and `pipelining.rs`, an optimisation for tiny tasks that is not the
-//! method.
+//! **Beside this file**, each behind one name: `frames.rs`, the messages on the pipes;
+//! `worker.rs`, the parent's books on one child; `process.rs`, a child killed and reaped on
+//! drop; `writer.rs`, the one process that does every write with `--writer single`; `notes.rs`,
+//! the report's notes; `platform.rs`, what only Linux offers. What is there for speed or scale
+//! only, which a first reading can skip, opens with what it buys, measured: `pipelining.rs`,
+//! `bursts.rs`, `close_range.rs`, `lazy_connection.rs` and `memory.rs`.
 
+mod bursts;
 mod child;
+mod close_range;
 mod frames;
+mod lazy_connection;
+mod memory;
 mod notes;
 mod options;
 mod pipelining;
@@ -61,9 +52,8 @@ mod process;
 mod worker;
 mod writer;
 
-use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, RawFd};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::wait::WaitStatus;
@@ -71,7 +61,9 @@ use nix::unistd::{ForkResult, Pid, fork, getpid, pipe};
 use shared::{Clock, Error, Method, Outcome, Outcomes, Plan, Run, Status};
 use tracing::debug;
 
+use bursts::Forking;
 use frames::ChildMessage;
+use memory::ChildMemory;
 use notes::Notes;
 use pipelining::Pipelining;
 use process::describe;
@@ -79,9 +71,6 @@ use worker::Worker;
 use writer::WriterProcess;
 
 pub use options::Options;
-
-/// How many children the pool forks in a row before it turns to those already forked.
-const FORK_BURST: usize = 32;
 
 pub const METHOD: Method = Method {
     name: "multiprocessing",
@@ -111,10 +100,9 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     // writes it hands to that process.
     let writer = WriterProcess::fork_if_single(plan, clock, options.parent_death_signal)?;
     let plan = match &writer {
-        Some(writer) => Cow::Owned(writer.plan_for_workers(plan)),
-        None => Cow::Borrowed(plan),
+        Some(writer) => &writer.plan_for_workers(plan),
+        None => plan,
     };
-    let plan = plan.as_ref();
     let mut pool = Pool {
         plan,
         clock,
@@ -130,19 +118,10 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     pool.serve()?;
     pool.shut_down()?;
     let wall = pool.clock.now();
-    let notes = pool.notes.sentences(pool.pipelining.note());
-    // Every worker process has a connection of its own: no `with_connections`.
-    Ok(Run::new(
-        pool.outcomes.finish(),
-        workers,
-        pool.notes.all_ready(),
-        wall,
-    )
-    .with_children_memory(
-        pool.notes.largest_peak_kib(),
-        pool.notes.summed_shares_kib(),
-    )
-    .with_notes(notes))
+    let notes = pool.pipelining.note();
+    Ok(pool
+        .notes
+        .into_run(pool.outcomes.finish(), workers, wall, notes))
 }
 
 /// Everything the parent knows while the run goes on.
@@ -153,8 +132,7 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
 struct Pool<'a> {
     plan: &'a Plan,
     clock: Clock,
-    /// How many children the run asks for: all are forked, and as many kept alive while there
-    /// is work for them.
+    /// How many children the run asks for, and keeps alive while there is work for them.
     size: usize,
     parent_death_signal: bool,
     workers: Vec<Worker>,
@@ -198,9 +176,7 @@ impl Pool<'_> {
         // free; the child never returns from `serve_jobs`, it ends with `_exit`.
         match unsafe { fork() }.map_err(|e| system("cannot fork a worker process", e))? {
             ForkResult::Child => {
-                // Its copies of the parent's ends of its siblings' pipes, and of the writer's
-                // control stream, would keep them from ever reaching end of file.
-                child::close_inherited(std::mem::take(&mut self.workers), self.writer.take());
+                close_inherited(std::mem::take(&mut self.workers), self.writer.take());
                 drop(job_in);
                 drop(result_out);
                 let forked = child::Forked {
@@ -223,18 +199,24 @@ impl Pool<'_> {
         }
     }
 
-    /// The event loop: grow the pool, dispatch, wait for results or the next deadline, handle
-    /// what happened.
+    /// The event loop: hand out tasks, fork what the pool lacks, wait for outcomes or the next
+    /// deadline, and deal with the children that ended or ran past their timeout.
     fn serve(&mut self) -> shared::Result<()> {
         let mut lost: Vec<(Pid, WhyLost)> = Vec::new();
         loop {
             self.dispatch();
-            let growing = self.grow()?;
-            if self.outcomes.complete() && !growing {
+            let forking = self.grow()?;
+            if self.outcomes.complete() && forking == Forking::Done {
                 return Ok(());
             }
-            self.wait(&mut lost, growing)?;
-            // Timeouts are checked after the results are read: a result that arrived in time
+            // While children are left to fork, `poll` only looks, so that the next burst does
+            // not wait for an outcome (see `bursts.rs`).
+            let timeout = match forking {
+                Forking::MoreToFork => PollTimeout::ZERO,
+                Forking::Done => self.until_next_deadline(),
+            };
+            self.wait(timeout, &mut lost)?;
+            // Timeouts are checked after the outcomes are read: an outcome that arrived in time
             // wins over the deadline that passed while the parent was busy.
             let now = self.clock.now();
             for w in &self.workers {
@@ -248,20 +230,20 @@ impl Pool<'_> {
         }
     }
 
-    /// Forks up to [`FORK_BURST`] children and says whether the pool wants more: all the `size`
-    /// children the run asks for, as `Pool(N)` forks N, then one for each one lost while work is
-    /// left. Between bursts the loop feeds the children ready so far, and pays for its `poll`
-    /// over every child once per burst, not once per child. The parent still has one thread and
-    /// no connection, so a fork mid-run is as safe as the first.
-    fn grow(&mut self) -> shared::Result<bool> {
+    /// Forks the children the pool lacks: all the `size` children the run asks for, as
+    /// `Pool(N)` forks N, then one in place of each one lost while work is left. A large pool
+    /// is forked a burst at a time (see `bursts.rs`); the answer says whether children are
+    /// left to fork. The parent still has one thread and no connection, so a fork mid-run is
+    /// as safe as the first.
+    fn grow(&mut self) -> shared::Result<Forking> {
         let unforked = self.size.saturating_sub(self.notes.forks());
         let working = self.workers.iter().filter(|w| !w.is_released()).count();
         let lost = (!self.pending.is_empty()).then(|| self.size.saturating_sub(working));
-        let wanted = unforked.max(lost.unwrap_or(0));
-        for _ in 0..wanted.min(FORK_BURST) {
+        let (now, forking) = bursts::this_round(unforked.max(lost.unwrap_or(0)));
+        for _ in 0..now {
             self.fork_worker()?;
         }
-        Ok(wanted > FORK_BURST)
+        Ok(forking)
     }
 
     /// Hands pending tasks to children in list-scheduling order: each task, in turn, to a
@@ -287,8 +269,8 @@ impl Pool<'_> {
         // One `write` per child for all the jobs it was given this round.
         self.workers.iter_mut().for_each(Worker::flush);
         // With nothing left to hand out, an idle child is released at once: closing its job pipe
-        // tells it to finish. The pool shrinks as the queue empties, and each child's exit (a
-        // few hundred microseconds of CPU) overlaps the last tasks instead of following them.
+        // tells it to finish. The pool shrinks as the queue empties, and each child's exit (its
+        // memory figures, its teardown) overlaps the last tasks instead of following them.
         if self.pending.is_empty() {
             for w in self.workers.iter_mut().filter(|w| w.sent.is_empty()) {
                 w.release();
@@ -296,25 +278,27 @@ impl Pool<'_> {
         }
     }
 
-    /// Waits until a child writes or dies, or the earliest deadline passes (or not at all while
-    /// the pool is `growing`), and handles what the children wrote. Children whose pipe reached
-    /// end of file are added to `lost`.
-    fn wait(&mut self, lost: &mut Vec<(Pid, WhyLost)>, growing: bool) -> shared::Result<()> {
-        let earliest = self
+    /// How long `poll` may sleep: until the earliest deadline of a running task, or for as
+    /// long as it takes when no task runs.
+    fn until_next_deadline(&self) -> PollTimeout {
+        let timeout = self.plan.timeout;
+        let Some(earliest) = self
             .workers
             .iter()
-            .filter_map(|w| w.deadline(self.plan.timeout))
-            .min();
-        let timeout = match earliest {
-            _ if growing => PollTimeout::ZERO,
-            None => PollTimeout::NONE,
-            Some(deadline) => {
-                let left = deadline.saturating_sub(self.clock.now());
-                // Rounded up, so that the parent does not wake a moment early and spin.
-                let millis = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
-                PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX)
-            }
+            .filter_map(|w| w.deadline(timeout))
+            .min()
+        else {
+            return PollTimeout::NONE;
         };
+        let left = earliest.saturating_sub(self.clock.now());
+        // Rounded up, so that the parent does not wake a moment early and spin.
+        let millis = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+        PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX)
+    }
+
+    /// Waits until a child writes or dies, or `timeout` passes, and handles what the children
+    /// wrote. Children whose result pipe reached end of file are added to `lost`.
+    fn wait(&mut self, timeout: PollTimeout, lost: &mut Vec<(Pid, WhyLost)>) -> shared::Result<()> {
         let mut fds: Vec<PollFd> = self
             .workers
             .iter()
@@ -366,10 +350,7 @@ impl Pool<'_> {
                 let outcome = Outcome::new(task, w.process.name(), job.queued, attempt.into());
                 self.outcomes.record(outcome);
             }
-            ChildMessage::Exiting {
-                peak_rss_kib,
-                pss_kib,
-            } => self.notes.memory(peak_rss_kib, pss_kib),
+            ChildMessage::Exiting(memory) => self.notes.memory(memory),
         }
         Ok(())
     }
@@ -384,7 +365,7 @@ impl Pool<'_> {
         };
         if let WhyLost::TimedOut(_) = why {
             // Its memory figures die with it, so read them first, from the outside.
-            self.notes.memory(platform::peak_rss_kib(pid), None);
+            self.notes.memory(ChildMemory::of(pid));
             self.workers[i].process.kill();
         }
         let released = self.workers[i].is_released();
@@ -445,4 +426,23 @@ impl Pool<'_> {
         }
         Ok(())
     }
+}
+
+/// In a freshly forked child: closes the parent's ends of every sibling's pipes and of the
+/// writer's control stream, which the child inherited with the rest of the parent's memory.
+///
+/// They must go. A job pipe reaches end of file only when *every* copy of its write end is
+/// closed, so a copy held here would keep that sibling waiting for jobs forever after the
+/// parent closed its own (or died); the writer's control stream likewise. Their owners are
+/// forgotten, never dropped: a sibling's `Process` would kill the sibling on drop, and freeing
+/// a thousand siblings' books would write to, and so copy, every page of the parent's heap that
+/// they sit on, in every child.
+fn close_inherited(siblings: Vec<Worker>, writer: Option<WriterProcess>) {
+    let mut ends: Vec<RawFd> = siblings.iter().flat_map(Worker::parent_ends).collect();
+    ends.extend(writer.as_ref().map(WriterProcess::parent_end));
+    std::mem::forget(siblings);
+    std::mem::forget(writer);
+    // SAFETY: the owners of these descriptors were forgotten just above: none will use or
+    // close one again. (`close_range.rs` closes them a run at a time.)
+    unsafe { close_range::close_all(&mut ends) };
 }

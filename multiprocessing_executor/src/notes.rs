@@ -1,14 +1,16 @@
 //! What the report says about a run beyond each task's outcome: how long the children took to
 //! start, how much memory they used (the writer process's included), which of them were lost
 //! and replaced, and what the writer process did, if there was one. The pool (`lib.rs`) records
-//! each of these as it happens; at the end, [`Notes::sentences`] words them for the report's
-//! notes, and the figures go into the report's own fields.
+//! each of these as it happens; at the end, [`Notes::into_run`] makes the report: the figures
+//! go into its own fields, and the rest, in words, into its notes.
 
 use std::time::Duration;
 
 use nix::unistd::Pid;
+use shared::{Outcome, Run};
 
 use crate::frames::WriterTally;
+use crate::memory::ChildMemory;
 
 /// How many events (timeouts, deaths) the notes list before summing up the rest.
 const MAX_EVENT_NOTES: usize = 10;
@@ -65,9 +67,9 @@ impl Notes {
     }
 
     /// A child's memory figures, as it reported them at its exit or as read before a kill.
-    pub fn memory(&mut self, peak_rss_kib: Option<u64>, pss_kib: Option<u64>) {
-        self.peaks.extend(peak_rss_kib);
-        self.shares.extend(pss_kib);
+    pub fn memory(&mut self, memory: ChildMemory) {
+        self.peaks.extend(memory.peak_rss_kib);
+        self.shares.extend(memory.pss_kib);
     }
 
     pub fn event(&mut self, sentence: String) {
@@ -80,20 +82,25 @@ impl Notes {
         self.writer = Some(tally.commits.sentence(&who));
     }
 
-    pub fn all_ready(&self) -> Duration {
-        self.all_ready
-    }
-
-    pub fn largest_peak_kib(&self) -> Option<u64> {
-        self.peaks.iter().copied().max()
-    }
-
-    pub fn summed_shares_kib(&self) -> Option<u64> {
-        (!self.shares.is_empty()).then(|| self.shares.iter().sum())
+    /// The run's report: its outcomes, with the children's startup and memory, and the notes.
+    /// (No `with_connections`: every worker process has a connection of its own.)
+    pub fn into_run(
+        self,
+        outcomes: Vec<Outcome>,
+        workers: usize,
+        wall: Duration,
+        pipelining: Option<String>,
+    ) -> Run {
+        let largest_peak = self.peaks.iter().copied().max();
+        let summed_shares = (!self.shares.is_empty()).then(|| self.shares.iter().sum());
+        let sentences = self.sentences(pipelining);
+        Run::new(outcomes, workers, self.all_ready, wall)
+            .with_children_memory(largest_peak, summed_shares)
+            .with_notes(sentences)
     }
 
     /// The notes, one sentence each, with pipelining's (see `pipelining.rs`) if it has one.
-    pub fn sentences(&self, pipelining: Option<String>) -> Vec<String> {
+    fn sentences(&self, pipelining: Option<String>) -> Vec<String> {
         let mut notes = Vec::new();
         if !self.startups.is_empty() {
             let mean = self.startups.iter().sum::<Duration>() / self.startups.len() as u32;
@@ -105,7 +112,7 @@ impl Notes {
                 self.all_ready.as_secs_f64() * 1e3
             ));
         }
-        if let Some(peak) = self.largest_peak_kib() {
+        if let Some(peak) = self.peaks.iter().max() {
             let shares: u64 = self.shares.iter().sum();
             notes.push(format!(
                 "children's memory, measured by each child in /proc/self: largest peak RSS (VmHWM) {peak} KiB, \

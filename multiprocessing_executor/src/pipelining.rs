@@ -1,10 +1,16 @@
 //! Pipelining tiny tasks: an optimisation beside the method, which a reader learning the method
 //! can skip. Handing out one job at a time costs a round trip per task (the parent writes a
-//! job, the child wakes, runs it, writes the result, the parent wakes), several microseconds,
-//! far more than a `SELECT 1`. Writing the next jobs down a busy child's pipe before it asks
-//! for them hides that cost: on the `overhead` workload (10,000 × `SELECT 1`, three runs each
-//! on this project's 2-core machine), 2.9, 4.7 and 5.5 µs per task against 15.3, 15.6 and
-//! 16.1 µs with `--pipeline 1`: about three times less, which is why it stays.
+//! job, the child wakes, runs it, writes the result, the parent wakes), far more than a
+//! `SELECT 1`. Writing the next jobs down a busy child's pipe before it asks for them hides
+//! that cost.
+//!
+//! **What it buys, measured.** On the `overhead` workload (`multiprocessing_executor --workload
+//! overhead --no-baseline`: 10,000 × `SELECT 1` on 2 children), on this project's 2-core machine
+//! while other programs shared it, medians of 9 runs alternating with `--pipeline 1` (range in
+//! brackets): 6.8 µs (4.2–10.5) per task pipelined, 20.1 µs (6.4–22.6) with `--pipeline 1`;
+//! at a quieter moment, medians of 7: 2.3 µs (2.0–4.2) against 6.7 µs (5.8–8.0). About three
+//! times less, which is why it stays.
+//!
 //! The catch is that a job waiting in one child's pipe cannot move to another child that
 //! becomes free first, so it must never wait behind a task that may be long: that would break
 //! list scheduling, the order a shared queue gives. So a busy child is given another job only
@@ -18,6 +24,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use shared::Task;
+
+use crate::options::Options;
 
 /// Below this measured duration a query counts as short, and jobs may be queued behind it.
 pub(crate) const SHORT_TASK: Duration = Duration::from_micros(100);
@@ -45,7 +53,7 @@ pub(crate) struct Pipelining<'a> {
 impl<'a> Pipelining<'a> {
     pub fn new(depth: usize) -> Pipelining<'a> {
         Pipelining {
-            depth: depth.max(1),
+            depth: depth.clamp(1, Options::MOST_PIPELINE),
             last_took: HashMap::new(),
             pipelined: 0,
         }

@@ -1,16 +1,14 @@
 //! What this crate asks of the operating system beyond what every Unix offers, and what it does
 //! where that is missing. The method itself (fork, pipes, poll, kill, waitpid) is POSIX and
-//! runs on Linux and macOS alike. Six things are Linux's own: `/proc` tells how many threads
-//! this process has (to refuse to fork with more than one), and each child's peak memory and
-//! proportional share of memory (for the report); `PR_SET_PDEATHSIG` has the kernel kill a
-//! child the moment its parent dies; `PR_SET_NAME` gives the writer process a name of its own
-//! in `ps` and `top`; and `close_range` lets a new child close its siblings' pipe ends in a
-//! few system calls. Elsewhere the three figures are `None`, a child learns that its parent is
-//! gone from its pipes instead (see `child.rs`), the writer keeps the program's name, and a
-//! child closes its siblings' pipe ends one by one. Nothing else in the crate names `/proc`,
-//! `prctl` or `close_range`, so this file is the whole of the port.
-
-use std::os::fd::RawFd;
+//! runs on Linux and macOS alike. Five things here are Linux's own: `/proc` tells how many
+//! threads this process has (to refuse to fork with more than one), and each child's peak
+//! memory and proportional share of memory (for the report, see `memory.rs`);
+//! `PR_SET_PDEATHSIG` has the kernel kill a child the moment its parent dies; and `PR_SET_NAME`
+//! gives the writer process a name of its own in `ps` and `top`. Elsewhere the three figures
+//! are `None`, a child learns that its parent is gone from its pipes instead (see `child.rs`),
+//! and the writer keeps the program's name. A sixth, `close_range`, is in `close_range.rs`.
+//! Nothing else in the crate names `/proc`, `prctl` or `close_range`, so these two files are
+//! the whole of the port.
 
 use nix::unistd::Pid;
 
@@ -65,48 +63,6 @@ pub(crate) fn name_this_process(name: &std::ffi::CStr) {
 /// Nothing portable names another process than the main thread's: it keeps the program's name.
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn name_this_process(_name: &std::ffi::CStr) {}
-
-/// Closes every descriptor in `fds`. Linux's `close_range` closes a run of consecutive
-/// descriptors in one system call, and a child's inherited pipe ends make one or two such runs
-/// (its own two ends sit among them): a child forked after 999 siblings makes two or three
-/// calls instead of 1,998. Before Linux 5.9, which has no `close_range`, they are closed one
-/// by one.
-///
-/// # Safety
-/// The caller owns every descriptor in `fds` and never uses one again, nor lets an owner
-/// close it a second time.
-#[cfg(target_os = "linux")]
-pub(crate) unsafe fn close_all(fds: &mut [RawFd]) {
-    fds.sort_unstable();
-    for run in fds.chunk_by(|a, b| a + 1 == *b) {
-        let (first, last) = (run[0] as libc::c_uint, run[run.len() - 1] as libc::c_uint);
-        // SAFETY: the caller gives these descriptors up (see above).
-        let closed = unsafe { libc::syscall(libc::SYS_close_range, first, last, 0) } == 0;
-        if !closed {
-            // SAFETY: likewise; `close_range` closed none of them.
-            unsafe { close_each(run) };
-        }
-    }
-}
-
-/// Elsewhere, one `close` per descriptor.
-///
-/// # Safety
-/// As on Linux.
-#[cfg(not(target_os = "linux"))]
-pub(crate) unsafe fn close_all(fds: &mut [RawFd]) {
-    // SAFETY: the caller gives these descriptors up.
-    unsafe { close_each(fds) };
-}
-
-/// # Safety
-/// As for `close_all`.
-unsafe fn close_each(fds: &[RawFd]) {
-    for &fd in fds {
-        // SAFETY: the caller gives `fd` up. An error leaves nothing to undo.
-        unsafe { libc::close(fd) };
-    }
-}
 
 /// The number after `key` in a `/proc` file such as `/proc/PID/status` (`VmHWM:   12345 kB`).
 #[cfg(target_os = "linux")]

@@ -92,9 +92,9 @@ impl Worker {
     /// Writes the jobs queued since the last flush, in one `write`.
     pub fn flush(&mut self) {
         if let (false, Some(jobs)) = (self.outbox.is_empty(), &mut self.jobs) {
-            // This never blocks: a child holds at most `pipeline` jobs of a few bytes each,
-            // far less than a pipe's 64 KiB. A failed write means the child is dead; its
-            // result pipe will say so, and its jobs will be sent again.
+            // This never blocks: a child holds at most `Options::MOST_PIPELINE` jobs of a few
+            // bytes each, less than any pipe holds. A failed write means the child is dead;
+            // its result pipe will say so, and its jobs will be sent again.
             let _ = jobs.write_all(&self.outbox);
         }
         self.outbox.clear();
@@ -152,7 +152,7 @@ impl Worker {
     }
 
     /// The parent's ends of the child's pipes, which every sibling forked after it inherits and
-    /// must close (see `child::close_inherited`).
+    /// must close (see `close_inherited` in `lib.rs`).
     pub fn parent_ends(&self) -> impl Iterator<Item = RawFd> + '_ {
         let jobs = self.jobs.as_ref().map(AsRawFd::as_raw_fd);
         jobs.into_iter().chain([self.results.as_fd().as_raw_fd()])

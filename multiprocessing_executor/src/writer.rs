@@ -61,6 +61,7 @@ use tracing::debug;
 
 use crate::child::{self, BACKSTOP, Forked};
 use crate::frames::{WriteAnswer, WriteRequest, WriterTally, frame, read_frame};
+use crate::memory::ChildMemory;
 use crate::notes::Notes;
 use crate::platform;
 use crate::process::{Process, describe};
@@ -159,7 +160,7 @@ impl WriterProcess {
     }
 
     /// The parent's end of the control stream, which every worker child inherits and must close
-    /// (see `child::close_inherited`), so that the parent's death reaches the writer as end of
+    /// (see `close_inherited` in `lib.rs`), so that the parent's death reaches the writer as end of
     /// file.
     pub fn parent_end(&self) -> RawFd {
         self.control.as_raw_fd()
@@ -171,7 +172,7 @@ impl WriterProcess {
         let pid = self.process.pid;
         match self.stop_and_reap(bound) {
             (Some(tally), _) => {
-                notes.memory(tally.peak_rss_kib, tally.pss_kib);
+                notes.memory(tally.memory);
                 notes.writer(pid, &tally);
             }
             (None, status) => {
@@ -239,8 +240,7 @@ fn serve(forked: Forked<'_>, requests: UnixDatagram, mut control: UnixStream) ->
         }
     }
     drop(conn);
-    tally.peak_rss_kib = platform::own_peak_rss_kib();
-    tally.pss_kib = platform::own_pss_kib();
+    tally.memory = ChildMemory::own();
     // Nobody reads it if the parent is gone, and that is fine.
     let _ = control.write_all(&frame(&tally));
     0

@@ -105,6 +105,32 @@ fn tiny_tasks_are_pipelined_and_every_one_completes() {
     );
 }
 
+fn the_deepest_pipeline_still_fits_in_a_pipe_and_a_deeper_one_is_refused() {
+    // One child and 20,000 tiny tasks: it is handed the deepest pipeline of jobs, round after
+    // round. Jobs that did not fit in its pipe would block the parent's write while the child
+    // waits for the parent to read its results: the run would never end.
+    let most = Options::MOST_PIPELINE.to_string();
+    let mut demo = start(&[
+        "--workload",
+        "overhead",
+        "--tasks",
+        "20000",
+        "--workers",
+        "1",
+        "--pipeline",
+        &most,
+    ]);
+    let json = common::read_stdout_within(&mut demo, Duration::from_secs(30));
+    common::wait_within(&mut demo, Duration::from_secs(5));
+    let report: RunReport = serde_json::from_str(&json).expect("a JSON report");
+    assert_eq!(report.tasks.len(), 20_000);
+    assert!(report.tasks.iter().all(|t| t.status == "ok"));
+    let deeper = (Options::MOST_PIPELINE + 1).to_string();
+    let mut refused = start(&["--workload", "overhead", "--pipeline", &deeper]);
+    let status = common::wait_within(&mut refused, Duration::from_secs(20));
+    assert_eq!(status.code(), Some(2), "a usage error");
+}
+
 fn the_report_gives_each_childs_pid_startup_and_memory() {
     let run = run(&plan(8, 4, &[]));
     assert!(
@@ -399,6 +425,10 @@ fn main() -> ExitCode {
     checks.run(
         "tiny_tasks_are_pipelined_and_every_one_completes",
         tiny_tasks_are_pipelined_and_every_one_completes,
+    );
+    checks.run(
+        "the_deepest_pipeline_still_fits_in_a_pipe_and_a_deeper_one_is_refused",
+        the_deepest_pipeline_still_fits_in_a_pipe_and_a_deeper_one_is_refused,
     );
     checks.run(
         "the_report_gives_each_childs_pid_startup_and_memory",
