@@ -354,7 +354,7 @@ mod tests {
     fn plan(tasks: usize, workers: Option<usize>) -> Plan {
         Plan {
             workload: Workload::preset(Preset::Overhead, Some(tasks)),
-            database: Database::prepare(None).expect("the fixture is built"),
+            database: Database::prepare(None, false).expect("the fixture is built"),
             workers,
             timeout: Duration::from_secs(10),
         }

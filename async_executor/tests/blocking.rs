@@ -10,7 +10,7 @@ use shared::{Database, Plan, Preset, Run, Workload};
 fn run_io(blocking: bool) -> Run {
     let plan = Plan {
         workload: Workload::preset(Preset::Io, None),
-        database: Database::prepare(None).expect("the fixture is built"),
+        database: Database::prepare(None, false).expect("the fixture is built"),
         workers: None,
         timeout: Duration::from_secs(10),
     };

@@ -183,11 +183,11 @@ fn every_child_of_a_large_pool_is_forked_and_serves_tasks() {
 fn a_database_that_cannot_be_opened_ends_the_run_with_one_clear_error() {
     // A copy of the fixture, accepted by `prepare` and then taken away: a child opens its
     // connection only when its first task is about to run SQL, so that is where it finds out.
-    let fixture = shared::Database::prepare(None).expect("the fixture");
+    let fixture = shared::Database::prepare(None, false).expect("the fixture");
     let copy = std::env::temp_dir().join(format!("gone-{}.db", std::process::id()));
     std::fs::copy(fixture.path(), &copy).expect("a copy of the fixture");
     let mut plan = waits(8, 4, 10);
-    plan.database = shared::Database::prepare(Some(&copy)).expect("the copy is a fixture");
+    plan.database = shared::Database::prepare(Some(&copy), false).expect("the copy is a fixture");
     std::fs::remove_file(&copy).expect("the copy can be removed");
     let error = multiprocessing_executor::run(&plan, &Options::default())
         .expect_err("no child can open the database");
@@ -408,7 +408,7 @@ fn a_process_with_other_threads_is_refused_rather_than_forked() {
 
 fn main() -> ExitCode {
     // The fixture, built once before anything forks or starts the demo binary.
-    shared::Database::prepare(None).expect("the fixture");
+    shared::Database::prepare(None, false).expect("the fixture");
     let mut checks = common::Checks::new();
     checks.run(
         "a_crashed_worker_is_replaced_and_no_task_is_lost",

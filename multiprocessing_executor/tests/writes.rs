@@ -220,7 +220,7 @@ fn a_writer_process_whose_parent_dies_ends_by_itself() {
 
 fn main() -> ExitCode {
     // The fixture, built once before the demo binary runs.
-    shared::Database::prepare(None).expect("the fixture");
+    shared::Database::prepare(None, false).expect("the fixture");
     let mut checks = common::Checks::new();
     checks.run(
         "with_one_writer_process_every_row_reported_is_in_the_database",

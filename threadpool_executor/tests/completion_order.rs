@@ -11,7 +11,7 @@ use threadpool_executor::Options;
 fn io_plan() -> Plan {
     Plan {
         workload: Workload::preset(Preset::Io, None),
-        database: Database::prepare(None).expect("the fixture is built"),
+        database: Database::prepare(None, false).expect("the fixture is built"),
         workers: Some(8),
         timeout: Duration::from_secs(10),
     }

@@ -19,7 +19,7 @@ fn blocking_tasks_run_on_the_dedicated_pool_and_never_starve_the_global_one() {
     // One worker and the eight `io` tasks: 1.3 s of blocking waits, one after another.
     let plan = Plan {
         workload: Workload::preset(Preset::Io, None),
-        database: Database::prepare(None).expect("the fixture is built"),
+        database: Database::prepare(None, false).expect("the fixture is built"),
         workers: Some(1),
         timeout: Duration::from_secs(10),
     };

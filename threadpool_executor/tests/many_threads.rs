@@ -9,7 +9,7 @@ use threadpool_executor::Options;
 fn plan(tasks: usize, workers: usize) -> Plan {
     Plan {
         workload: Workload::preset(Preset::Scale, Some(tasks)),
-        database: Database::prepare(None).expect("the fixture is built"),
+        database: Database::prepare(None, false).expect("the fixture is built"),
         workers: Some(workers),
         timeout: Duration::from_secs(10),
     }

@@ -13,7 +13,7 @@ fn tasks_past_the_first_window_all_run_in_submission_order() {
     // means the results arrive in submission order.
     let plan = Plan {
         workload: Workload::preset(Preset::Overhead, Some(10_000)),
-        database: Database::prepare(None).expect("the fixture is built"),
+        database: Database::prepare(None, false).expect("the fixture is built"),
         workers: Some(1),
         timeout: Duration::from_secs(10),
     };
