@@ -90,10 +90,11 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
              and this one has {threads}"
         )));
     }
-    let workers = plan
+    // A process a worker, and never more workers than tasks.
+    let size = plan
         .workers
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let size = workers.min(plan.workload.tasks.len());
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .min(plan.workload.tasks.len());
     let clock = Clock::start();
     // With `--writer single`, one process does every write (see `writer.rs`). It is forked
     // first, while this process has one thread and no worker, and the workers run a plan whose
@@ -121,7 +122,7 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     let notes = pool.pipelining.note();
     Ok(pool
         .notes
-        .into_run(pool.outcomes.finish(), workers, wall, notes))
+        .into_run(pool.outcomes.finish(), size.max(1), wall, notes))
 }
 
 /// Everything the parent knows while the run goes on.

@@ -719,6 +719,7 @@ def build_report(method, plan, run, usage, baseline):
         "interpreter": f"{platform.python_implementation()} {platform.python_version()}",
         "cores": available_cores(),
         "workers": run.workers,
+        "workers_asked": plan.workers,
         "connections": run.connections,
         "dispatch": "fifo",
         # What a lane of a timeline drawn from this report stands for: a worker, or under

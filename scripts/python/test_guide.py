@@ -33,7 +33,8 @@ HANG_SQL = ("WITH RECURSIVE forever(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM 
             "SELECT count(*) FROM forever")
 # The fields of the Rust programs' report (shared/src/report.rs), and the two guide.py adds.
 REPORT_FIELDS = {
-    "schema", "method", "workload", "build", "cores", "workers", "connections", "dispatch",
+    "schema", "method", "workload", "build", "cores", "workers", "workers_asked", "connections",
+    "dispatch",
     "lanes", "timeout_s", "wall_s", "startup_s", "baseline_wall_s", "speedup", "ideal_makespan_s",
     "fifo_makespan_s", "lower_bound_s", "ideal_speedup", "efficiency", "not_compared", "counts", "usage",
     "writes", "rows_in_db_after", "notes", "tasks"}

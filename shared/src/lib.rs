@@ -51,6 +51,7 @@ mod pool;
 mod progress;
 mod render;
 mod report;
+mod room;
 pub mod sequential;
 mod sql;
 mod status;

@@ -47,6 +47,20 @@ impl Plan {
         Ok(plan)
     }
 
+    /// How many threads a method that gives each worker a thread of its own starts:
+    /// `--workers`, or `default`, but never more than there are tasks (a thread with no task
+    /// to take costs its start and its stack and does nothing) and at least one. A number this
+    /// process could not start is an error (see `room`), not an abort halfway through.
+    pub fn threads(&self, default: usize) -> Result<usize> {
+        let threads = self
+            .workers
+            .unwrap_or(default)
+            .min(self.workload.tasks.len())
+            .max(1);
+        crate::room::for_threads(threads)?;
+        Ok(threads)
+    }
+
     /// The plan, ready to write when some of its tasks do: on a scratch copy of its database,
     /// with these settings (see `writes`). A plan that only reads is returned as it is.
     pub fn writing_on_a_copy(mut self, settings: WriteSettings) -> Result<Plan> {

@@ -30,7 +30,17 @@ pub fn human(report: &Report) -> String {
     out
 }
 
+/// "1 task", "8 tasks".
+fn counted(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 fn header(out: &mut String, r: &Report) {
+    // More workers asked for than were started: one a task at most (see `Plan::threads`).
+    let asked = match r.workers_asked {
+        Some(asked) if asked != r.workers => format!(" ({asked} asked)"),
+        _ => String::new(),
+    };
     let order = if r.dispatch == "fifo" {
         String::new()
     } else {
@@ -38,12 +48,11 @@ fn header(out: &mut String, r: &Report) {
     };
     let _ = writeln!(
         out,
-        "{} · workload {} · {} tasks · {} worker{}{order} · timeout {} s · {} build\n",
+        "{} · workload {} · {} · {}{asked}{order} · timeout {} s · {} build\n",
         r.method,
         r.workload,
-        r.task_count(),
-        r.workers,
-        if r.workers == 1 { "" } else { "s" },
+        counted(r.task_count(), "task"),
+        counted(r.workers, "worker"),
         r.timeout_s,
         r.build
     );

@@ -13,7 +13,9 @@
 //! workload          preset name, or the workload file's name
 //! build             "release" | "debug" (debug figures are for learning, not comparison)
 //! cores             CPUs this process may use
-//! workers           how many tasks could run at once
+//! workers           how many tasks could run at once: the workers started
+//! workers_asked     --workers as given (null without it); a method that starts a thread or
+//!                   process a worker starts no more than there are tasks
 //! connections       how many SQLite connections their SQL shared, when not one per worker
 //! dispatch          "fifo" | "longest-first"
 //! lanes             what a lane of the human timeline stands for: "worker" | "task" (async)
@@ -94,6 +96,8 @@ pub struct Summary {
     pub build: String,
     pub cores: usize,
     pub workers: usize,
+    #[serde(default)]
+    pub workers_asked: Option<usize>,
     pub connections: Option<usize>,
     pub dispatch: String,
     /// What a lane of the human timeline stands for: "worker", or "task" (async).
@@ -270,6 +274,7 @@ impl<'run> Report<'run> {
             .to_string(),
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             workers: run.workers,
+            workers_asked: plan.workers,
             connections: run.connections,
             dispatch: match run.dispatch {
                 Dispatch::Fifo => "fifo",

@@ -76,7 +76,8 @@ pub struct Options {
 /// the queue, then collects the outcomes until the last worker has gone, and joins each one.
 pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
     let clock = Clock::start();
-    let workers = plan.workers.unwrap_or(DEFAULT_WORKERS).max(1);
+    // One thread a worker, and never more workers than tasks (see `Plan::threads`).
+    let workers = plan.threads(DEFAULT_WORKERS)?;
     let context = WorkerContext {
         queue: Queue::new(options.priority),
         connections: ConnectionPool::open(&plan.database, ConnectionPool::size_for(workers))?,

@@ -76,7 +76,8 @@ pub struct Options {
 /// complete.
 pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     let clock = Clock::start();
-    let workers = plan.workers.unwrap_or(DEFAULT_WORKERS);
+    // One thread a worker, and never more workers than tasks (see `Plan::threads`).
+    let workers = plan.threads(DEFAULT_WORKERS)?;
     let connections = options
         .connections
         .unwrap_or_else(|| ConnectionPool::size_for(workers));

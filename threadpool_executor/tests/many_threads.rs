@@ -37,10 +37,33 @@ fn a_thousand_threads_run_a_thousand_waits_and_all_complete() {
 }
 
 #[test]
-fn more_threads_than_tasks_leave_the_idle_ones_free_to_stop() {
+fn more_workers_asked_than_tasks_start_a_thread_a_task() {
     let run = bounded_run(&plan(8, 200));
     assert_eq!(run.outcomes.len(), 8);
     assert!(run.outcomes.iter().all(|o| o.status.is_ok()));
+    assert_eq!(run.workers, 8, "a thread with no task to take does nothing");
+}
+
+/// Whether this machine limits a process's memory mappings to Linux's default, so that a
+/// hundred thousand threads cannot be started (some distributions raise the limit a
+/// hundredfold, and there the test has nothing to show).
+pub fn threads_are_limited_by_mappings() -> bool {
+    std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .is_some_and(|most| most < 200_000)
+}
+
+#[test]
+fn more_threads_than_this_process_can_start_is_an_error_not_an_abort() {
+    if !threads_are_limited_by_mappings() {
+        eprintln!("vm.max_map_count is raised here: nothing to show");
+        return;
+    }
+    let Err(error) = threadpool_executor::run(&plan(100_000, 100_000), &Options::default()) else {
+        panic!("a hundred thousand threads must be refused before one is started");
+    };
+    assert!(error.to_string().contains("--workers 100000"), "{error}");
 }
 
 #[test]
