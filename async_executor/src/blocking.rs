@@ -19,7 +19,6 @@ use shared::{Attempt, Clock, Outcome, Status, Task};
 /// A task that blocks the loop it runs on. `async` only in name: it never awaits.
 pub(crate) async fn run_task(
     task: Task,
-    _slot: crate::Slot,
     conn: Arc<Mutex<rusqlite::Connection>>,
     timeout: Duration,
     clock: Clock,
