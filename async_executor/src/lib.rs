@@ -60,7 +60,7 @@ mod writer;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use connections::Pool;
 
@@ -171,9 +171,11 @@ fn start_runtime(kind: Runtime) -> Result<tokio::runtime::Runtime> {
 /// `asyncio.gather(*tasks, return_exceptions=True)`: spawns one task per query, then collects
 /// every outcome, in the order they finish.
 ///
-/// At most `in_flight` tasks are alive at once, as with an `asyncio.Semaphore` around each
-/// coroutine: when the set is full, one outcome is gathered before the next task is spawned. So
-/// tasks start in submission order, and with `--workers 4` there are never more than 4 of them.
+/// At most `in_flight` tasks are alive at once: when the set is full, one outcome is gathered
+/// before the next task is spawned. So tasks start in submission order, and with `--workers 4`
+/// there are never more than 4 of them. (asyncio code bounds this with a `Semaphore` inside each
+/// coroutine, but then every coroutine exists from the start, waiting its turn; here a task not
+/// yet spawned is only its entry in the plan.)
 ///
 /// `start` makes the future of one task: [`run_task`] normally, the loop-blocking version of
 /// `blocking.rs` with `--blocking`.
@@ -235,7 +237,16 @@ async fn run_task(task: Task, context: Arc<TaskContext>) -> Outcome {
             return only_waited(&task, started, Status::TimedOut, context.clock);
         }
     }
-    at_scale::boxed(run_sql(task, context, started)).await
+    // The rest of the task, once its wait is over: a write for the single writer is awaited
+    // here, on the loop; any other SQL goes to a connection.
+    let deadline = context.clock.at(started) + context.timeout;
+    match task.writes.as_ref().filter(|w| w.is_single()) {
+        Some(writes) => {
+            let clock = context.clock;
+            at_scale::boxed(writer::write(&task, writes, started, deadline, clock)).await
+        }
+        None => at_scale::boxed(run_sql(task, context, started, deadline)).await,
+    }
 }
 
 /// How a task ends that never got as far as a connection: it only ever waited, on the loop.
@@ -249,18 +260,16 @@ fn only_waited(task: &Task, started: Duration, status: Status, clock: Clock) -> 
     Outcome::new(task, &EVENT_LOOP.into(), Duration::ZERO, attempt)
 }
 
-/// The rest of a task once its wait is over: its SQL, on a connection, under its deadline.
-async fn run_sql(task: Task, context: Arc<TaskContext>, started: Duration) -> Outcome {
+/// A task's SQL, on a connection, under its deadline.
+async fn run_sql(
+    task: Task,
+    context: Arc<TaskContext>,
+    started: Duration,
+    deadline: Instant,
+) -> Outcome {
     let TaskContext {
-        ref pool,
-        timeout,
-        clock,
+        ref pool, clock, ..
     } = *context;
-    let deadline = clock.at(started) + timeout;
-    // A write for the single writer is awaited here, on the loop, not sent to a connection.
-    if let Some(writes) = task.writes.as_ref().filter(|w| w.is_single()) {
-        return writer::write(&task, writes, started, deadline, clock).await;
-    }
     // Only now, with its SQL ready to run, is the task handed to the connections. The wait for
     // a free one is under the deadline too: with every connection busy, the task times out here.
     let mut answer = pool.submit(&task, deadline, clock);
