@@ -48,9 +48,9 @@
 //!
 //! # Beside this file
 //!
-//! `at_scale.rs` holds what a hundred thousand waiting tasks need and eight do not: a bound on
-//! the tasks in flight, and a small waiting task. `notes.rs` writes the report's notes on where
-//! each part of the run ran. A first reading can skip both.
+//! `at_scale.rs` holds what a million tasks need and eight do not: how many may be in flight at
+//! once when `--workers` does not say. `notes.rs` writes the report's notes on where each part
+//! of the run ran. A first reading can skip both.
 
 mod at_scale;
 mod blocking;
@@ -186,10 +186,10 @@ where
     let mut tasks = JoinSet::new();
     let mut outcomes = Outcomes::new(plan);
     for task in &plan.workload.tasks {
-        if tasks.len() >= in_flight {
-            if let Some(joined) = tasks.join_next().await {
-                record(&mut outcomes, joined);
-            }
+        if tasks.len() >= in_flight
+            && let Some(joined) = tasks.join_next().await
+        {
+            record(&mut outcomes, joined);
         }
         tasks.spawn(start(task.clone()));
     }
@@ -241,11 +241,8 @@ async fn run_task(task: Task, context: Arc<TaskContext>) -> Outcome {
     // here, on the loop; any other SQL goes to a connection.
     let deadline = context.clock.at(started) + context.timeout;
     match task.writes.as_ref().filter(|w| w.is_single()) {
-        Some(writes) => {
-            let clock = context.clock;
-            at_scale::boxed(writer::write(&task, writes, started, deadline, clock)).await
-        }
-        None => at_scale::boxed(run_sql(task, context, started, deadline)).await,
+        Some(writes) => writer::write(&task, writes, started, deadline, context.clock).await,
+        None => run_sql(task, context, started, deadline).await,
     }
 }
 
@@ -267,9 +264,7 @@ async fn run_sql(
     started: Duration,
     deadline: Instant,
 ) -> Outcome {
-    let TaskContext {
-        ref pool, clock, ..
-    } = *context;
+    let (pool, clock) = (&context.pool, context.clock);
     // Only now, with its SQL ready to run, is the task handed to the connections. The wait for
     // a free one is under the deadline too: with every connection busy, the task times out here.
     let mut answer = pool.submit(&task, deadline, clock);
