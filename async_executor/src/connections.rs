@@ -3,8 +3,8 @@
 //!
 //! Read `lib.rs` first: there, a task waits its latency on the event loop and then hands its SQL
 //! here with [`Pool::submit`], awaiting the answer on a oneshot channel. This file is why that
-//! hand-off costs about 2 µs and why a hung query delays nobody else's: SQLite blocks the thread
-//! that runs it, so the connections are threads, and the way work reaches them matters.
+//! hand-off is cheap and why a hung query delays nobody else's: SQLite blocks the thread that
+//! runs it, so the connections are threads, and the way work reaches them matters.
 
 use std::collections::VecDeque;
 use std::panic::{self, AssertUnwindSafe};

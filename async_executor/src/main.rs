@@ -8,7 +8,7 @@ use clap::Parser;
 
 /// Run SQLite queries as tokio tasks on one event loop and gather every outcome, as
 /// asyncio.gather(..., return_exceptions=True) does. For this program, --workers N is how many
-/// tasks may be in flight at once; without it, all of them, up to 100,000.
+/// tasks may be in flight at once; without it, all of them, up to 50,000.
 #[derive(Parser)]
 #[command(version)]
 struct Args {

@@ -1,0 +1,43 @@
+//! The report's notes: where each part of an async run ran, in words.
+//!
+//! A reader of the report sees lanes named `conn-0` and `event-loop`; these notes say why the
+//! waits and the SQL ran in different places. They change nothing in the run.
+
+use shared::Plan;
+
+use crate::{Options, Runtime};
+
+/// The notes for a run made with these options, on this runtime, with this many connections.
+pub(crate) fn of(
+    plan: &Plan,
+    options: &Options,
+    runtime: &tokio::runtime::Runtime,
+    connections: usize,
+) -> Vec<String> {
+    if options.blocking {
+        return vec![
+            "--blocking: every task waited with std::thread::sleep and ran its SQL on the \
+             event-loop thread, as a Python coroutine calling time.sleep and sqlite3 would; the \
+             loop could run nothing else meanwhile, so the waits ran one after another instead \
+             of overlapping"
+                .to_string(),
+        ];
+    }
+    let loop_threads = match options.runtime {
+        Runtime::Current => "1 event-loop thread (tokio current-thread, like asyncio)".to_string(),
+        Runtime::Multi => format!("{} tokio worker threads", runtime.metrics().num_workers()),
+    };
+    let mut notes = vec![format!(
+        "the waits ran on {loop_threads}; the SQL and the work on its rows on {connections} \
+         connection threads, because SQLite blocks the thread that runs it"
+    )];
+    if plan.writes().is_some_and(|w| w.is_single()) {
+        notes.push(
+            "--writer single: each write went straight to the writer's thread and was awaited \
+             on the event loop, holding no connection, so every task in flight could wait at \
+             the writer and a group commit could carry as many rows"
+                .to_string(),
+        );
+    }
+    notes
+}
