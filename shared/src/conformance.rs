@@ -30,6 +30,43 @@ use crate::task::quiet_injected_panics;
 use crate::workload::{Fault, Injection, Preset, Workload};
 use crate::write_settings::{Begin, WriteSettings, WriterKind};
 
+/// The JSON report a program printed, after checking that it ended with exit 0 (its stderr
+/// says why not, if it did not): what a test of a program's command line starts from.
+pub fn json_report(out: &std::process::Output) -> serde_json::Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not a JSON report ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// Whether this machine limits a process's memory mappings to about Linux's default, so that a
+/// hundred thousand threads cannot be started (see `room.rs`). Some distributions raise the
+/// limit a hundredfold; there, and off Linux, a test of the refusal has nothing to show.
+pub fn threads_are_limited_by_mappings() -> bool {
+    std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .is_some_and(|most| most < 200_000)
+}
+
+/// A user's database of one table `t` holding one row, at `folder/name`: small enough for a
+/// test of what happens to a user's own file.
+pub fn small_database(folder: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let path = folder.join(name);
+    rusqlite::Connection::open(&path)
+        .and_then(|c| c.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);"))
+        .expect("a small database");
+    path
+}
+
 /// How long any one check may take before the test program is stopped: far more than a check
 /// takes in a debug build on a loaded machine (a few seconds), and short enough that a method
 /// which never returns fails CI in seconds instead of hanging it.

@@ -301,15 +301,7 @@ fn writes(out: &mut String, r: &Report) {
 fn summary(out: &mut String, r: &Report) {
     let c = &r.counts;
     let mut outcome = vec![format!("{} ok", c.ok)];
-    for (n, what) in [
-        (c.failed, "failed"),
-        (c.timed_out, "timed out"),
-        (c.not_run, "not run"),
-    ] {
-        if n > 0 {
-            outcome.push(format!("{n} {what}"));
-        }
-    }
+    outcome.extend(c.not_ok());
     let _ = writeln!(
         out,
         "summary: {} · wall {:.3} s · startup {}",

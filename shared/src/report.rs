@@ -190,6 +190,19 @@ impl Counts {
         }
     }
 
+    /// "2 failed", "1 timed out", "3 not run": every kind of ending but ok that happened.
+    pub(crate) fn not_ok(&self) -> Vec<String> {
+        [
+            (self.failed, "failed"),
+            (self.timed_out, "timed out"),
+            (self.not_run, "not run"),
+        ]
+        .into_iter()
+        .filter(|&(n, _)| n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect()
+    }
+
     fn total(&self) -> usize {
         self.ok + self.failed + self.timed_out + self.not_run
     }
@@ -446,21 +459,11 @@ fn not_comparable(counts: &Counts, baseline: &Run) -> Option<String> {
         return Some("there were no tasks, so no work to compare".to_string());
     }
     if counts.ok < total {
-        let mut what = Vec::new();
-        for (n, word) in [
-            (counts.failed, "failed"),
-            (counts.timed_out, "timed out"),
-            (counts.not_run, "not run"),
-        ] {
-            if n > 0 {
-                what.push(format!("{n} {word}"));
-            }
-        }
         return Some(format!(
             "{} of {total} tasks did not end ok ({}): a run that did not do all the work cannot \
              be compared with one that did",
             total - counts.ok,
-            what.join(", ")
+            counts.not_ok().join(", ")
         ));
     }
     let baseline_failed = baseline

@@ -39,13 +39,7 @@ fn the_peak_memory_is_the_programs_own_not_what_exec_inherited() {
         });
     }
     let out = command.output().expect("the sequential binary runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    let report = shared::conformance::json_report(&out);
     let peak_kib = report["usage"]["max_rss_kib"]
         .as_u64()
         .expect("usage.max_rss_kib");

@@ -7,10 +7,7 @@ use unicode_width::UnicodeWidthStr;
 #[test]
 fn the_table_stays_aligned_with_wide_characters_in_task_names() {
     let folder = tempfile::tempdir().expect("a scratch folder");
-    let db = folder.path().join("names.db");
-    rusqlite::Connection::open(&db)
-        .and_then(|c| c.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);"))
-        .expect("a small database");
+    let db = shared::conformance::small_database(folder.path(), "names.db");
     let workload = folder.path().join("names.json");
     let tasks = serde_json::json!([
         {"name": "plain", "sql": "SELECT x FROM t", "params": [], "latency_ms": 0},

@@ -5,10 +5,7 @@ use std::process::Command;
 #[test]
 fn a_task_without_latency_ms_waits_for_nothing() {
     let folder = tempfile::tempdir().expect("a scratch folder");
-    let db = folder.path().join("mine.db");
-    rusqlite::Connection::open(&db)
-        .and_then(|c| c.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);"))
-        .expect("a small database");
+    let db = shared::conformance::small_database(folder.path(), "mine.db");
     let workload = folder.path().join("mine.json");
     std::fs::write(
         &workload,
@@ -23,13 +20,7 @@ fn a_task_without_latency_ms_waits_for_nothing() {
         .args(["--no-baseline", "--json"])
         .output()
         .expect("the sequential binary runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    let report = shared::conformance::json_report(&out);
     let task = &report["tasks"][0];
     assert_eq!(task["status"], "ok");
     let waited = task["sql_started_s"].as_f64().unwrap() - task["started_s"].as_f64().unwrap();

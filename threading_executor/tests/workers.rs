@@ -13,24 +13,14 @@ fn threading(args: &[&str]) -> std::process::Output {
 #[test]
 fn more_workers_asked_than_tasks_start_a_thread_a_task_and_the_report_says_both() {
     let out = threading(&["--workload", "io", "--workers", "100000"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    let report = shared::conformance::json_report(&out);
     assert_eq!(report["workers"], 8);
     assert_eq!(report["workers_asked"], 100000);
 }
 
 #[test]
 fn more_threads_than_the_process_can_start_is_one_line_and_exit_2() {
-    let limited = std::fs::read_to_string("/proc/sys/vm/max_map_count")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .is_some_and(|most| most < 200_000);
-    if !limited {
+    if !shared::conformance::threads_are_limited_by_mappings() {
         eprintln!("vm.max_map_count is raised here (or not Linux): nothing to show");
         return;
     }

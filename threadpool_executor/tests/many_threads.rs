@@ -44,19 +44,9 @@ fn more_workers_asked_than_tasks_start_a_thread_a_task() {
     assert_eq!(run.workers, 8, "a thread with no task to take does nothing");
 }
 
-/// Whether this machine limits a process's memory mappings to Linux's default, so that a
-/// hundred thousand threads cannot be started (some distributions raise the limit a
-/// hundredfold, and there the test has nothing to show).
-pub fn threads_are_limited_by_mappings() -> bool {
-    std::fs::read_to_string("/proc/sys/vm/max_map_count")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .is_some_and(|most| most < 200_000)
-}
-
 #[test]
 fn more_threads_than_this_process_can_start_is_an_error_not_an_abort() {
-    if !threads_are_limited_by_mappings() {
+    if !shared::conformance::threads_are_limited_by_mappings() {
         eprintln!("vm.max_map_count is raised here: nothing to show");
         return;
     }

@@ -258,18 +258,27 @@ fn asyncio(md: &mut String, f: &Figures, faults: Option<&Faults>) {
     );
 }
 
+/// Python's `multiprocessing` in the comparison's rows.
+const PY_PROCESSES: &str = "python-multiprocessing";
+
+/// Adds "; LABEL: FIGURE" to a cell when the run measured Python's processes beside Rust's.
+fn python_processes_too(cell: &mut String, f: &Figures, label: &str, figure: String) {
+    if f.has(PY_PROCESSES) {
+        let _ = write!(cell, "; {label}: {figure}");
+    }
+}
+
 fn processes(md: &mut String, f: &Figures, faults: Option<&Faults>) {
     let mut startup = format!(
         "4 workers ready in {}, each opening its connection at its first query",
         one(f.startup_ms(PROCESSES), 2, " ms")
     );
-    if f.has("python-multiprocessing") {
-        let _ = write!(
-            startup,
-            "; Python's `Pool(4)` on the same machine: {}",
-            one(f.startup_ms("python-multiprocessing"), 2, " ms")
-        );
-    }
+    python_processes_too(
+        &mut startup,
+        f,
+        "Python's `Pool(4)` on the same machine",
+        one(f.startup_ms(PY_PROCESSES), 2, " ms"),
+    );
     let threads: Vec<Option<f64>> = [THREADPOOL, ASYNC, THREADING]
         .iter()
         .map(|p| f.memory_mb(p))
@@ -279,24 +288,22 @@ fn processes(md: &mut String, f: &Figures, faults: Option<&Faults>) {
         one(f.memory_mb(PROCESSES), 1, " MB"),
         span(&threads, 1, " MB"),
     );
-    if f.has("python-multiprocessing") {
-        let _ = write!(
-            memory,
-            "; Python's processes: {}",
-            one(f.memory_mb("python-multiprocessing"), 1, " MB")
-        );
-    }
+    python_processes_too(
+        &mut memory,
+        f,
+        "Python's processes",
+        one(f.memory_mb(PY_PROCESSES), 1, " MB"),
+    );
     let mut overhead = format!(
         "{} per task (10,000 × `SELECT 1`)",
         one(f.per_task_us(PROCESSES), 1, " µs")
     );
-    if f.has("python-multiprocessing") {
-        let _ = write!(
-            overhead,
-            "; Python's `Pool`: {}",
-            one(f.per_task_us("python-multiprocessing"), 0, " µs")
-        );
-    }
+    python_processes_too(
+        &mut overhead,
+        f,
+        "Python's `Pool`",
+        one(f.per_task_us(PY_PROCESSES), 0, " µs"),
+    );
     let hang = fault(faults, PROCESSES, "hang").map_or(RUN_IT.to_string(), |h| {
         format!(
             "{}; its worker killed and a new one forked",
