@@ -95,3 +95,45 @@ impl Plan {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows_in_t(database: &Database) -> i64 {
+        rusqlite::Connection::open(database.path())
+            .and_then(|c| c.query_row("SELECT count(*) FROM t", [], |r| r.get(0)))
+            .expect("a count")
+    }
+
+    #[test]
+    fn the_baseline_of_a_writing_run_starts_from_what_the_method_started_from() {
+        let folder = tempfile::tempdir().expect("a scratch folder");
+        let path = folder.path().join("mine.db");
+        rusqlite::Connection::open(&path)
+            .and_then(|c| c.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1), (2);"))
+            .expect("a user's database");
+        let tasks = folder.path().join("wipe.json");
+        std::fs::write(&tasks, r#"[{"name": "wipe", "sql": "DELETE FROM t"}]"#).unwrap();
+        let database = Database::prepare(Some(&path), true).expect("the user's database");
+        let mut workload = Workload::from_file(&tasks, None).expect("the workload");
+        workload
+            .find_writes(&database)
+            .expect("SQLite says which tasks write");
+        let plan = Plan {
+            workload,
+            database,
+            workers: None,
+            timeout: Duration::from_secs(10),
+        }
+        .writing_on_a_copy(WriteSettings::default())
+        .expect("a scratch copy");
+        // The method's run empties its copy.
+        rusqlite::Connection::open(plan.database.path())
+            .and_then(|c| c.execute("DELETE FROM t", []))
+            .expect("the method's delete");
+        let baseline = plan.for_the_baseline().expect("the baseline's plan");
+        assert_ne!(baseline.database.path(), plan.database.path());
+        assert_eq!(rows_in_t(&baseline.database), 2);
+    }
+}
