@@ -705,6 +705,18 @@ class Usage:
         }
 
 
+def percentiles(seconds):
+    """p50, p95, p99 and the most of `seconds` by nearest rank, as the Rust report gives them:
+    each a latency some task really took; null when there are none."""
+    seconds = sorted(seconds)
+    n = len(seconds)
+
+    def rank(p):
+        return seconds[min(max(math.ceil(p * n), 1), n) - 1] if n else None
+    return {"count": n, "p50_s": rank(0.50), "p95_s": rank(0.95), "p99_s": rank(0.99),
+            "max_s": seconds[-1] if n else None}
+
+
 def build_report(method, plan, run, usage, baseline):
     """The run's report, measured against `baseline` (a sequential Run) when there is one."""
     tasks = task_reports(plan, run)
@@ -732,6 +744,11 @@ def build_report(method, plan, run, usage, baseline):
         **baseline_figures(plan, run, baseline),
         "counts": {status: sum(t["status"] == status for t in tasks)
                    for status in ("ok", "failed", "timed_out", "not_run")},
+        # The guide's methods only read: every task is a read, and no task a write.
+        "latency": {"read": percentiles([t["finished_s"] - t["started_s"] for t in tasks
+                                         if t["started_s"] is not None
+                                         and t["finished_s"] is not None]),
+                    "write": percentiles([])},
         "usage": usage,
         # The guide's methods only read, as its examples do: no write settings, no rows written.
         "writes": None,
@@ -760,6 +777,7 @@ def task_reports(plan, run):
             "queued_s": o.queued if ran else None, "started_s": o.started,
             "sql_started_s": o.sql_started, "finished_s": o.finished,
             "arrival": arrival if ran else None,
+            "writes": False,
         })
     return reports
 

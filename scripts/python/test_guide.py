@@ -36,11 +36,12 @@ REPORT_FIELDS = {
     "schema", "method", "workload", "build", "cores", "workers", "workers_asked", "connections",
     "dispatch",
     "lanes", "timeout_s", "wall_s", "startup_s", "baseline_wall_s", "speedup", "ideal_makespan_s",
-    "fifo_makespan_s", "lower_bound_s", "ideal_speedup", "efficiency", "not_compared", "counts", "usage",
+    "fifo_makespan_s", "lower_bound_s", "ideal_speedup", "efficiency", "not_compared", "counts",
+    "latency", "usage",
     "writes", "rows_in_db_after", "notes", "tasks"}
 PYTHON_FIELDS = {"language", "interpreter"}
 TASK_FIELDS = {"id", "name", "worker", "status", "rows", "checksum", "error", "queued_s",
-               "started_s", "sql_started_s", "finished_s", "arrival"}
+               "started_s", "sql_started_s", "finished_s", "arrival", "writes"}
 
 scratch = None  # a temporary folder for the module's databases and workload files
 small_db = None
@@ -369,6 +370,14 @@ class Arithmetic(unittest.TestCase):
     """The ideal and the checksum, ported from shared/src/ideal.rs and task.rs."""
 
     IO = [0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.10, 0.15]  # the guide's latencies
+
+    def test_percentiles_by_nearest_rank_as_the_rust_report_gives_them(self):
+        p = guide.percentiles([ms / 1000 for ms in range(100, 0, -1)])
+        self.assertEqual([round(p[k] * 1000) for k in ("p50_s", "p95_s", "p99_s", "max_s")],
+                         [50, 95, 99, 100])
+        self.assertEqual(p["count"], 100)
+        self.assertEqual(guide.percentiles([]), {"count": 0, "p50_s": None, "p95_s": None,
+                                                 "p99_s": None, "max_s": None})
 
     def test_four_fifo_workers_cannot_beat_3_25x_on_the_guide_workload(self):
         makespan, lower_bound = guide.ideal(self.IO, [0.0] * 8, 4, None)

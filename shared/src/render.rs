@@ -298,6 +298,26 @@ fn writes(out: &mut String, r: &Report) {
     };
 }
 
+/// Each kind of task's latency, from a worker taking it to its outcome: what one request costs
+/// the server that serves it. Writes get a line of their own only when there are some.
+fn latency(out: &mut String, r: &Report) {
+    let ms = |s: Option<f64>| s.map_or("-".to_string(), |s| format!("{:.1}", s * 1e3));
+    for (kind, p) in [("reads", &r.latency.read), ("writes", &r.latency.write)] {
+        if p.count == 0 {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "  latency of {} {kind} (taken to done), ms: p50 {} · p95 {} · p99 {} · max {}",
+            p.count,
+            ms(p.p50_s),
+            ms(p.p95_s),
+            ms(p.p99_s),
+            ms(p.max_s)
+        );
+    }
+}
+
 fn summary(out: &mut String, r: &Report) {
     let c = &r.counts;
     let mut outcome = vec![format!("{} ok", c.ok)];
@@ -353,6 +373,7 @@ fn summary(out: &mut String, r: &Report) {
             let _ = writeln!(out, "  no speedup or efficiency: {why}");
         }
     }
+    latency(out, r);
     writes(out, r);
     let u = &r.usage;
     let mib = |kib: u64| kib as f64 / 1024.0;

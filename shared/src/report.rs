@@ -36,6 +36,11 @@
 //!                   run that did not do all the work cannot be compared with one that did);
 //!                   null when they are given
 //! counts            {ok, failed, timed_out, not_run}
+//! latency           {read: {count, p50_s, p95_s, p99_s, max_s}, write: {…}}: each task's time
+//!                   from when a worker took it to when its outcome was ready (lock and
+//!                   connection waits included, time queued before it not), by kind: "write"
+//!                   for the tasks that write, "read" for the rest; a task that never ran has
+//!                   none; the percentiles are null when the count is 0
 //! usage             {user_cpu_s, sys_cpu_s, max_rss_kib, children_max_rss_kib, children_pss_kib,
 //!                    voluntary_context_switches, involuntary_context_switches}
 //! writes            for a run whose tasks write: {busy_timeout_ms, begin, synchronous, writer}
@@ -45,7 +50,7 @@
 //!                   tables of the user's own: rows updated or deleted cannot be counted
 //! notes             what the method wants the reader to know, one sentence each
 //! tasks             by id: {id, name, worker, status, rows, checksum, error, queued_s,
-//!                   started_s, sql_started_s, finished_s, arrival}; status is "ok" | "failed"
+//!                   started_s, sql_started_s, finished_s, arrival, writes}; status is "ok" | "failed"
 //!                   | "timed_out" | "not_run"; rows are the rows a query returned, or for a
 //!                   task that writes the rows it changed; checksum is 16 hex digits; arrival is
 //!                   the order in which the result reached the program (1 = first)
@@ -117,6 +122,8 @@ pub struct Summary {
     #[serde(default)]
     pub not_compared: Option<String>,
     pub counts: Counts,
+    #[serde(default)]
+    pub latency: Latency,
     pub usage: Usage,
     /// `null` for a run that only reads (and in reports written before writes existed).
     #[serde(default)]
@@ -178,6 +185,68 @@ pub struct TaskReport {
     pub sql_started_s: Option<f64>,
     pub finished_s: Option<f64>,
     pub arrival: Option<usize>,
+    /// Whether the task's SQL writes (false in reports written before this field).
+    #[serde(default)]
+    pub writes: bool,
+}
+
+/// Each kind of task's latency, as a server's users feel it: the middle, the slow, the slowest.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    pub read: Percentiles,
+    pub write: Percentiles,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub count: usize,
+    pub p50_s: Option<f64>,
+    pub p95_s: Option<f64>,
+    pub p99_s: Option<f64>,
+    pub max_s: Option<f64>,
+}
+
+impl Percentiles {
+    /// The percentiles of `seconds` by nearest rank: p50 is a latency that half the tasks did
+    /// not exceed, and so on; every figure is one a task really took.
+    fn of(mut seconds: Vec<f32>) -> Percentiles {
+        seconds.sort_by(f32::total_cmp);
+        let rank = |p: f64| -> Option<f64> {
+            let n = seconds.len();
+            let at = ((p * n as f64).ceil() as usize).clamp(1, n.max(1)) - 1;
+            seconds.get(at).map(|&s| f64::from(s))
+        };
+        Percentiles {
+            count: seconds.len(),
+            p50_s: rank(0.50),
+            p95_s: rank(0.95),
+            p99_s: rank(0.99),
+            max_s: seconds.last().map(|&s| f64::from(s)),
+        }
+    }
+}
+
+impl Latency {
+    /// From the outcomes of a run: each task that ran, from its start to its end. Kept as
+    /// `f32` seconds while sorting (microsecond precision up to minutes), so that a million
+    /// tasks cost 4 MB here, not more.
+    fn of(run: &Run, tasks: &[Task]) -> Latency {
+        let (mut read, mut write) = (Vec::new(), Vec::new());
+        for o in &run.outcomes {
+            if let (Some(started), Some(finished)) = (o.started(), o.finished()) {
+                let took = finished.saturating_sub(started).as_secs_f32();
+                if tasks[o.task - 1].query.writes {
+                    write.push(took);
+                } else {
+                    read.push(took);
+                }
+            }
+        }
+        Latency {
+            read: Percentiles::of(read),
+            write: Percentiles::of(write),
+        }
+    }
 }
 
 impl Counts {
@@ -311,6 +380,7 @@ impl<'run> Report<'run> {
             efficiency: None,
             not_compared: Some("no sequential baseline ran (--no-baseline)".to_string()),
             counts,
+            latency: Latency::of(run, tasks),
             usage,
             writes: plan.writes().map(|w| w.settings.into()),
             rows_in_db_after: None,
@@ -404,6 +474,7 @@ impl<'run> Report<'run> {
             sql_started_s: o.sql_started().map(|d| d.as_secs_f64()),
             finished_s: o.finished().map(|d| d.as_secs_f64()),
             arrival: ran.then_some(arrival + 1),
+            writes: self.tasks[o.task - 1].query.writes,
         }
     }
 
@@ -690,6 +761,21 @@ mod tests {
             "{:?}",
             report.notes
         );
+    }
+
+    #[test]
+    fn percentiles_are_latencies_that_tasks_really_took_by_nearest_rank() {
+        let p = Percentiles::of((1..=100).map(|ms| ms as f32 / 1000.0).collect());
+        let ms = |s: Option<f64>| s.map(|s| (s * 1000.0).round() as u32);
+        assert_eq!(p.count, 100);
+        assert_eq!(
+            (ms(p.p50_s), ms(p.p95_s), ms(p.p99_s), ms(p.max_s)),
+            (Some(50), Some(95), Some(99), Some(100))
+        );
+        let one = Percentiles::of(vec![0.25]);
+        assert_eq!((one.p50_s, one.p99_s), (Some(0.25), Some(0.25)));
+        let none = Percentiles::of(Vec::new());
+        assert_eq!((none.count, none.p50_s, none.max_s), (0, None, None));
     }
 
     #[test]
