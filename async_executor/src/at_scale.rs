@@ -39,8 +39,7 @@ pub const MOST_IN_FLIGHT: usize = 50_000;
 /// [`MOST_IN_FLIGHT`]; never more than there are tasks, so that the report's workers are the
 /// tasks that could really run at once.
 pub(crate) fn in_flight(plan: &Plan) -> usize {
-    let tasks = plan.workload.tasks.len();
-    plan.workers.unwrap_or(MOST_IN_FLIGHT).min(tasks).max(1)
+    plan.workers_or(MOST_IN_FLIGHT).max(1)
 }
 
 #[cfg(test)]

@@ -90,11 +90,8 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
              and this one has {threads}"
         )));
     }
-    // A process a worker, and never more workers than tasks.
-    let size = plan
-        .workers
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .min(plan.workload.tasks.len());
+    // A process a worker (one per core unless `--workers` says), never more than the tasks.
+    let size = plan.workers_or(std::thread::available_parallelism().map_or(1, |n| n.get()));
     let clock = Clock::start();
     // With `--writer single`, one process does every write (see `writer.rs`). It is forked
     // first, while this process has one thread and no worker, and the workers run a plan whose

@@ -226,10 +226,10 @@ fn run_program(
     let before = Snapshot::now();
     let result = run(&plan)?;
     let usage = before.usage_since(&result);
-    // Counted before the baseline runs, on the copy the method wrote (the baseline writes on a
-    // fresh copy of its own; see `Plan::for_the_baseline`). Only when the
-    // tasks do nothing but add rows to the run's own table can a count say whether they did
-    // what they report; a user's tasks may update or delete rows, which no count sees.
+    // Counted on the copy the method wrote (the baseline writes on a fresh copy of its own; see
+    // `Plan::for_the_baseline`). Only when the tasks do nothing but add rows to the run's own
+    // table can a count say whether they did what they report; a user's tasks may update or
+    // delete rows, which no count sees.
     let rows_in_db_after = if plan.database.rows_can_be_checked() {
         Some(plan.database.rows_written()?)
     } else {

@@ -152,6 +152,22 @@ pub fn writes_plan(
     .unwrap_or_else(|e| panic!("scratch copy: {e}"))
 }
 
+/// A user's own workload on their own database, as the command line plans it: the tasks SQLite
+/// says write, on a scratch copy with the default write settings.
+pub fn users_plan(database: Database, mut workload: Workload) -> Plan {
+    workload
+        .find_writes(&database)
+        .expect("SQLite says which tasks write");
+    Plan {
+        workload,
+        database,
+        workers: None,
+        timeout: Duration::from_secs(10),
+    }
+    .writing_on_a_copy(WriteSettings::default())
+    .unwrap_or_else(|e| panic!("scratch copy: {e}"))
+}
+
 fn plan_of(mut workload: Workload, workers: usize, faults: &[(Fault, usize)]) -> Plan {
     let injections: Vec<Injection> = faults
         .iter()

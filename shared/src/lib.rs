@@ -68,7 +68,7 @@ pub use method::Method;
 pub use outcome::{Dispatch, Lanes, Outcome, Outcomes, Run};
 pub use plan::Plan;
 pub use pool::{ConnectionPool, Lease};
-pub use report::{Latency, Percentiles, Report, RunReport, Summary, WritesReport};
+pub use report::{Counts, Latency, Percentiles, Report, RunReport, Summary, WritesReport};
 pub use status::{Attempt, Clock, GroupCommits, Status, panic_message};
 pub use task::{catch_panic, execute, quiet_injected_panics, run_blocking, run_blocking_with};
 pub use workload::{Answer, Fault, Injection, Preset, Query, SingleWriter, Task, Workload, Writes};

@@ -47,16 +47,20 @@ impl Plan {
         Ok(plan)
     }
 
-    /// How many threads a method that gives each worker a thread of its own starts:
-    /// `--workers`, or `default`, but never more than there are tasks (a thread with no task
-    /// to take costs its start and its stack and does nothing) and at least one. A number this
-    /// process could not start is an error (see `room`), not an abort halfway through.
-    pub fn threads(&self, default: usize) -> Result<usize> {
-        let threads = self
-            .workers
+    /// How many workers a method starts, or tasks it keeps in flight: `--workers`, or
+    /// `default`, but never more than there are tasks (a worker with no task to take costs its
+    /// start and does nothing); none when there are no tasks.
+    pub fn workers_or(&self, default: usize) -> usize {
+        self.workers
             .unwrap_or(default)
             .min(self.workload.tasks.len())
-            .max(1);
+    }
+
+    /// How many threads a method that gives each worker a thread of its own starts: as
+    /// [`Plan::workers_or`], and at least one. A number this process could not start is an
+    /// error (see `room`), not an abort halfway through.
+    pub fn threads(&self, default: usize) -> Result<usize> {
+        let threads = self.workers_or(default).max(1);
         crate::room::for_threads(threads)?;
         Ok(threads)
     }
@@ -116,18 +120,8 @@ mod tests {
         let tasks = folder.path().join("wipe.json");
         std::fs::write(&tasks, r#"[{"name": "wipe", "sql": "DELETE FROM t"}]"#).unwrap();
         let database = Database::prepare(Some(&path), true).expect("the user's database");
-        let mut workload = Workload::from_file(&tasks, None).expect("the workload");
-        workload
-            .find_writes(&database)
-            .expect("SQLite says which tasks write");
-        let plan = Plan {
-            workload,
-            database,
-            workers: None,
-            timeout: Duration::from_secs(10),
-        }
-        .writing_on_a_copy(WriteSettings::default())
-        .expect("a scratch copy");
+        let workload = Workload::from_file(&tasks, None).expect("the workload");
+        let plan = crate::conformance::users_plan(database, workload);
         // The method's run empties its copy.
         rusqlite::Connection::open(plan.database.path())
             .and_then(|c| c.execute("DELETE FROM t", []))

@@ -514,7 +514,7 @@ impl<'run> Report<'run> {
 /// run that went first (the run, whose reads warmed it for the baseline after it, or the other way
 /// round), or a noisy machine. Said in so many words, so that nobody takes it for a method that
 /// beats the ideal.
-pub(crate) fn above_the_ideal(efficiency: f64) -> String {
+fn above_the_ideal(efficiency: f64) -> String {
     format!(
         "efficiency {efficiency:.3} is above 1.0, the best possible: the baseline ran slower than \
          the work needs (a cold cache for one of the two runs, or a noisy machine); rerun to compare"
@@ -658,16 +658,8 @@ mod tests {
             query("wipe", "DELETE FROM t"),
             query("sum", "SELECT sum(x) FROM t"),
         ];
-        let mut workload = crate::workload::Workload::from_pattern("mine", pattern, None);
-        workload.find_writes(&database).unwrap();
-        let plan = Plan {
-            workload,
-            database,
-            workers: None,
-            timeout: Duration::from_secs(10),
-        }
-        .writing_on_a_copy(WriteSettings::default())
-        .unwrap();
+        let workload = crate::workload::Workload::from_pattern("mine", pattern, None);
+        let plan = conformance::users_plan(database, workload);
         assert!(!plan.database.rows_can_be_checked());
         let run = crate::sequential::run(&plan).unwrap();
         let report = Report::new("sequential", &plan, &run, Usage::default(), None);

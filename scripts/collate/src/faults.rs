@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use serde::Serialize;
-use shared::RunReport;
+use shared::{Counts, RunReport};
 
 use super::{Spread, read_reports};
 
@@ -29,11 +29,9 @@ pub struct Fault {
     /// compare.sh's name for it: `error`, `panic`, `crash`, `hang`, `all`, `writes-crash`.
     pub case: String,
     pub tasks: usize,
-    /// The first run's counts.
-    pub ok: usize,
-    pub failed: usize,
-    pub timed_out: usize,
-    pub not_run: usize,
+    /// The first run's counts (in compare.json as `ok`, `failed`, `timed_out`, `not_run`).
+    #[serde(flatten)]
+    pub counts: Counts,
     /// Whether every run ended with the same counts.
     pub same_in_every_run: bool,
     pub wall_s: Spread,
@@ -71,25 +69,14 @@ pub fn collate(dir: &Path, runs: usize) -> Result<Option<Faults>, String> {
     for (program, by_case) in reports {
         for (case, runs) in by_case {
             let first = &runs[0];
-            let counts = |r: &RunReport| {
-                (
-                    r.counts.ok,
-                    r.counts.failed,
-                    r.counts.timed_out,
-                    r.counts.not_run,
-                )
-            };
             let wall_s = Spread::of(runs.iter().map(|r| r.wall_s).collect())
                 .ok_or_else(|| format!("{program} {case}: a wall time is not a number"))?;
             cases.push(Fault {
                 program: program.clone(),
                 case: case.clone(),
                 tasks: first.tasks.len(),
-                ok: first.counts.ok,
-                failed: first.counts.failed,
-                timed_out: first.counts.timed_out,
-                not_run: first.counts.not_run,
-                same_in_every_run: runs.iter().all(|r| counts(r) == counts(first)),
+                counts: first.counts,
+                same_in_every_run: runs.iter().all(|r| r.counts == first.counts),
                 wall_s,
                 timeout_s: first.timeout_s,
                 not_ok: first

@@ -52,7 +52,7 @@ fn outcome(fault: Option<&Fault>, wall: bool) -> String {
             _ => format!("task {} `{}`", t.id, t.status),
         })
         .collect();
-    parts.push(format!("{} ok", thousands(fault.ok as f64)));
+    parts.push(format!("{} ok", thousands(fault.counts.ok as f64)));
     let mut text = parts.join(", ");
     if wall {
         let _ = write!(
