@@ -25,6 +25,8 @@ unset CDPATH   # or `cd` could print where it went into the paths this script re
 usage() {
     cat <<'EOF'
 Usage: scripts/compare.sh [--runs N] [--quick] [--out DIR] [--no-python]
+       scripts/compare.sh --db FILE --workload-file FILE [--runs N] [--quick] [--out DIR] [--no-python]
+       scripts/compare.sh --workload NAME [--db FILE] [--runs N] [--quick] [--out DIR] [--no-python]
        scripts/compare.sh --collate-only [--out DIR]
 
 Runs the sequential baseline and the four methods on the same workloads and writes
@@ -47,10 +49,32 @@ script says so in one line and leaves those rows out.
                   to results/: its default DIR is a new scratch folder under $TMPDIR (or /tmp),
                   and the script prints where.
   --out DIR       write the results to DIR (default results/, or a scratch folder with --quick)
+  --db FILE       your SQLite database, for --workload-file (never written: a workload whose
+                  tasks write runs on scratch copies, as the programs always do)
+  --workload-file FILE
+                  your tasks, as --dump-workload prints them or a plain JSON list of
+                  {"name", "sql", "params", "latency_ms"}: compare every method on them alone
+  --workload NAME one preset (io, cpu, fetch, mixed, overhead, scale, writes) alone, the same way
   --no-python     leave out the Python rows, even with python3 on the PATH
   --collate-only  measure nothing: collate DIR/raw again, as the run that wrote it did (its
                   runs, mode and command), and, for results/, put the blocks into the docs
   -h, --help      this help
+
+Your workload (--db with --workload-file, or --workload): the sequential baseline, then each
+of the four Rust programs at 1, 2, 4 and 8 workers, and at 16, 32, ... up to 256 while there are
+more tasks than the count before (the Python methods the same, their processes at most 64),
+--runs times (default 3), each round's methods measured against that round's baseline. Writes
+DIR/compare.md (speedup at each count, the best count per method, against the ideal),
+compare.json, compare.svg, timelines.svg (each Rust method at its best count), decide.md (which
+method, at how many workers, and why, for that workload) and index.html. DIR defaults to a
+folder named after the workload under $TMPDIR (or /tmp); never results/ or the docs. Bad input
+(no such file, not SQLite, a workload that does not parse or has no tasks, a task that fails)
+exits 2 with one line, before anything is written to DIR.
+
+Every DIR gets index.html: the table, the decision, the chart and the timelines on one page,
+self-contained (inline SVG, nothing fetched); the script prints its path at the end. On
+stderr, a long run says what it runs and about how long is left (estimated from the runs so
+far).
 
 A full run into results/ (no --quick, no --out elsewhere) also puts each generated block,
 results/NAME.md, into every doc among README.md, PITFALLS.md and docs/*.md that has a
@@ -67,6 +91,9 @@ quick=0
 out=""
 python_wanted=1
 collate_only=0
+user_db=""
+user_workload_file=""
+user_preset=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs)
@@ -77,15 +104,49 @@ while [ $# -gt 0 ]; do
             [ -n "${2:-}" ] || { echo "compare.sh: --out takes a folder" >&2; exit 2; }
             out=$2; shift 2 ;;
         --no-python) python_wanted=0; shift ;;
+        --db)
+            [ -n "${2:-}" ] || { echo "compare.sh: --db takes a SQLite file" >&2; exit 2; }
+            user_db=$2; shift 2 ;;
+        --workload-file)
+            [ -n "${2:-}" ] || { echo "compare.sh: --workload-file takes a JSON file of tasks" >&2; exit 2; }
+            user_workload_file=$2; shift 2 ;;
+        --workload)
+            [[ "${2:-}" =~ ^[a-z]+$ ]] || { echo "compare.sh: --workload takes a preset's name (io, cpu, fetch, mixed, overhead, scale, writes)" >&2; exit 2; }
+            user_preset=$2; shift 2 ;;
         --collate-only) collate_only=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
-if [ "$collate_only" = 1 ] && { [ "$quick" = 1 ] || [ -n "$runs" ] || [ "$python_wanted" = 0 ]; }; then
+yours=0
+[ -n "$user_db$user_workload_file$user_preset" ] && yours=1
+if [ "$collate_only" = 1 ] && { [ "$quick" = 1 ] || [ -n "$runs" ] || [ "$python_wanted" = 0 ] || [ "$yours" = 1 ]; }; then
     echo "compare.sh: --collate-only takes only --out: the run that wrote DIR/raw set the rest" >&2
     exit 2
 fi
+if [ -n "$user_workload_file" ] && [ -n "$user_preset" ]; then
+    echo "compare.sh: --workload-file and --workload each name the tasks: give one" >&2
+    exit 2
+fi
+if [ "$yours" = 1 ] && [ -z "$user_workload_file$user_preset" ]; then
+    echo "compare.sh: --db needs your tasks too: --workload-file FILE (see --help)" >&2
+    exit 2
+fi
+# Your files are named from where the script was started, and checked before anything else, so
+# that a mistyped name costs one line and nothing is built or written.
+for given in "$user_db" "$user_workload_file"; do
+    [ -n "$given" ] || continue
+    case "$given" in /*) ;; *) given="$PWD/$given" ;; esac
+    if [ ! -e "$given" ]; then
+        echo "compare.sh: $given: no such file" >&2
+        exit 2
+    elif [ ! -f "$given" ] || [ ! -r "$given" ]; then
+        echo "compare.sh: $given: not a file this script can read" >&2
+        exit 2
+    fi
+done
+case "$user_db" in ""|/*) ;; *) user_db="$PWD/$user_db" ;; esac
+case "$user_workload_file" in ""|/*) ;; *) user_workload_file="$PWD/$user_workload_file" ;; esac
 if [ -z "$runs" ]; then
     if [ "$quick" = 1 ]; then runs=1; else runs=3; fi
 fi
@@ -99,10 +160,61 @@ if [ -n "$out" ]; then
 fi
 root=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$root"
+# Cargo resolves a relative CARGO_TARGET_DIR from the folder it runs in, which is the root here.
+target=${CARGO_TARGET_DIR:-target}
+case "$target" in /*) ;; *) target="$root/$target" ;; esac
+bin="$target/release"
+scratch=${TMPDIR:-/tmp}
+scratch=${scratch%/}
+
+# Your workload is tried before anything is written: read by the programs themselves (they
+# say what is wrong with a file in one line), then run once, one task at a time, which also
+# finds a task that fails, warms the database's pages into the cache as any first run would,
+# and says whether a task writes. Sets user_name (the workload's name), user_tasks and
+# user_writes, and leaves the tasks in $checked/workload.json, in the form every program reads.
+checked=""
+refuse() { say "compare.sh: $*"; exit 2; }
+check_your_workload() {
+    local from=() db=() line
+    checked=$(mktemp -d "$scratch/compare-check.XXXXXX")
+    trap 'rm -rf "$checked"' EXIT
+    if [ -n "$user_preset" ]; then from=(--workload "$user_preset"); else from=(--workload-file "$user_workload_file"); fi
+    [ -n "$user_db" ] && db=(--db "$user_db")
+    cargo build --release --workspace --quiet
+    if ! "$bin/sequential" "${from[@]}" --dump-workload > "$checked/workload.json" 2> "$checked/stderr"; then
+        line=$(grep -v '^$' "$checked/stderr" | head -n 1)
+        refuse "${line#sequential: error: }"
+    fi
+    if grep -q '^  "tasks": \[\]$' "$checked/workload.json"; then
+        refuse "${user_workload_file:-$user_preset}: the list of tasks is empty: nothing to compare"
+    fi
+    user_name=$(sed -n 's/^  "workload": "\(.*\)",$/\1/p' "$checked/workload.json" | head -n 1)
+    [ -n "$user_name" ] || refuse "${user_workload_file:-$user_preset}: the workload has no name"
+    local status=0
+    "$bin/sequential" ${db[@]+"${db[@]}"} --workload-file "$checked/workload.json" --no-baseline --json \
+        > "$checked/trial.json" 2> "$checked/stderr" || status=$?
+    case "$status" in
+        0) ;;
+        1) line=$(awk '/^      "name": /{ name = $2 } /^      "error": "/{ sub(/^      "error": /, ""); print "task " name " " $0; exit }' "$checked/trial.json")
+           refuse "a task does not end ok when run alone, so no method could be compared on it: ${line:-its report says no more}" ;;
+        *) line=$(grep -v '^$' "$checked/stderr" | head -n 1)
+           refuse "${line#sequential: error: }" ;;
+    esac
+    user_tasks=$(grep -c '^      "arrival": ' "$checked/trial.json" || true)
+    user_writes=0
+    if grep -q '^      "writes": true' "$checked/trial.json"; then user_writes=1; fi
+    return 0
+}
+if [ "$yours" = 1 ]; then
+    check_your_workload
+fi
+
+if [ -z "$out" ] && [ "$yours" = 1 ]; then
+    out="$scratch/compare-$(printf '%s' "$user_name" | tr -c 'A-Za-z0-9._-' '_')"
+fi
 if [ -z "$out" ]; then
     if [ "$quick" = 1 ]; then
-        scratch=${TMPDIR:-/tmp}
-        out=$(mktemp -d "${scratch%/}/compare-quick.XXXXXX")
+        out=$(mktemp -d "$scratch/compare-quick.XXXXXX")
     else
         out="$root/results"
     fi
@@ -120,9 +232,13 @@ resolve() {
 out=$(resolve "$out")
 # Only a full run into the committed results/ speaks for the README; a quick run never touches
 # either of them.
-if [ "$quick" = 1 ]; then
+if [ "$quick" = 1 ] || [ "$yours" = 1 ]; then
     case "$out/" in
-        "$root/results/"*) say "compare.sh: --quick never writes to results/ (choose another --out)"; exit 2 ;;
+        "$root/results/"*)
+            if [ "$yours" = 1 ]; then
+                refuse "your workload's comparison never goes to results/, which the docs quote (choose another --out)"
+            fi
+            refuse "--quick never writes to results/ (choose another --out)" ;;
     esac
 fi
 mkdir -p "$out"
@@ -207,10 +323,6 @@ EOF
     fi
 }
 
-# Cargo resolves a relative CARGO_TARGET_DIR from the folder it runs in, which is the root here.
-target=${CARGO_TARGET_DIR:-target}
-case "$target" in /*) ;; *) target="$root/$target" ;; esac
-bin="$target/release"
 raw="$out/raw"
 
 if [ "$collate_only" = 1 ]; then
@@ -223,6 +335,7 @@ if [ "$collate_only" = 1 ]; then
     say "collating $raw again (no measurement)"
     cargo build --release -p collate --quiet
     collate_and_splice
+    say "open $out/index.html: the table, the decision, the chart and the timelines on one page"
     exit 0
 fi
 say "results go to $out"
@@ -240,12 +353,25 @@ else
     python_left_out="no python3 3.9+ was on the PATH"
     say "compare.sh: no python3 3.9+ on the PATH: the Python rows are left out"
 fi
+# guide.py's methods only read, as the guide's examples do: it opens the database read-only.
+if [ "$yours" = 1 ] && [ "$user_writes" = 1 ] && [ -n "$python" ]; then
+    python=""
+    python_left_out="the workload has tasks that write, and the Python guide's methods only read (guide.py opens the database read-only)"
+    say "compare.sh: $python_left_out: the Python rows are left out"
+fi
 
-say "building every program in release (once)…"
-cargo build --release --workspace --quiet
+if [ "$yours" = 0 ]; then   # your workload's check built them already
+    say "building every program in release (once)…"
+    cargo build --release --workspace --quiet
+fi
 
 rm -rf "$raw"
 mkdir -p "$raw/writes" "$raw/faults"
+workloads="$raw/workloads"
+mkdir -p "$workloads"
+if [ "$yours" = 1 ]; then
+    cp "$checked/workload.json" "$workloads/yours.json"
+else
 
 # guide.py takes its tasks from a file, never from a preset of its own, so that the SQL lives in
 # one place (shared): each preset is dumped once, here, beside the raw reports. fetch digests
@@ -253,8 +379,6 @@ mkdir -p "$raw/writes" "$raw/faults"
 # Python minutes; its Python file says 1 round (compare.md says so too). collate reads the
 # rounds back from this folder. io and writes are dumped whatever the languages, for the
 # reads-during-writes workload made from them below.
-workloads="$raw/workloads"
-mkdir -p "$workloads"
 dumped="io writes"
 [ -n "$python" ] && dumped="$dumped cpu fetch overhead scale"
 for preset in $dumped; do
@@ -289,6 +413,7 @@ awk '
 ' "$workloads/io.json" "$workloads/writes.json" > "$workloads/reads-during-writes.json"
 "$bin/sequential" --workload-file "$workloads/reads-during-writes.json" --dump-workload > /dev/null \
     || die "could not join the io and writes workloads into $workloads/reads-during-writes.json"
+fi
 
 # How to start a program: every row of the table is a program that takes the common flags and
 # prints its report with --json. `python-<method>` is the guide's method run by guide.py, which
@@ -305,6 +430,9 @@ launch() {
             *) words+=("$1"); shift ;;
         esac
     done
+    # Your database, for every program alike (a path, which may have spaces, is never a word of
+    # a measurement's flags).
+    if [ -n "$user_db" ]; then words+=(--db "$user_db"); fi
     case "$program" in
         sequential|*_executor) "$bin/$program" ${words[@]+"${words[@]}"} ;;
         python-*) "$python" scripts/python/guide.py --method "${program#python-}" ${words[@]+"${words[@]}"} ;;
@@ -332,27 +460,30 @@ best_setting() {
 }
 
 # 1,000 concurrent waits: one worker per wait for the pools, no limit for async. Python's
-# multiprocessing starts 1,000 interpreters' worth of processes for that (seconds, and GBs); a
-# quick run, which is a check, gives it 100 waits on 100 processes, and compare.md says so.
+# multiprocessing would start 1,000 interpreters' worth of processes for that (seconds, and
+# GBs); 100 waits on 100 processes show what each costs as well, and compare.md says so.
 thousand_waits() {
     case "$1" in
         async_executor|python-asyncio) echo "" ;;
-        python-multiprocessing) if [ "$quick" = 1 ]; then echo "--tasks 100 --workers 100"; else echo "--workers 1000"; fi ;;
+        python-multiprocessing) echo "--tasks 100 --workers 100" ;;
         *) echo "--workers 1000" ;;
     esac
 }
 
-# A quick run is a check that CI runs, not a measurement: a quarter of the cpu and fetch tasks
-# (each run repeats its sequential baseline, and with the Python rows there are ten of each),
-# and a tenth of the writes on 16 workers only (where the writers contend most).
+# How long the full run takes is chosen here. cpu and fetch run the first 4 of their 8 tasks:
+# four tasks of about the same length on 2 workers teach what 8 do (2 workers reach 2x when
+# the work runs in parallel, 1x when it does not) in half the time. The sweep's points are
+# where its curve bends: one worker, a few, many, and past where each method falls off.
+# A quick run is a check that CI runs, not a measurement: a quarter of the cpu and fetch tasks,
+# a short sweep, and a tenth of the writes on 16 workers only (where the writers contend most).
 if [ "$quick" = 1 ]; then
     sweep="1 8 64"
     heavy="--tasks 2"
     write_workers="16"
     write_tasks="--tasks 200"
 else
-    sweep="1 2 4 8 16 64 256 1000"
-    heavy=""
+    sweep="1 8 64 256 1000"
+    heavy="--tasks 4"
     write_workers="4 16"
     write_tasks=""
 fi
@@ -374,7 +505,12 @@ write_flags() {   # SETTING
 plan=()
 add() { plan+=("$*"); }
 
-# The rows of the table, in its order: the baseline, then each method's measurements.
+# The rows of the table, in its order: the baseline, then each method's measurements. The
+# baseline's io, cpu and fetch runs are also what every method of the same language is measured
+# against in that round: the methods run with --no-baseline, and collate divides the round's
+# baseline time by theirs and takes the ideal from the baseline's task durations (see
+# scripts/collate/src/baseline.rs), instead of each program repeating the baseline in its own
+# process, which took half of the whole run.
 add_baseline() {   # PROGRAM
     add "${1}__io $1 --workload io"
     add "${1}__cpu $1 --workload cpu $heavy"
@@ -383,10 +519,10 @@ add_baseline() {   # PROGRAM
 }
 add_method() {   # PROGRAM
     local m=$1
-    add "${m}__io4 $m --workload io --workers 4"
-    add "${m}__iobest $m --workload io $(best_setting "$m")"
-    add "${m}__cpu2 $m --workload cpu --workers 2 $heavy"
-    add "${m}__fetch2 $m --workload fetch --workers 2 $heavy"
+    add "${m}__io4 $m --workload io --workers 4 --no-baseline"
+    add "${m}__iobest $m --workload io --no-baseline $(best_setting "$m")"
+    add "${m}__cpu2 $m --workload cpu --workers 2 --no-baseline $heavy"
+    add "${m}__fetch2 $m --workload fetch --workers 2 --no-baseline $heavy"
     add "${m}__overhead $m --workload overhead --no-baseline"
     add "${m}__scale $m --workload scale --no-baseline $(thousand_waits "$m")"
 }
@@ -412,50 +548,103 @@ add_writes() {   # PROGRAM
         done
     done
 }
-add_baseline sequential
-for m in threadpool_executor async_executor multiprocessing_executor threading_executor; do
-    add_method "$m"
-    add_sweep "$m"
-done
-# One connection writing alone, with the defaults: the reference the writes table starts from.
-add "writes/sequential__defaults-1 sequential --workload writes $write_tasks --no-baseline"
-for m in threadpool_executor async_executor multiprocessing_executor threading_executor; do
-    add_writes "$m"
-done
-# Reads during writes: the io tasks' SQL time, in WAL, with 8 workers writing beside them and
-# without. One method is enough, since WAL, not the method, decides whether readers wait; the
-# hand-written threads take their tasks in order, so the 8 reads are the first to start.
-add "writes/threading_executor__reads-alone threading_executor --workload io --workers 16 --no-baseline"
-add "writes/threading_executor__reads-during-writes threading_executor --workload-file reads-during-writes --workers 16 --no-baseline"
-# What a sync per commit costs: the shared writers and the single writer again at 16 workers,
-# with `--synchronous normal`, where a WAL commit skips its sync. One method is enough here too:
-# the sync is SQLite's, whoever commits.
-add "writes/threading_executor__normal-16 threading_executor --workload writes $write_tasks --workers 16 --no-baseline --synchronous normal"
-add "writes/threading_executor__normal-single-16 threading_executor --workload writes $write_tasks --workers 16 --no-baseline --synchronous normal --writer single"
-# Faults, injected on purpose, for PITFALLS.md: what each program reports when a task errs,
-# panics, hangs or crashes, and that the other tasks are kept. Their reports go to raw/faults,
-# apart from the others, since a failed task is what they show (they exit 1 by design). Each
-# takes a second or two.
-add_faults() {
-    add "faults/threadpool_executor__error threadpool_executor --workload io --inject error@1 --no-baseline"
-    add "faults/threadpool_executor__panic threadpool_executor --workload io --inject panic@2 --no-baseline"
-    add "faults/async_executor__all async_executor --workload io --timeout 1 --inject error@1 --inject panic@2 --inject hang@3 --no-baseline"
-    add "faults/multiprocessing_executor__crash multiprocessing_executor --workload io --inject crash@3 --no-baseline"
-    add "faults/multiprocessing_executor__hang multiprocessing_executor --workload io --timeout 1 --inject hang@3 --no-baseline"
-    add "faults/multiprocessing_executor__writes-crash multiprocessing_executor --workload writes $write_tasks --inject crash@5 --no-baseline"
-    add "faults/threading_executor__all threading_executor --workload io --timeout 1 --inject error@1 --inject panic@2 --inject hang@3 --no-baseline"
-}
-add_faults
-# The guide's frozen event loop: the io workload with blocking calls on the loop, and its
-# speedup over the baseline, beside async's own io rows.
-add "async_executor__blocking async_executor --workload io --blocking"
-# Python's baseline is its own sequential run, so each language's speedups divide by its own.
-if [ -n "$python" ]; then
-    add_baseline python-sequential
-    for m in python-threadpool python-asyncio python-multiprocessing python-threading; do
-        add_method "$m"
+# Your workload: the baseline, then every method at each worker count that matters for it: 1, 2,
+# 4 and 8, then doubling (up to 256) while the count before is below the number of tasks, since
+# more workers than tasks cannot help. Python's processes stop at 64: each is an interpreter of
+# its own, seconds and GBs by the hundred. Each round's methods are measured against that
+# round's baseline, as in the guide's comparison (see add_baseline).
+your_counts=""
+plan_your_workload() {
+    local m w
+    w=1
+    while [ "$w" -le 256 ]; do
+        if [ "$w" -gt 8 ] && [ $((w / 2)) -ge "$user_tasks" ]; then break; fi
+        your_counts="$your_counts $w"
+        w=$((w * 2))
     done
+    add "sequential__baseline sequential --workload-file yours"
+    for m in threadpool_executor async_executor multiprocessing_executor threading_executor; do
+        for w in $your_counts; do
+            add "${m}__w$w $m --workload-file yours --workers $w --no-baseline"
+        done
+    done
+    [ -n "$python" ] || return 0
+    add "python-sequential__baseline python-sequential --workload yours"
+    for m in python-threadpool python-asyncio python-multiprocessing python-threading; do
+        for w in $your_counts; do
+            if [ "$m" = python-multiprocessing ] && [ "$w" -gt 64 ]; then continue; fi
+            add "${m}__w$w $m --workload yours --workers $w --no-baseline"
+        done
+    done
+}
+if [ "$yours" = 1 ]; then
+    plan_your_workload
+else
+    add_baseline sequential
+    for m in threadpool_executor async_executor multiprocessing_executor threading_executor; do
+        add_method "$m"
+        add_sweep "$m"
+    done
+    # One connection writing alone, with the defaults: the reference the writes table starts from.
+    add "writes/sequential__defaults-1 sequential --workload writes $write_tasks --no-baseline"
+    for m in threadpool_executor async_executor multiprocessing_executor threading_executor; do
+        add_writes "$m"
+    done
+    # Reads during writes: the io tasks' SQL time, in WAL, with 8 workers writing beside them and
+    # without. One method is enough, since WAL, not the method, decides whether readers wait; the
+    # hand-written threads take their tasks in order, so the 8 reads are the first to start.
+    add "writes/threading_executor__reads-alone threading_executor --workload io --workers 16 --no-baseline"
+    add "writes/threading_executor__reads-during-writes threading_executor --workload-file reads-during-writes --workers 16 --no-baseline"
+    # What a sync per commit costs: the shared writers and the single writer again at 16 workers,
+    # with `--synchronous normal`, where a WAL commit skips its sync. One method is enough here too:
+    # the sync is SQLite's, whoever commits.
+    add "writes/threading_executor__normal-16 threading_executor --workload writes $write_tasks --workers 16 --no-baseline --synchronous normal"
+    add "writes/threading_executor__normal-single-16 threading_executor --workload writes $write_tasks --workers 16 --no-baseline --synchronous normal --writer single"
+    # Faults, injected on purpose, for PITFALLS.md: what each program reports when a task errs,
+    # panics, hangs or crashes, and that the other tasks are kept. Their reports go to raw/faults,
+    # apart from the others, since a failed task is what they show (they exit 1 by design). Each
+    # takes a second or two.
+    add_faults() {
+        add "faults/threadpool_executor__error threadpool_executor --workload io --inject error@1 --no-baseline"
+        add "faults/threadpool_executor__panic threadpool_executor --workload io --inject panic@2 --no-baseline"
+        add "faults/async_executor__all async_executor --workload io --timeout 1 --inject error@1 --inject panic@2 --inject hang@3 --no-baseline"
+        add "faults/multiprocessing_executor__crash multiprocessing_executor --workload io --inject crash@3 --no-baseline"
+        add "faults/multiprocessing_executor__hang multiprocessing_executor --workload io --timeout 1 --inject hang@3 --no-baseline"
+        add "faults/multiprocessing_executor__writes-crash multiprocessing_executor --workload writes $write_tasks --inject crash@5 --no-baseline"
+        add "faults/threading_executor__all threading_executor --workload io --timeout 1 --inject error@1 --inject panic@2 --inject hang@3 --no-baseline"
+    }
+    add_faults
+    # The guide's frozen event loop: the io workload with blocking calls on the loop, and its
+    # speedup over the baseline, beside async's own io rows.
+    add "async_executor__blocking async_executor --workload io --blocking --no-baseline"
+    # Python's baseline is its own sequential run, so each language's speedups divide by its own.
+    if [ -n "$python" ]; then
+        add_baseline python-sequential
+        for m in python-threadpool python-asyncio python-multiprocessing python-threading; do
+            add_method "$m"
+        done
+    fi
 fi
+
+# About how long is left, for the progress lines: in the first round, the time so far per
+# measurement times those left; after it, what the first round took from this point on, and
+# whole rounds after this one. (Whole seconds: bash 3.2 has no finer clock.)
+first_round_at=()   # when each measurement of the first round started, from the round's start
+first_round_took=0
+time_left() {   # RUN INDEX
+    local run=$1 i=$2 elapsed=$((SECONDS - started)) left
+    if [ "$run" = 1 ]; then
+        [ "$done_count" -gt 0 ] && [ "$elapsed" -gt 0 ] || return 0
+        left=$((elapsed * (total - done_count) / done_count))
+    else
+        left=$((first_round_took - ${first_round_at[$i]} + first_round_took * (runs - run)))
+    fi
+    if [ "$left" -ge 60 ]; then
+        echo ", about $((left / 60)) min $((left % 60)) s left"
+    else
+        echo ", about $left s left"
+    fi
+}
 
 total=$(( ${#plan[@]} * runs ))
 done_count=0
@@ -463,13 +652,18 @@ started=$SECONDS
 # The fixture is built (once, the first time) before anything is timed.
 launch sequential --tasks 0 --no-baseline --json > /dev/null
 for run in $(seq 1 "$runs"); do
+    round_started=$SECONDS
+    index=0
     for entry in "${plan[@]}"; do
         read -r label program flags <<< "$entry"
         # The flags are split into words on purpose; none of them is a path.
         # shellcheck disable=SC2206
         args=($flags)
+        if [ "$run" = 1 ]; then first_round_at[index]=$((SECONDS - round_started)); fi
+        left=$(time_left "$run" "$index")
+        index=$((index + 1))
         done_count=$((done_count + 1))
-        say "[$done_count/$total, $((SECONDS - started)) s] run $run of $runs: $(describe "$program" "$flags")"
+        say "[$done_count/$total, $((SECONDS - started)) s$left] run $run of $runs: $(describe "$program" "$flags")"
         report="$raw/${label}__r$run.json"
         errors="$raw/${label}__r$run.stderr"
         # Exit 1 means a task failed or timed out: the report is complete but the run is not
@@ -487,6 +681,7 @@ for run in $(seq 1 "$runs"); do
             exit 1
         fi
     done
+    if [ "$run" = 1 ]; then first_round_took=$((SECONDS - round_started)); fi
 done
 say "ran $total measurements in $((SECONDS - started)) s; collating"
 
@@ -498,6 +693,12 @@ else
     python_flag=("--python-left-out=$python_left_out")
 fi
 collate_args=(--runs "$runs" --mode "$mode" --command "$command" "${python_flag[@]}")
+if [ "$yours" = 1 ]; then collate_args+=(--own-workload); fi
 printf '%s\n' "${collate_args[@]}" > "$raw/collate-args"
 collate_and_splice
-say "done in $((SECONDS - started)) s: $out/compare.md, compare.json, compare.svg, decide.md, lessons.md, timelines.svg, writes.md, writes-lessons.md, pitfalls.md (raw reports in $out/raw)"
+if [ "$yours" = 1 ]; then
+    say "done in $((SECONDS - started)) s: $out/compare.md, compare.json, compare.svg, decide.md, timelines.svg (raw reports in $out/raw)"
+else
+    say "done in $((SECONDS - started)) s: $out/compare.md, compare.json, compare.svg, decide.md, lessons.md, timelines.svg, writes.md, writes-lessons.md, pitfalls.md (raw reports in $out/raw)"
+fi
+say "open $out/index.html: the table, the decision, the chart and the timelines on one page"

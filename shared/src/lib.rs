@@ -64,11 +64,14 @@ mod writes;
 pub use cli::CommonArgs;
 pub use error::{Error, Result};
 pub use fixture::Database;
+pub use ideal::{Durations, Ideal, ideal};
 pub use method::Method;
 pub use outcome::{Dispatch, Lanes, Outcome, Outcomes, Run};
 pub use plan::Plan;
 pub use pool::{ConnectionPool, Lease};
-pub use report::{Counts, Latency, Percentiles, Report, RunReport, Summary, WritesReport};
+pub use report::{
+    Counts, Latency, Percentiles, Report, RunReport, Summary, TaskReport, WritesReport,
+};
 pub use status::{Attempt, Clock, GroupCommits, Status, panic_message};
 pub use task::{catch_panic, execute, quiet_injected_panics, run_blocking, run_blocking_with};
 pub use workload::{Answer, Fault, Injection, Preset, Query, SingleWriter, Task, Workload, Writes};

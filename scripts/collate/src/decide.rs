@@ -32,7 +32,7 @@ const PYTHON_PROCESSES: &str = "python-multiprocessing";
 
 /// The tree itself: the questions and the answers, without figures. The figures follow it, one
 /// line per answer, so that the tree stays readable at a glance.
-const TREE: &str = "\
+pub const TREE: &str = "\
 ```text
 What does each task spend its time on?
 ├── waiting on I/O (a network round trip, a remote database)

@@ -46,15 +46,19 @@ use clap::Parser;
 use serde::Serialize;
 use shared::RunReport;
 
+mod baseline;
 mod chart;
 mod decide;
+mod decision;
 mod faults;
 mod figures;
+mod html;
 mod lessons;
 mod pitfalls;
 mod timelines;
 mod writes;
 mod writes_lessons;
+mod yours;
 
 /// Collates the reports written by scripts/compare.sh into DIR/compare.{md,json,svg},
 /// DIR/decide.md, DIR/lessons.md, DIR/timelines.svg, DIR/writes.md, DIR/writes-lessons.md and
@@ -86,6 +90,10 @@ struct Args {
     /// Why there are no Python rows, said under the table.
     #[arg(long, value_name = "WHY", allow_hyphen_values = true)]
     python_left_out: Option<String>,
+    /// The reports are of one workload of the user's (`compare.sh --db FILE --workload-file
+    /// FILE`): the baseline's, and each method's at each worker count. See [`yours`].
+    #[arg(long)]
+    own_workload: bool,
 }
 
 /// What a program is written in, as its report says (`"language"`; the Rust programs' reports
@@ -340,6 +348,9 @@ struct Comparison {
     /// run has them.
     #[serde(skip_serializing_if = "Option::is_none")]
     faults: Option<faults::Faults>,
+    /// How the speedups' baseline was measured: shared by the methods of a round, or run inside
+    /// each method's own process.
+    baseline: &'static str,
     /// compare.md.
     table_markdown: String,
 }
@@ -375,7 +386,11 @@ impl Rounds {
 }
 
 fn collate(args: &Args) -> Result<String, String> {
-    let (reports, origins) = load(&args.raw, args.runs)?;
+    if args.own_workload {
+        return yours::collate(args);
+    }
+    let (mut reports, origins) = load(&args.raw, args.runs)?;
+    let shared_baseline = baseline::attach(&mut reports, preset_baseline)? > 0;
     let mut methods = Vec::new();
     for row in ROWS
         .iter()
@@ -415,7 +430,7 @@ fn collate(args: &Args) -> Result<String, String> {
     let writes = writes::collate(&args.raw.join("writes"), args.runs)?;
     let writes_md = writes::markdown(&writes);
     let faults = faults::collate(&args.raw.join("faults"), args.runs)?;
-    let table = markdown(args, &machine, &methods, rounds)?;
+    let table = markdown(args, &machine, &methods, rounds, shared_baseline)?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let write = |name: &str, text: &str| {
         let path = args.out.join(name);
@@ -434,6 +449,11 @@ fn collate(args: &Args) -> Result<String, String> {
         guide_quoted_io_speedup: GUIDE_QUOTED.into_iter().collect(),
         writes,
         faults,
+        baseline: if shared_baseline {
+            baseline::HOW
+        } else {
+            "one sequential run inside each method's own process, after the method's"
+        },
         table_markdown: table.clone(),
     };
     let json = serde_json::to_string_pretty(&comparison).map_err(|e| e.to_string())?;
@@ -453,7 +473,40 @@ fn collate(args: &Args) -> Result<String, String> {
     )?;
     write("pitfalls.md", &pitfalls::markdown(&comparison))?;
     timelines::draw(&args.out.join("timelines.svg"), &io_runs(&reports)?)?;
+    let read = |name: &str| {
+        let path = args.out.join(name);
+        std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    html::write(
+        &args.out,
+        "Four ways to run SQLite queries concurrently, measured",
+        &[
+            html::Part::Markdown(&format!("### The comparison\n\n{table}")),
+            html::Part::Svg(
+                "The speedups beside their ideals, and the worker sweep",
+                "compare.svg",
+            ),
+            html::Part::Markdown(&read("decide.md")?),
+            html::Part::Markdown(&read("lessons.md")?),
+            html::Part::Svg(
+                "Timelines: the io tasks, one after the other and on 4 workers",
+                "timelines.svg",
+            ),
+        ],
+    )?;
     Ok(table)
+}
+
+/// Which sequential case each of a method's cases is measured against, when compare.sh ran it
+/// without a baseline of its own (see [`baseline`]): the io runs (4 workers, the best setting,
+/// async's blocking calls) against the io baseline, cpu and fetch against theirs.
+fn preset_baseline(case: &str) -> Option<&'static str> {
+    match case {
+        "io4" | "iobest" | "blocking" => Some("io"),
+        "cpu2" => Some("cpu"),
+        "fetch2" => Some("fetch"),
+        _ => None,
+    }
 }
 
 /// The runs timelines.svg draws: the Rust baseline's io and each Rust method's io on 4 workers,
@@ -729,6 +782,7 @@ fn markdown(
     machine: &Machine,
     methods: &[MethodFigures],
     rounds: Rounds,
+    shared_baseline: bool,
 ) -> Result<String, String> {
     let mut md = String::new();
     let python = methods.iter().find(|m| m.language == Language::Python);
@@ -836,7 +890,7 @@ fn markdown(
         md.push('\n');
     }
     md.push('\n');
-    md.push_str(&legend(methods, rounds, fewer_waits));
+    md.push_str(&legend(methods, rounds, fewer_waits, shared_baseline));
     md.push('\n');
     if python.is_none() {
         let _ = writeln!(
@@ -896,13 +950,27 @@ fn markdown(
 
 /// What each column measures, with the task counts and rounds this run used, where the two
 /// languages were given different work.
-fn legend(methods: &[MethodFigures], rounds: Rounds, fewer_waits: bool) -> String {
+fn legend(
+    methods: &[MethodFigures],
+    rounds: Rounds,
+    fewer_waits: bool,
+    shared_baseline: bool,
+) -> String {
     let tasks = |language, case| tasks_in(methods, language, case);
     let python = methods.iter().any(|m| m.language == Language::Python);
     let mut text = String::from(
         "io: the guide's 8 tasks (waits of 50–300 ms, each followed by a light query), speedup over \
-         the sequential baseline run in the same process",
+         the sequential baseline",
     );
+    if shared_baseline {
+        let _ = write!(
+            text,
+            " ({}: each speedup divides that round's baseline by the method's time)",
+            baseline::HOW
+        );
+    } else {
+        text.push_str(" run in the same process");
+    }
     if python {
         text.push_str(
             " (for a Python row, Python's own sequential run: each language is measured against \
@@ -959,9 +1027,9 @@ fn legend(methods: &[MethodFigures], rounds: Rounds, fewer_waits: bool) -> Strin
     );
     if fewer_waits {
         text.push_str(
-            "; a cell that names another number of waits was measured at that many (a quick run \
-             gives Python's multiprocessing 100 waits on 100 processes: 1,000 take seconds and \
-             GBs to start)",
+            "; a cell that names another number of waits was measured at that many (Python's \
+             multiprocessing gets 100 waits on 100 processes: 1,000 of its processes take \
+             seconds and GBs to start, and 100 show what each one costs)",
         );
     }
     text.push_str(

@@ -288,11 +288,16 @@ fn processes(md: &mut String, f: &Figures, faults: Option<&Faults>) {
         one(f.memory_mb(PROCESSES), 1, " MB"),
         span(&threads, 1, " MB"),
     );
+    let waits = f
+        .case(PY_PROCESSES, "scale")
+        .map(|c| c.tasks)
+        .filter(|&n| n != 1000)
+        .map_or(String::new(), |n| format!(" (at {n} waits)"));
     python_processes_too(
         &mut memory,
         f,
         "Python's processes",
-        one(f.memory_mb(PY_PROCESSES), 1, " MB"),
+        format!("{}{waits}", one(f.memory_mb(PY_PROCESSES), 1, " MB")),
     );
     let mut overhead = format!(
         "{} per task (10,000 × `SELECT 1`)",

@@ -180,13 +180,13 @@ fn title(panel: &Panel) -> String {
     let r = panel.report;
     if r.method == "sequential" {
         return format!(
-            "{}: the io tasks one after the other, {:.2} s",
-            panel.method, r.wall_s
+            "{}: the {} tasks one after the other, {:.2} s",
+            panel.method, r.workload, r.wall_s
         );
     }
     let mut title = format!(
-        "{}: io on {} workers, {:.2} s",
-        panel.method, r.workers, r.wall_s
+        "{}: {} on {} workers, {:.2} s",
+        panel.method, r.workload, r.workers, r.wall_s
     );
     if let (Some(speedup), Some(ideal)) = (r.speedup, r.ideal_speedup) {
         title.push_str(&format!(", {speedup:.2}x (ideal {ideal:.2}x)"));

@@ -1,0 +1,442 @@
+//! The comparison of one workload of the reader's own: `compare.sh --db FILE --workload-file
+//! FILE` (or `--workload NAME`).
+//!
+//! compare.sh runs the sequential baseline (`<program>__baseline`) and every method at each
+//! worker count that matters for the workload (`<program>__w<N>`), a few rounds, each method
+//! measured against its round's baseline (see [`baseline`](super::baseline)). From those reports
+//! this writes, to `--out`:
+//!
+//! - `compare.md`: each method's speedup at each count beside the ideal for that count, and its
+//!   best count: the fewest workers within 5% of its highest median speedup;
+//! - `compare.json`: every figure, the workload's name and shape, the machine, the command;
+//! - `compare.svg`: speedup against workers, one line per method, with the ideal;
+//! - `timelines.svg`: the baseline and each Rust method at its best count, drawn over time;
+//! - `decide.md`: which method, at how many workers, how close to the ideal, and why, in this
+//!   run's figures (see [`decision`](super::decision));
+//! - `index.html`: all of it on one page.
+//!
+//! None of it is the guide's own tables (lessons, writes, pitfalls): those are about the
+//! guide's workloads, and a run of the reader's says nothing about them.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use plotters::prelude::*;
+use serde::Serialize;
+use shared::RunReport;
+
+use super::decision::{self, Shape};
+use super::{
+    Args, Case, Language, Machine, ROWS, Reports, Spread, baseline, how_many_runs, html, load,
+    machine, summarise, timelines,
+};
+
+/// The case every method's runs are measured against: the sequential program's one run of the
+/// round.
+const BASELINE: &str = "baseline";
+
+/// The best count: the fewest workers within this fraction of a method's highest median
+/// speedup, since a worker more that gains less than the noise of a shared machine is a cost
+/// with nothing measured to show for it.
+const WITHIN: f64 = 0.95;
+
+/// One method on the workload: its runs at each worker count.
+#[derive(Debug, Serialize)]
+pub struct Method {
+    pub program: String,
+    pub method: String,
+    pub family: String,
+    pub language: Language,
+    /// By worker count; the sequential program's one case sits under 1.
+    pub counts: BTreeMap<usize, Case>,
+    /// The fewest workers within 5% of the highest median speedup.
+    pub best: Option<usize>,
+}
+
+impl Method {
+    pub fn speedup(&self, workers: usize) -> Option<&Spread> {
+        self.counts.get(&workers)?.speedup.as_ref()
+    }
+
+    pub fn best_case(&self) -> Option<(usize, &Case)> {
+        let w = self.best?;
+        Some((w, self.counts.get(&w)?))
+    }
+}
+
+/// compare.json for a workload of the reader's.
+#[derive(Debug, Serialize)]
+pub struct Yours {
+    pub workload: String,
+    pub tasks: usize,
+    /// Whether any task writes (then every run worked on a scratch copy of the database).
+    pub writes: bool,
+    pub command: String,
+    pub mode: String,
+    pub runs: usize,
+    pub machine: Machine,
+    /// How the speedups are measured.
+    pub baseline: &'static str,
+    pub shape: Shape,
+    pub methods: Vec<Method>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub python_left_out: Option<String>,
+    /// compare.md.
+    pub table_markdown: String,
+}
+
+pub fn collate(args: &Args) -> Result<String, String> {
+    let (mut reports, _) = load(&args.raw, args.runs)?;
+    baseline::attach(&mut reports, |case| {
+        case.strip_prefix('w')
+            .is_some_and(|n| n.parse::<usize>().is_ok())
+            .then_some(BASELINE)
+    })?;
+    let methods = methods(&reports, args.python)?;
+    let base = reports
+        .get("sequential")
+        .and_then(|cases| cases.get(BASELINE))
+        .and_then(|runs| runs.first())
+        .ok_or("no sequential baseline among the reports")?;
+    let shape = decision::shape(&reports, &methods)?;
+    let mut yours = Yours {
+        workload: base.workload.clone(),
+        tasks: base.tasks.len(),
+        writes: base.tasks.iter().any(|t| t.writes),
+        command: args.command.clone(),
+        mode: args.mode.clone(),
+        runs: args.runs,
+        machine: machine(),
+        baseline: baseline::HOW,
+        shape,
+        methods,
+        python_left_out: args.python_left_out.clone(),
+        table_markdown: String::new(),
+    };
+    yours.table_markdown = markdown(&yours);
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let write = |name: &str, text: &str| {
+        let path = args.out.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    write("compare.md", &yours.table_markdown)?;
+    let json = serde_json::to_string_pretty(&yours).map_err(|e| e.to_string())?;
+    write("compare.json", &json)?;
+    chart(&args.out.join("compare.svg"), &yours)?;
+    let decide = decision::markdown(&yours);
+    write("decide.md", &decide)?;
+    let trimmed = timeline_runs(&reports, &yours);
+    let panels: Vec<timelines::Panel> = trimmed
+        .iter()
+        .map(|(method, report)| timelines::Panel {
+            method: method.clone(),
+            report,
+        })
+        .collect();
+    timelines::draw(&args.out.join("timelines.svg"), &panels)?;
+    html::write(
+        &args.out,
+        &format!("Which method for {}?", yours.workload),
+        &[
+            html::Part::Markdown(&decide),
+            html::Part::Markdown(&format!("### The table\n\n{}", yours.table_markdown)),
+            html::Part::Svg(
+                "Speedup against workers, each method beside the ideal",
+                "compare.svg",
+            ),
+            html::Part::Svg(
+                "Timelines: the baseline, and each Rust method at its best count",
+                "timelines.svg",
+            ),
+        ],
+    )?;
+    Ok(yours.table_markdown)
+}
+
+/// Every method the run has, in the table's order, with its cases by worker count.
+fn methods(reports: &Reports, python: bool) -> Result<Vec<Method>, String> {
+    let mut methods = Vec::new();
+    for row in ROWS
+        .iter()
+        .filter(|r| r.language == Language::Rust || python)
+    {
+        let cases = reports
+            .get(row.program)
+            .ok_or_else(|| format!("no reports from {}", row.program))?;
+        let mut counts = BTreeMap::new();
+        for (name, runs) in cases {
+            let workers = if name == BASELINE {
+                1
+            } else {
+                name.strip_prefix('w')
+                    .and_then(|n| n.parse().ok())
+                    .ok_or_else(|| format!("{} {name}: not a case of this comparison", row.program))?
+            };
+            counts.insert(workers, summarise(row.program, name, runs)?);
+        }
+        let best = best(&counts);
+        methods.push(Method {
+            program: row.program.to_string(),
+            method: row.label(),
+            family: row.family.to_string(),
+            language: row.language,
+            counts,
+            best,
+        });
+    }
+    Ok(methods)
+}
+
+/// The fewest workers within 5% of the highest median speedup.
+fn best(counts: &BTreeMap<usize, Case>) -> Option<usize> {
+    let speedup = |c: &Case| c.speedup.as_ref().map(|s| s.median);
+    let top = counts.values().filter_map(speedup).fold(f64::NAN, f64::max);
+    counts
+        .iter()
+        .find(|(_, c)| speedup(c).is_some_and(|s| s >= WITHIN * top))
+        .map(|(w, _)| *w)
+}
+
+/// The worker counts of the run, from the methods that have the most.
+fn counts(yours: &Yours) -> Vec<usize> {
+    yours
+        .methods
+        .iter()
+        .filter(|m| m.family != "sequential")
+        .map(|m| m.counts.keys().copied().collect::<Vec<_>>())
+        .max_by_key(Vec::len)
+        .unwrap_or_default()
+}
+
+fn markdown(y: &Yours) -> String {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "Workload `{}`: {} ({}), measured with `{}` ({}) on {} cores ({}), {}, {}.\n",
+        y.workload,
+        super::plural(y.tasks, "task", "tasks"),
+        if y.writes {
+            "some write: every run worked on a scratch copy of the database"
+        } else {
+            "all read"
+        },
+        y.command,
+        how_many_runs(y.runs),
+        y.machine.cores,
+        y.machine.cpu,
+        y.machine.os,
+        y.machine.rustc,
+    );
+    if y.mode == "quick" {
+        md.push_str(
+            "**A quick run: one repetition, to check that everything works; not a measurement.**\n\n",
+        );
+    }
+    let counts = counts(y);
+    md.push_str("| method |");
+    for w in &counts {
+        let _ = write!(md, " {} |", super::plural(*w, "worker", "workers"));
+    }
+    md.push_str(" best |\n|---|");
+    for _ in 0..=counts.len() {
+        md.push_str("---|");
+    }
+    md.push('\n');
+    // The ideal depends on the method only through its connections; the thread pool's, which
+    // has one per worker, is the workload's own.
+    if let Some(pool) = y.methods.iter().find(|m| m.program == "threadpool_executor") {
+        md.push_str("| ideal (from the baseline's task times) |");
+        for w in &counts {
+            let ideal = pool
+                .counts
+                .get(w)
+                .and_then(|c| c.ideal_speedup.as_ref())
+                .map_or("–".to_string(), |s| format!("{:.2}x", s.median));
+            let _ = write!(md, " {ideal} |");
+        }
+        md.push_str(" |\n");
+    }
+    for m in &y.methods {
+        let _ = write!(md, "| {} |", m.method);
+        if m.family == "sequential" {
+            let wall = m.counts.get(&1).map(|c| c.wall_s.show(3, " s"));
+            let _ = write!(md, " 1.00x ({}) |", wall.unwrap_or_default());
+            for _ in 1..counts.len() {
+                md.push_str(" |");
+            }
+            md.push_str(" the baseline |\n");
+            continue;
+        }
+        for w in &counts {
+            let cell = m
+                .speedup(*w)
+                .map_or("–".to_string(), |s| s.show(2, "x"));
+            let _ = write!(md, " {cell} |");
+        }
+        match m.best_case() {
+            Some((w, c)) => {
+                let _ = writeln!(
+                    md,
+                    " {}: {}, efficiency {} |",
+                    super::plural(w, "worker", "workers"),
+                    c.speedup.as_ref().map_or("–".into(), |s| s.show(2, "x")),
+                    c.efficiency.as_ref().map_or("–".into(), |s| s.show(2, "")),
+                );
+            }
+            None => md.push_str(" – |\n"),
+        }
+    }
+    let _ = writeln!(
+        md,
+        "\nEach cell: the speedup over the sequential baseline ({}; each speedup divides that \
+         round's baseline time by the method's, so it stays a ratio within one round). ideal: \
+         the best that many workers can do taking the tasks in order, from the baseline's task \
+         times (for async, whose SQL shares a few connections, also bounded by them). best: the \
+         fewest workers within 5% of the method's highest median speedup; efficiency: ideal \
+         time / wall time there.",
+        baseline::HOW
+    );
+    if let Some(why) = &y.python_left_out {
+        let _ = writeln!(md, "\nNo Python rows in this run: {why}.");
+    } else if y.methods.iter().any(|m| m.language == Language::Python) {
+        md.push_str(
+            "\nThe Python rows: the guide's own methods (`scripts/python/guide.py`) on the same \
+             tasks and database, each measured against Python's own sequential run; its \
+             processes stop at 64 workers.\n",
+        );
+    }
+    md
+}
+
+/// Speedup against workers (log 2), one line per method, Rust's solid and Python's dashed, with
+/// the ideal in black.
+fn chart(path: &Path, y: &Yours) -> Result<(), String> {
+    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let counts = counts(y);
+    let most = counts.last().copied().unwrap_or(8).max(2) as f64;
+    let methods: Vec<&Method> = y.methods.iter().filter(|m| m.family != "sequential").collect();
+    let highest = methods
+        .iter()
+        .flat_map(|m| m.counts.values())
+        .flat_map(|c| [c.speedup.as_ref(), c.ideal_speedup.as_ref()])
+        .flatten()
+        .map(|s| s.max)
+        .fold(1.0, f64::max);
+    let root = SVGBackend::new(path, (900, 520)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fail(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("{}: speedup over sequential, by workers", y.workload),
+            ("sans-serif", 20),
+        )
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d((1.0..most).log_scale(), 0.0..highest * 1.1)
+        .map_err(|e| fail(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("workers")
+        .y_desc("speedup (x)")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .draw()
+        .map_err(|e| fail(&e))?;
+    if let Some(pool) = methods.iter().find(|m| m.program == "threadpool_executor") {
+        let ideal: Vec<(f64, f64)> = pool
+            .counts
+            .iter()
+            .filter_map(|(w, c)| Some((*w as f64, c.ideal_speedup.as_ref()?.median)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(ideal, BLACK.stroke_width(1)))
+            .map_err(|e| fail(&e))?
+            .label("ideal")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
+    }
+    let colours = [
+        RGBColor(0x44, 0x77, 0xaa),
+        RGBColor(0xee, 0x66, 0x77),
+        RGBColor(0x22, 0x88, 0x33),
+        RGBColor(0xcc, 0xbb, 0x44),
+    ];
+    let families: Vec<&str> = methods.iter().fold(Vec::new(), |mut seen, m| {
+        if !seen.contains(&m.family.as_str()) {
+            seen.push(m.family.as_str());
+        }
+        seen
+    });
+    for m in &methods {
+        let i = families.iter().position(|f| *f == m.family).unwrap_or(0);
+        let colour = colours[i % colours.len()];
+        let points: Vec<(f64, f64)> = m
+            .counts
+            .iter()
+            .filter_map(|(w, c)| Some((*w as f64, c.speedup.as_ref()?.median)))
+            .collect();
+        let width = if m.language == Language::Rust { 2 } else { 1 };
+        let style = colour.stroke_width(width);
+        let series = if m.language == Language::Rust {
+            chart.draw_series(LineSeries::new(points.clone(), style))
+        } else {
+            chart.draw_series(DashedLineSeries::new(points.clone(), 6, 4, style))
+        };
+        series
+            .map_err(|e| fail(&e))?
+            .label(m.method.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+        chart
+            .draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))
+            .map_err(|e| fail(&e))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| fail(&e))?;
+    root.present().map_err(|e| fail(&e))
+}
+
+/// The most tasks a timeline panel draws: past this the lanes would be too thin to read.
+const MOST_DRAWN: usize = 48;
+
+/// The runs timelines.svg draws: the Rust baseline and each Rust method at its best count, the
+/// first run of each; a run of more than 48 tasks is cut to the first 48 to start, and its
+/// panel says so.
+fn timeline_runs(reports: &Reports, y: &Yours) -> Vec<(String, RunReport)> {
+    let mut panels = Vec::new();
+    for m in y.methods.iter().filter(|m| m.language == Language::Rust) {
+        let case = if m.family == "sequential" {
+            BASELINE.to_string()
+        } else {
+            match m.best {
+                Some(w) => format!("w{w}"),
+                None => continue,
+            }
+        };
+        let Some(first) = reports
+            .get(&m.program)
+            .and_then(|cases| cases.get(&case))
+            .and_then(|runs| runs.first())
+        else {
+            continue;
+        };
+        let mut report = first.clone();
+        let mut label = m.method.clone();
+        if report.tasks.len() > MOST_DRAWN {
+            report
+                .tasks
+                .sort_by(|a, b| a.started_s.unwrap_or(f64::MAX).total_cmp(&b.started_s.unwrap_or(f64::MAX)));
+            let _ = write!(
+                label,
+                " (the first {MOST_DRAWN} of its {} tasks to start)",
+                report.tasks.len()
+            );
+            report.tasks.truncate(MOST_DRAWN);
+        }
+        panels.push((label, report));
+    }
+    panels
+}
