@@ -191,11 +191,12 @@ check_your_workload() {
     user_name=$(sed -n 's/^  "workload": "\(.*\)",$/\1/p' "$checked/workload.json" | head -n 1)
     [ -n "$user_name" ] || refuse "${user_workload_file:-$user_preset}: the workload has no name"
     local status=0
-    "$bin/sequential" ${db[@]+"${db[@]}"} --workload-file "$checked/workload.json" --no-baseline --json \
+    "$bin/sequential" ${db[@]+"${db[@]}"} "${from[@]}" --no-baseline --json \
         > "$checked/trial.json" 2> "$checked/stderr" || status=$?
     case "$status" in
         0) ;;
-        1) line=$(awk '/^      "name": /{ name = $2 } /^      "error": "/{ sub(/^      "error": /, ""); print "task " name " " $0; exit }' "$checked/trial.json")
+        1) line=$(awk '/^      "name": /{ name = $2 } /^      "error": "/{ sub(/^      "error": /, ""); print "task " name " " $0; exit }' "$checked/trial.json" \
+                   | sed 's/"\([^"]*\)",* "\(.*\)",*$/\1: \2/')
            refuse "a task does not end ok when run alone, so no method could be compared on it: ${line:-its report says no more}" ;;
         *) line=$(grep -v '^$' "$checked/stderr" | head -n 1)
            refuse "${line#sequential: error: }" ;;
@@ -649,8 +650,9 @@ time_left() {   # RUN INDEX
 total=$(( ${#plan[@]} * runs ))
 done_count=0
 started=$SECONDS
-# The fixture is built (once, the first time) before anything is timed.
-launch sequential --tasks 0 --no-baseline --json > /dev/null
+# The fixture is built (once, the first time) before anything is timed. (Your workload's
+# database was opened, and its tasks run once, by its check.)
+if [ "$yours" = 0 ]; then launch sequential --tasks 0 --no-baseline --json > /dev/null; fi
 for run in $(seq 1 "$runs"); do
     round_started=$SECONDS
     index=0

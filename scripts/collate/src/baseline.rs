@@ -46,7 +46,9 @@ pub fn attach(
                 .get(base_program)
                 .and_then(|cases| cases.get(base_case))
                 .ok_or_else(|| {
-                    format!("{program} {case}: no {base_program} {base_case} run to measure it against")
+                    format!(
+                        "{program} {case}: no {base_program} {base_case} run to measure it against"
+                    )
                 })?;
             baselines.push((program.clone(), case.clone(), runs.clone()));
         }
@@ -60,9 +62,8 @@ pub fn attach(
             if report.baseline_wall_s.is_some() {
                 continue;
             }
-            measure_against(report, base).map_err(|why| {
-                format!("{program} {case}, run {}: {why}", round + 1)
-            })?;
+            measure_against(report, base)
+                .map_err(|why| format!("{program} {case}, run {}: {why}", round + 1))?;
             attached += 1;
         }
     }
@@ -201,9 +202,9 @@ mod tests {
         measure_against(&mut run, &base).expect("the same tasks");
         let speedup = run.speedup.expect("a speedup");
         assert!((speedup - 3.0).abs() < 1e-9, "{speedup}");
-        // 4 workers in FIFO order: the 300 ms task starts when the 50 ms one ends.
+        // 4 workers in FIFO order: the 310 ms task starts when the 110 ms one ends.
         let ideal = run.ideal_makespan_s.expect("an ideal");
-        assert!((ideal - 0.43).abs() < 1e-6, "{ideal}");
+        assert!((ideal - 0.42).abs() < 1e-6, "{ideal}");
         assert!(run.not_compared.is_none());
         assert!(run.efficiency.expect("an efficiency") < 1.0);
     }

@@ -58,7 +58,8 @@ pub fn shape(reports: &Reports, methods: &[Method]) -> Result<Shape, String> {
         .map(|r| {
             let (mut wait, mut whole) = (0.0, 0.0);
             for t in &r.tasks {
-                if let (Some(start), Some(sql), Some(end)) = (t.started_s, t.sql_started_s, t.finished_s)
+                if let (Some(start), Some(sql), Some(end)) =
+                    (t.started_s, t.sql_started_s, t.finished_s)
                 {
                     wait += (sql - start).max(0.0);
                     whole += (end - start).max(0.0);
@@ -86,7 +87,7 @@ pub fn shape(reports: &Reports, methods: &[Method]) -> Result<Shape, String> {
         (
             Kind::Waits,
             format!(
-                "{:.0}% of the baseline's task time is waiting before the SQL",
+                "waiting is {:.0}% of the baseline's task time, at least half",
                 100.0 * wait_share
             ),
         )
@@ -145,13 +146,19 @@ const ASYNC: &str = "async_executor";
 const PROCESSES: &str = "multiprocessing_executor";
 const THREADING: &str = "threading_executor";
 
-/// A method's median speedup at its best count.
-fn best_speedup(m: &Method) -> Option<f64> {
-    m.best_case()?.1.speedup.as_ref().map(|s| s.median)
+/// A method's highest median speedup, at whatever count.
+fn peak(m: &Method) -> Option<f64> {
+    m.counts
+        .values()
+        .filter_map(|c| c.speedup.as_ref().map(|s| s.median))
+        .reduce(f64::max)
 }
 
 pub fn markdown(y: &Yours) -> String {
-    let mut md = format!("### Which method for `{}`? Decided from this run\n\n", y.workload);
+    let mut md = format!(
+        "### Which method for `{}`? Decided from this run\n\n",
+        y.workload
+    );
     let kind = if y.mode == "quick" {
         "a quick run (one repetition: a check that everything works, not a measurement)".to_string()
     } else {
@@ -171,7 +178,7 @@ pub fn markdown(y: &Yours) -> String {
         .iter()
         .filter(|m| m.language == Language::Rust && m.family != "sequential")
         .collect();
-    let Some(top) = rust.iter().filter_map(|m| best_speedup(m)).reduce(f64::max) else {
+    let Some(top) = rust.iter().filter_map(|m| peak(m)).reduce(f64::max) else {
         md.push_str("No Rust method has a speedup in this run, so there is nothing to decide.\n");
         return md;
     };
@@ -180,7 +187,7 @@ pub fn markdown(y: &Yours) -> String {
     let chosen = order
         .iter()
         .filter_map(|p| by_program(p))
-        .find(|m| best_speedup(m).is_some_and(|s| s >= 0.95 * top))
+        .find(|m| peak(m).is_some_and(|s| s >= 0.95 * top))
         .expect("the fastest method is within 5% of itself");
     let (workers, case) = chosen.best_case().expect("a method with a best speedup");
     let speedup = case.speedup.as_ref().expect("a best case has a speedup");
@@ -204,19 +211,31 @@ pub fn markdown(y: &Yours) -> String {
 
     let _ = writeln!(md, "What the tasks do: {}.\n", what_they_do(&y.shape));
     md.push_str(TREE);
-    let _ = writeln!(md, "\nThe branch for this workload: {}.\n", branch(y.shape.kind, y.tasks, y.machine.cores));
+    let _ = writeln!(
+        md,
+        "\nThe branch for this workload: {}.\n",
+        branch(y.shape.kind, y.tasks, y.machine.cores)
+    );
     md.push_str("Why, in this run's figures (medians; the whole table is in `compare.md`):\n\n");
     let _ = writeln!(md, "- {}", agreement(chosen, order[0], &rust, top));
     let _ = writeln!(md, "- {}", scaling(chosen, y.machine.cores, y.shape.kind));
-    let _ = writeln!(md, "- Each Rust method at its best count: {}.", at_best(&rust));
+    let _ = writeln!(
+        md,
+        "- Each Rust method at its best count: {}.",
+        at_best(&rust)
+    );
     if let Some(line) = python(y) {
         let _ = writeln!(md, "- {line}");
     }
     let _ = writeln!(
         md,
-        "- Whatever the work, the tree's last two questions still apply: processes (`multiprocessing_executor`, {} at its best here) if a crash must cost one task and not the run; hand-written threads (`threading_executor`, {}) if you must decide the order and the lifecycle.",
-        by_program(PROCESSES).and_then(best_speedup).map_or("not measured".into(), |s| format!("{s:.2}x")),
-        by_program(THREADING).and_then(best_speedup).map_or("not measured".into(), |s| format!("{s:.2}x")),
+        "- Whatever the work, the tree's last two questions still apply: processes (`multiprocessing_executor`, {} at its peak here) if a crash must cost one task and not the run; hand-written threads (`threading_executor`, {}) if you must decide the order and the lifecycle.",
+        by_program(PROCESSES)
+            .and_then(peak)
+            .map_or("not measured".into(), |s| format!("{s:.2}x")),
+        by_program(THREADING)
+            .and_then(peak)
+            .map_or("not measured".into(), |s| format!("{s:.2}x")),
     );
     md
 }
@@ -228,14 +247,17 @@ fn what_they_do(shape: &Shape) -> String {
         Kind::Sqlite => "they compute in SQLite",
         Kind::Program => "they work on rows in the program",
     };
-    format!(
+    let mut text = format!(
         "{doing}. {waiting:.0}% of the baseline's task time is spent waiting before the SQL (the \
          tasks' `latency_ms`), {:.0}% in the SQL and the program's work on the {:.0} rows a task \
-         returns on average; {}",
+         returns on average",
         100.0 - waiting,
         shape.rows_per_task,
-        shape.evidence
-    )
+    );
+    if shape.kind != Kind::Waits {
+        let _ = write!(text, "; {}", shape.evidence);
+    }
+    text
 }
 
 fn branch(kind: Kind, tasks: usize, cores: usize) -> String {
@@ -259,18 +281,40 @@ fn branch(kind: Kind, tasks: usize, cores: usize) -> String {
 fn agreement(chosen: &Method, first: &str, rust: &[&Method], top: f64) -> String {
     let fastest = rust
         .iter()
-        .find(|m| best_speedup(m) == Some(top))
+        .find(|m| peak(m) == Some(top))
         .expect("the top speedup is some method's");
+    let close: Vec<String> = rust
+        .iter()
+        .filter(|m| m.program != chosen.program)
+        .filter_map(|m| Some((m, peak(m)?)))
+        .filter(|(_, s)| *s >= 0.95 * top)
+        .map(|(m, s)| {
+            format!(
+                "{} {s:.2}x",
+                m.method.split(' ').next().unwrap_or(&m.method)
+            )
+        })
+        .collect();
     if chosen.program == first {
         if fastest.program == chosen.program {
-            format!(
-                "The figures and the tree agree: {} is the fastest method here.",
+            let mut line = format!(
+                "The figures and the tree agree: {} is the fastest method here ({top:.2}x at \
+                 its peak)",
                 chosen.method
-            )
+            );
+            if !close.is_empty() {
+                let _ = write!(
+                    line,
+                    "; within 5% of it, closer than a shared machine's noise: {}",
+                    close.join(", ")
+                );
+            }
+            line.push('.');
+            line
         } else {
             format!(
-                "The tree's choice, {}, is within 5% of the fastest, {} ({:.2}x): closer than a \
-                 shared machine's noise, so the tree decides.",
+                "The tree's choice, {}, is within 5% of the fastest, {} ({:.2}x at its peak): \
+                 closer than a shared machine's noise, so the tree decides.",
                 chosen.method, fastest.method, top
             )
         }
@@ -278,11 +322,11 @@ fn agreement(chosen: &Method, first: &str, rust: &[&Method], top: f64) -> String
         let tree = rust
             .iter()
             .find(|m| m.program == first)
-            .and_then(|m| best_speedup(m))
+            .and_then(|m| peak(m))
             .map_or("not measured".to_string(), |s| format!("{s:.2}x"));
         format!(
-            "The figures overrule the tree: its choice for this branch, `{first}`, reached {tree} \
-             at its best, more than 5% below {} ({:.2}x).",
+            "The figures overrule the tree: its choice for this branch, `{first}`, peaked at \
+             {tree}, more than 5% below {} ({:.2}x).",
             fastest.method, top
         )
     }
@@ -332,9 +376,10 @@ fn at_best(rust: &[&Method]) -> String {
                 Some((w, c)) => format!(
                     "{short} {} at {w} ({})",
                     c.speedup.as_ref().map_or("–".into(), |s| s.show(2, "x")),
-                    c.efficiency
-                        .as_ref()
-                        .map_or("no ideal".into(), |e| format!("{:.0}% of the ideal", 100.0 * e.median)),
+                    c.efficiency.as_ref().map_or("no ideal".into(), |e| format!(
+                        "{:.0}% of the ideal",
+                        100.0 * e.median
+                    )),
                 ),
                 None => format!("{short} not measured"),
             }
@@ -352,17 +397,18 @@ fn python(y: &Yours) -> Option<String> {
         .collect();
     let best = python
         .iter()
-        .filter_map(|m| Some((m, best_speedup(m)?)))
+        .filter_map(|m| Some((m, peak(m)?)))
         .max_by(|a, b| a.1.total_cmp(&b.1))?;
-    let (w, _) = best.0.best_case()?;
+    let (w, case) = best.0.best_case()?;
     Some(format!(
         "In Python (the guide's own methods on the same tasks, against Python's own sequential \
-         run), the best is {} at {}: {:.2}x. {}",
+         run), the best is {} at {}: {}. {}",
         best.0.method,
         super::plural(w, "worker", "workers"),
-        best.1,
+        case.speedup.as_ref().map_or("–".into(), |s| s.show(2, "x")),
         match y.shape.kind {
-            Kind::Program => "Only its processes get past the GIL here; Rust's threads need no \
+            Kind::Program =>
+                "Only its processes get past the GIL here; Rust's threads need no \
                               processes for it.",
             Kind::Sqlite => "Its threads do well because SQLite runs without the GIL.",
             Kind::Waits => "Waiting is waiting, in both languages: the time is spent asleep.",

@@ -63,7 +63,9 @@ code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:0.92em}\
 fn inline_svg(svg: &str) -> &str {
     let svg = svg.trim_start();
     match svg.strip_prefix("<?xml") {
-        Some(rest) => rest.split_once("?>").map_or(svg, |(_, after)| after.trim_start()),
+        Some(rest) => rest
+            .split_once("?>")
+            .map_or(svg, |(_, after)| after.trim_start()),
         None => svg,
     }
 }
@@ -137,21 +139,13 @@ fn markdown(text: &str) -> String {
         } else if trimmed.starts_with('#') {
             let level = trimmed.chars().take_while(|&c| c == '#').count();
             let tag = if level <= 3 { "h2" } else { "h3" };
-            let _ = writeln!(
-                html,
-                "<{tag}>{}</{tag}>",
-                inline(trimmed[level..].trim())
-            );
+            let _ = writeln!(html, "<{tag}>{}</{tag}>", inline(trimmed[level..].trim()));
         } else if trimmed.starts_with('|') {
             html.push_str("<table>\n");
             let mut row = 0;
             let mut current = Some(trimmed);
             while let Some(line) = current {
-                let cells: Vec<&str> = line
-                    .trim_matches('|')
-                    .split('|')
-                    .map(str::trim)
-                    .collect();
+                let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
                 let separator = cells
                     .iter()
                     .all(|c| !c.is_empty() && c.chars().all(|ch| matches!(ch, '-' | ':')));
@@ -174,7 +168,9 @@ fn markdown(text: &str) -> String {
             let mut item = item.to_string();
             loop {
                 // A list item's lines that follow it, indented, belong to it.
-                while let Some(more) = lines.next_if(|l| l.starts_with("  ") && !l.trim().is_empty()) {
+                while let Some(more) =
+                    lines.next_if(|l| l.starts_with("  ") && !l.trim().is_empty())
+                {
                     item.push(' ');
                     item.push_str(more.trim());
                 }
@@ -189,7 +185,11 @@ fn markdown(text: &str) -> String {
             let mut paragraph = trimmed.to_string();
             while let Some(more) = lines.next_if(|l| {
                 let l = l.trim();
-                !l.is_empty() && !l.starts_with('|') && !l.starts_with('#') && !l.starts_with("```") && !l.starts_with("- ")
+                !l.is_empty()
+                    && !l.starts_with('|')
+                    && !l.starts_with('#')
+                    && !l.starts_with("```")
+                    && !l.starts_with("- ")
             }) {
                 paragraph.push(' ');
                 paragraph.push_str(more.trim());
@@ -220,7 +220,10 @@ mod tests {
         assert!(html.contains("<td>a &lt; b</td>"), "{html}");
         assert!(!html.contains("---"), "{html}");
         assert!(html.contains("<li>one more</li>\n<li>two</li>"), "{html}");
-        assert!(html.contains("<pre><code>x ──→ &lt;y&gt;\n</code></pre>"), "{html}");
+        assert!(
+            html.contains("<pre><code>x ──→ &lt;y&gt;\n</code></pre>"),
+            "{html}"
+        );
     }
 
     #[test]
@@ -242,15 +245,24 @@ mod tests {
         write(
             &dir,
             "Which method for shelves?",
-            &[Part::Markdown("Some **text**."), Part::Svg("A chart", "a.svg")],
+            &[
+                Part::Markdown("Some **text**."),
+                Part::Svg("A chart", "a.svg"),
+            ],
         )
         .expect("written");
         let page = std::fs::read_to_string(dir.join("index.html")).expect("a page");
         std::fs::remove_dir_all(&dir).ok();
         assert!(page.contains("<svg xmlns"), "{page}");
-        assert!(page.contains("<title>Which method for shelves?</title>"), "{page}");
+        assert!(
+            page.contains("<title>Which method for shelves?</title>"),
+            "{page}"
+        );
         let elsewhere = page.replace("http://www.w3.org", "");
         assert!(!elsewhere.contains("http://") && !elsewhere.contains("https://"));
-        assert!(!page.contains("<script") && !page.contains("<link"), "{page}");
+        assert!(
+            !page.contains("<script") && !page.contains("<link"),
+            "{page}"
+        );
     }
 }

@@ -171,7 +171,9 @@ fn methods(reports: &Reports, python: bool) -> Result<Vec<Method>, String> {
             } else {
                 name.strip_prefix('w')
                     .and_then(|n| n.parse().ok())
-                    .ok_or_else(|| format!("{} {name}: not a case of this comparison", row.program))?
+                    .ok_or_else(|| {
+                        format!("{} {name}: not a case of this comparison", row.program)
+                    })?
             };
             counts.insert(workers, summarise(row.program, name, runs)?);
         }
@@ -245,7 +247,11 @@ fn markdown(y: &Yours) -> String {
     md.push('\n');
     // The ideal depends on the method only through its connections; the thread pool's, which
     // has one per worker, is the workload's own.
-    if let Some(pool) = y.methods.iter().find(|m| m.program == "threadpool_executor") {
+    if let Some(pool) = y
+        .methods
+        .iter()
+        .find(|m| m.program == "threadpool_executor")
+    {
         md.push_str("| ideal (from the baseline's task times) |");
         for w in &counts {
             let ideal = pool
@@ -269,9 +275,7 @@ fn markdown(y: &Yours) -> String {
             continue;
         }
         for w in &counts {
-            let cell = m
-                .speedup(*w)
-                .map_or("–".to_string(), |s| s.show(2, "x"));
+            let cell = m.speedup(*w).map_or("–".to_string(), |s| s.show(2, "x"));
             let _ = write!(md, " {cell} |");
         }
         match m.best_case() {
@@ -315,7 +319,11 @@ fn chart(path: &Path, y: &Yours) -> Result<(), String> {
     let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
     let counts = counts(y);
     let most = counts.last().copied().unwrap_or(8).max(2) as f64;
-    let methods: Vec<&Method> = y.methods.iter().filter(|m| m.family != "sequential").collect();
+    let methods: Vec<&Method> = y
+        .methods
+        .iter()
+        .filter(|m| m.family != "sequential")
+        .collect();
     let highest = methods
         .iter()
         .flat_map(|m| m.counts.values())
@@ -426,9 +434,11 @@ fn timeline_runs(reports: &Reports, y: &Yours) -> Vec<(String, RunReport)> {
         let mut report = first.clone();
         let mut label = m.method.clone();
         if report.tasks.len() > MOST_DRAWN {
-            report
-                .tasks
-                .sort_by(|a, b| a.started_s.unwrap_or(f64::MAX).total_cmp(&b.started_s.unwrap_or(f64::MAX)));
+            report.tasks.sort_by(|a, b| {
+                a.started_s
+                    .unwrap_or(f64::MAX)
+                    .total_cmp(&b.started_s.unwrap_or(f64::MAX))
+            });
             let _ = write!(
                 label,
                 " (the first {MOST_DRAWN} of its {} tasks to start)",
