@@ -962,19 +962,21 @@ fn legend(
         "io: the guide's 8 tasks (waits of 50–300 ms, each followed by a light query), speedup over \
          the sequential baseline",
     );
-    if shared_baseline {
-        let _ = write!(
-            text,
-            " ({}: each speedup divides that round's baseline by the method's time)",
-            baseline::HOW
-        );
-    } else {
+    if !shared_baseline {
         text.push_str(" run in the same process");
     }
     if python {
         text.push_str(
             " (for a Python row, Python's own sequential run: each language is measured against \
              itself)",
+        );
+    }
+    if shared_baseline {
+        let _ = write!(
+            text,
+            "; {}, and each speedup divides that round's baseline time by the method's (cpu and \
+             fetch too)",
+            baseline::HOW
         );
     }
     text.push_str(
