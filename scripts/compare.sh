@@ -5,7 +5,11 @@
 # tree with this run's figures), lessons.md (what the table teaches), timelines.svg (each
 # method's io run drawn over time), writes.md and writes-lessons.md (what each method gets from
 # SQLite's one write lock, and what that teaches) and pitfalls.md (PITFALLS.md's tables, with
-# this run's figures), in results/ or in --out DIR.
+# this run's figures), in results/ or in --out DIR, and index.html, all of it on one page.
+#
+# With --db FILE --workload-file FILE (or --workload NAME), it compares every method on that one
+# workload instead, at the worker counts that matter for it, and decides for it (see
+# plan_your_workload, and scripts/collate/src/yours.rs).
 #
 # When python3 (3.9 or newer) is on the PATH, the Python guide's own four methods
 # (scripts/python/guide.py) are measured too, on the same fixture and the same tasks (dumped
@@ -36,6 +40,9 @@ teaches, in this run's figures), DIR/timelines.svg (each method's io run over ti
 DIR/writes.md (2,000 one-row writes by each method, four ways, and reads while a writer runs),
 DIR/writes-lessons.md (what the writes teach) and DIR/pitfalls.md (the tables of PITFALLS.md,
 with this run's figures), with every program's raw report in DIR/raw (replaced on each run).
+Each round runs the sequential baseline once per workload, and every method of the round is
+measured against it (the methods run with --no-baseline); cpu and fetch run the first 4 of
+their 8 tasks on 2 workers.
 
 With python3 3.9+ on the PATH, the Python guide's methods (scripts/python/guide.py) are run on
 the same tasks and get rows of their own beside the Rust ones (no worker sweep; fetch with 1
