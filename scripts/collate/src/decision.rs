@@ -6,9 +6,10 @@
 //! compute, whether inside SQLite or in the program's own work on the rows. That picks a branch
 //! of the guide's decision tree, the same tree as [`decide`](super::decide) draws for the
 //! guide's workloads. Then the figures decide: the Rust method with the highest median speedup
-//! at its best count wins, and among methods within 5% of it (closer than a shared machine's
-//! noise) the tree's choice for that branch does. The page says whether the figures and the
-//! tree agree.
+//! (at whatever count) wins, and among methods within 5% of it (closer than a shared machine's
+//! noise) the tree's choice for that branch does; it is used at its best count, the fewest
+//! workers within 5% of its highest. The page says whether the figures and the tree agree, and
+//! when the runs vary too much to tell the methods apart.
 
 use std::fmt::Write as _;
 
@@ -224,6 +225,9 @@ pub fn markdown(y: &Yours) -> String {
         "- Each Rust method at its best count: {}.",
         at_best(&rust)
     );
+    if let Some(line) = overlap(chosen, &rust) {
+        let _ = writeln!(md, "- {line}");
+    }
     if let Some(line) = python(y) {
         let _ = writeln!(md, "- {line}");
     }
@@ -366,6 +370,36 @@ fn scaling(m: &Method, cores: usize, kind: Kind) -> String {
     }
     line.push('.');
     line
+}
+
+/// When the chosen method's slowest run at its best count is slower than another method's
+/// median at its peak, the runs do not tell the two apart: say so, rather than let one median
+/// decide.
+fn overlap(chosen: &Method, rust: &[&Method]) -> Option<String> {
+    let (_, case) = chosen.best_case()?;
+    let speedup = case.speedup.as_ref().filter(|s| s.values.len() > 1)?;
+    let others: Vec<String> = rust
+        .iter()
+        .filter(|m| m.program != chosen.program)
+        .filter_map(|m| Some((m, peak(m)?)))
+        .filter(|(_, p)| *p > speedup.min)
+        .map(|(m, p)| {
+            format!(
+                "{} {p:.2}x",
+                m.method.split(' ').next().unwrap_or(&m.method)
+            )
+        })
+        .collect();
+    (!others.is_empty()).then(|| {
+        format!(
+            "Not a clear win: {}'s slowest run here ({:.2}x) is slower than the median of {}. \
+             The runs vary more than the methods differ (a busy machine?); run it again on a \
+             quieter one, or with more `--runs`, before taking one of these over the other.",
+            chosen.method,
+            speedup.min,
+            others.join(", ")
+        )
+    })
 }
 
 fn at_best(rust: &[&Method]) -> String {

@@ -267,7 +267,7 @@ fn markdown(y: &Yours) -> String {
         let _ = write!(md, "| {} |", m.method);
         if m.family == "sequential" {
             let wall = m.counts.get(&1).map(|c| c.wall_s.show(3, " s"));
-            let _ = write!(md, " 1.00x ({}) |", wall.unwrap_or_default());
+            let _ = write!(md, " 1.00x, {} |", wall.unwrap_or_default());
             for _ in 1..counts.len() {
                 md.push_str(" |");
             }
