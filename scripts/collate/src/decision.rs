@@ -449,3 +449,101 @@ fn python(y: &Yours) -> Option<String> {
         }
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::tests::{case, spread};
+    use crate::{Machine, ROWS};
+
+    /// A method whose median speedup at each of 1, 2, 4 and 8 workers is given, each against an
+    /// ideal of that many workers.
+    fn method(program: &str, speedups: [f64; 4]) -> Method {
+        let row = ROWS.iter().find(|r| r.program == program).expect("a row");
+        let mut counts = BTreeMap::new();
+        for (w, s) in [1, 2, 4, 8].into_iter().zip(speedups) {
+            let mut c = case(8, w);
+            c.speedup = Some(spread(s));
+            c.ideal_speedup = Some(spread(w as f64));
+            c.efficiency = Some(spread(s / w as f64));
+            counts.insert(w, c);
+        }
+        let best = crate::yours::tests::best_of(&counts);
+        Method {
+            program: program.to_string(),
+            method: row.label(),
+            family: row.family.to_string(),
+            language: row.language,
+            counts,
+            best,
+        }
+    }
+
+    fn yours(kind: Kind, methods: Vec<Method>) -> Yours {
+        Yours {
+            workload: "shelves".to_string(),
+            tasks: 8,
+            writes: false,
+            command: "scripts/compare.sh --db library.db --workload-file shelves.json".to_string(),
+            mode: "full".to_string(),
+            runs: 1,
+            machine: Machine {
+                cores: 2,
+                cpu: "a test".to_string(),
+                os: "linux".to_string(),
+                rustc: "rustc".to_string(),
+            },
+            baseline: crate::baseline::HOW,
+            shape: Shape {
+                kind,
+                wait_share: if kind == Kind::Waits { 0.9 } else { 0.0 },
+                rows_per_task: 10.0,
+                evidence: "a test".to_string(),
+            },
+            methods,
+            python_left_out: None,
+            table_markdown: String::new(),
+        }
+    }
+
+    #[test]
+    fn within_five_percent_the_trees_choice_for_waits_is_taken_at_its_fewest_workers() {
+        let page = markdown(&yours(
+            Kind::Waits,
+            vec![
+                method(THREADPOOL, [1.0, 2.0, 3.9, 3.95]),
+                method(ASYNC, [1.0, 2.0, 3.9, 4.05]),
+                method(PROCESSES, [1.0, 1.9, 3.5, 3.6]),
+                method(THREADING, [1.0, 2.0, 3.8, 3.8]),
+            ],
+        ));
+        assert!(page.contains("Which method for `shelves`?"), "{page}");
+        assert!(
+            page.contains("**Use threadpool (Rust, rayon pool) at 4 workers: 3.90x"),
+            "{page}"
+        );
+        assert!(page.contains("within 5% of the fastest, async"), "{page}");
+        assert!(page.contains("they wait"), "{page}");
+    }
+
+    #[test]
+    fn figures_that_beat_the_tree_by_more_than_five_percent_overrule_it() {
+        let page = markdown(&yours(
+            Kind::Sqlite,
+            vec![
+                method(THREADPOOL, [1.0, 1.2, 1.2, 1.2]),
+                method(ASYNC, [1.0, 1.1, 1.1, 1.1]),
+                method(PROCESSES, [1.0, 1.9, 1.9, 1.9]),
+                method(THREADING, [1.0, 1.3, 1.3, 1.3]),
+            ],
+        ));
+        assert!(
+            page.contains("**Use multiprocessing (Rust, fork) at 2 workers: 1.90x"),
+            "{page}"
+        );
+        assert!(page.contains("The figures overrule the tree"), "{page}");
+        assert!(page.contains("they compute in SQLite"), "{page}");
+    }
+}

@@ -1064,12 +1064,12 @@ mod tests {
         assert!(how_many_runs(3).contains("3 runs of each measurement, median with min–max"));
     }
 
-    fn spread(value: f64) -> Spread {
+    pub fn spread(value: f64) -> Spread {
         Spread::of(vec![value]).expect("a number")
     }
 
     /// A case whose every figure is `value`, but what the caller sets.
-    fn case(tasks: usize, workers: usize) -> Case {
+    pub fn case(tasks: usize, workers: usize) -> Case {
         Case {
             command: String::new(),
             workers,

@@ -450,3 +450,28 @@ fn timeline_runs(reports: &Reports, y: &Yours) -> Vec<(String, RunReport)> {
     }
     panels
 }
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+    use crate::tests::{case, spread};
+
+    /// The best count of these cases, for the decision's tests.
+    pub fn best_of(counts: &BTreeMap<usize, Case>) -> Option<usize> {
+        best(counts)
+    }
+
+    #[test]
+    fn the_best_count_is_the_fewest_workers_within_five_percent_of_the_highest() {
+        let mut counts = BTreeMap::new();
+        for (w, s) in [(1, 1.0), (2, 1.9), (4, 3.6), (8, 3.7), (16, 3.5)] {
+            let mut c = case(8, w);
+            c.speedup = Some(spread(s));
+            counts.insert(w, c);
+        }
+        assert_eq!(best(&counts), Some(4));
+        counts.get_mut(&4).expect("4 workers").speedup = Some(spread(3.4));
+        assert_eq!(best(&counts), Some(8));
+        assert_eq!(best(&BTreeMap::new()), None);
+    }
+}
