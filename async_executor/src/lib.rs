@@ -254,7 +254,7 @@ fn only_waited(task: &Task, started: Duration, status: Status, clock: Clock) -> 
         finished: clock.now(),
         status,
     };
-    Outcome::new(task, &EVENT_LOOP.into(), Duration::ZERO, attempt)
+    Outcome::new(task, &EVENT_LOOP.into(), attempt)
 }
 
 /// A task's SQL, on a connection, under its deadline.
@@ -290,10 +290,5 @@ async fn run_sql(
         finished: clock.now(),
         status: done.status,
     };
-    Outcome::new(
-        &task,
-        &pool.connections[done.connection].name,
-        Duration::ZERO,
-        attempt,
-    )
+    Outcome::new(&task, &pool.connections[done.connection].name, attempt)
 }

@@ -336,16 +336,16 @@ impl Pool<'_> {
                 return Err(Error::input(format!("a worker process: {message}")));
             }
             ChildMessage::Done { task, attempt } => {
-                let Some(job) = w.answered(task, attempt.finished()) else {
+                if w.answered(task, attempt.finished()).is_none() {
                     return Err(Error::system(format!(
                         "worker pid {} answered task {task}, which it was not running",
                         w.process.pid
                     )));
-                };
+                }
                 let task = &self.plan.workload.tasks[task - 1];
                 debug!(worker = %w.process.name(), task = task.id, "answered");
                 self.pipelining.took(task, attempt.took());
-                let outcome = Outcome::new(task, w.process.name(), job.queued, attempt.into());
+                let outcome = Outcome::new(task, w.process.name(), attempt.into());
                 self.outcomes.record(outcome);
             }
             ChildMessage::Exiting(memory) => self.notes.memory(memory),
@@ -396,7 +396,7 @@ impl Pool<'_> {
             let task = &self.plan.workload.tasks[job.task - 1];
             self.notes.event(format!("task {}: {event}", task.id));
             self.outcomes
-                .record(Outcome::new(task, w.process.name(), job.queued, attempt));
+                .record(Outcome::new(task, w.process.name(), attempt));
         } else {
             self.notes
                 .event(format!("worker pid {pid} {how} while running no task"));

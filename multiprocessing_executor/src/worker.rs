@@ -37,7 +37,6 @@ pub(crate) struct Worker {
 /// A job written to a child and not answered yet.
 pub(crate) struct SentJob {
     pub task: usize,
-    pub queued: Duration,
     /// Whether other jobs may wait behind it in the child's pipe (see `pipelining.rs`).
     short: bool,
 }
@@ -81,11 +80,7 @@ impl Worker {
         if self.sent.is_empty() {
             self.running_since = now;
         }
-        self.sent.push_back(SentJob {
-            task,
-            queued: now,
-            short,
-        });
+        self.sent.push_back(SentJob { task, short });
         self.outbox.extend(frame(&Job { task }));
     }
 

@@ -260,18 +260,18 @@ Attempt = namedtuple("Attempt", "started sql_started finished ending")
 # What happened to a task, as the report shows it. `status` is "ok", "failed", "timed_out" or
 # "not_run"; a task that never ran has no worker and no times.
 Outcome = namedtuple(
-    "Outcome", "task worker queued started sql_started finished status rows checksum error")
+    "Outcome", "task worker started sql_started finished status rows checksum error")
 
 
-def outcome_of(task, worker, queued, attempt):
+def outcome_of(task, worker, attempt):
     e = attempt.ending
-    return Outcome(task.id, worker, queued, attempt.started, attempt.sql_started, attempt.finished,
+    return Outcome(task.id, worker, attempt.started, attempt.sql_started, attempt.finished,
                    e.status, e.rows, e.checksum, e.error)
 
 
 def unfinished(task, status, error=None):
     """A task without an answer: it never started, or never answered before the run's limit."""
-    return Outcome(task.id, None, None, None, None, None, status, None, None, error)
+    return Outcome(task.id, None, None, None, None, status, None, None, error)
 
 
 def run_blocking(conn, task, timeout, clock):
@@ -419,16 +419,15 @@ def run_threadpool(plan):
                             initializer=open_connection) as executor:
         futures = {}
         for task in plan.tasks:
-            queued = clock.now()
-            futures[executor.submit(run_query, task)] = (task, queued)
+            futures[executor.submit(run_query, task)] = task
         try:
             for future in as_completed(futures, timeout=run_limit(plan, workers)):
-                task, queued = futures[future]
+                task = futures[future]
                 try:
                     # Already done (as_completed yields only finished futures): the timeout is
                     # the guide's habit, and an exception raised by the task is re-raised here.
                     attempt, worker = future.result(timeout=plan.timeout)
-                    outcomes.append(outcome_of(task, worker, queued, attempt))
+                    outcomes.append(outcome_of(task, worker, attempt))
                 except Exception as e:  # for example, the initializer failed
                     outcomes.append(unfinished(task, "failed", f"{type(e).__name__}: {e}"))
         except FuturesTimeout:
@@ -546,15 +545,14 @@ def run_multiprocessing(plan):
                       initargs=(plan.database.path, clock.start)) as pool:
         pending = []
         for task in plan.tasks:
-            queued = clock.now()
             result = pool.apply_async(_run_in_process, (task, plan.timeout),
                                       callback=lambda _, task_id=task.id: arrivals.append(task_id))
-            pending.append((task, queued, result))
+            pending.append((task, result))
         limit = clock.start + run_limit(plan, workers)
-        for task, queued, result in pending:
+        for task, result in pending:
             try:
                 attempt, worker = result.get(timeout=max(0.0, limit - time.monotonic()))
-                outcomes.append(outcome_of(task, worker, queued, attempt))
+                outcomes.append(outcome_of(task, worker, attempt))
             except multiprocessing.TimeoutError:
                 # A worker that died takes its task with it and the Pool never answers for it:
                 # without a timeout on get(), the run would wait forever.
@@ -607,9 +605,8 @@ def run_threading(plan):
                 job = jobs.get()
                 if job is stop:
                     break
-                task, queued = job
-                attempt = run_blocking(conn, task, plan.timeout, clock)
-                results.put(outcome_of(task, name, queued, attempt))
+                attempt = run_blocking(conn, job, plan.timeout, clock)
+                results.put(outcome_of(job, name, attempt))
         finally:
             conn.close()
 
@@ -619,7 +616,7 @@ def run_threading(plan):
     for thread in threads:
         thread.start()
     for task in plan.tasks:
-        jobs.put((task, clock.now()))
+        jobs.put(task)
     for _ in threads:
         jobs.put(stop)
     outcomes = []
@@ -774,7 +771,7 @@ def task_reports(plan, run):
         reports.append({
             "id": task.id, "name": task.name, "worker": o.worker if ran else None,
             "status": o.status, "rows": o.rows, "checksum": o.checksum, "error": error,
-            "queued_s": o.queued if ran else None, "started_s": o.started,
+            "queued_s": 0.0 if ran else None, "started_s": o.started,
             "sql_started_s": o.sql_started, "finished_s": o.finished,
             "arrival": arrival if ran else None,
             "writes": False,

@@ -20,7 +20,6 @@ pub struct Outcome {
     /// makes its name once, and each of its outcomes holds the same one (a million outcomes of
     /// four workers hold four names, not a million strings).
     pub worker: Arc<str>,
-    queued: Offset,
     started: Offset,
     sql_started: Offset,
     finished: Offset,
@@ -28,11 +27,10 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn new(task: &Task, worker: &Arc<str>, queued: Duration, attempt: Attempt) -> Outcome {
+    pub fn new(task: &Task, worker: &Arc<str>, attempt: Attempt) -> Outcome {
         Outcome {
             task: task.id,
             worker: Arc::clone(worker),
-            queued: Offset::at(queued),
             started: Offset::at(attempt.started),
             sql_started: attempt.sql_started.map_or(Offset::NEVER, Offset::at),
             finished: Offset::at(attempt.finished),
@@ -45,17 +43,11 @@ impl Outcome {
         Outcome {
             task,
             worker: Arc::from(""),
-            queued: Offset::at(Duration::ZERO),
             started: Offset::NEVER,
             sql_started: Offset::NEVER,
             finished: Offset::NEVER,
             status: Status::NotRun,
         }
-    }
-
-    /// When it was handed to the method (put in a queue, spawned, sent down a pipe).
-    pub fn queued(&self) -> Duration {
-        self.queued.get().unwrap_or_default()
     }
 
     /// When it started on its worker; `None` if it never did.
