@@ -4,8 +4,9 @@
 # raw figure, with the machine it ran on), compare.svg (a chart), decide.md (the guide's decision
 # tree with this run's figures), lessons.md (what the table teaches), timelines.svg (each
 # method's io run drawn over time), writes.md and writes-lessons.md (what each method gets from
-# SQLite's one write lock, and what that teaches) and pitfalls.md (PITFALLS.md's tables, with
-# this run's figures), in results/ or in --out DIR.
+# SQLite's one write lock, and what that teaches), mix.md (an application's reads and writes at
+# once, with the latency each kind sees) and pitfalls.md (PITFALLS.md's tables, with this run's
+# figures), in results/ or in --out DIR.
 #
 # When python3 (3.9 or newer) is on the PATH, the Python guide's own four methods
 # (scripts/python/guide.py) are measured too, on the same fixture and the same tasks (dumped
@@ -32,7 +33,8 @@ DIR/compare.md (the table), DIR/compare.json (every figure, the machine), DIR/co
 DIR/decide.md (the decision tree, with this run's figures), DIR/lessons.md (what the table
 teaches, in this run's figures), DIR/timelines.svg (each method's io run over time),
 DIR/writes.md (2,000 one-row writes by each method, four ways, and reads while a writer runs),
-DIR/writes-lessons.md (what the writes teach) and DIR/pitfalls.md (the tables of PITFALLS.md,
+DIR/writes-lessons.md (what the writes teach), DIR/mix.md (the app preset's reads and writes
+at once, each way of writing, with their latency) and DIR/pitfalls.md (the tables of PITFALLS.md,
 with this run's figures), with every program's raw report in DIR/raw (replaced on each run).
 
 With python3 3.9+ on the PATH, the Python guide's methods (scripts/python/guide.py) are run on
@@ -55,7 +57,7 @@ script says so in one line and leaves those rows out.
 A full run into results/ (no --quick, no --out elsewhere) also puts each generated block,
 results/NAME.md, into every doc among README.md, PITFALLS.md and docs/*.md that has a
 <!-- NAME:begin --> line and, after it, a <!-- NAME:end --> line, so that the docs always show
-the measured figures. The blocks: compare, decide, lessons, writes, writes-lessons, pitfalls.
+the measured figures. The blocks: compare, decide, lessons, writes, writes-lessons, mix, pitfalls.
 Half a pair of markers, or markers no block fills, is an error, found before anything is
 measured. Binaries are taken from ${CARGO_TARGET_DIR:-target}/release.
 EOF
@@ -134,7 +136,7 @@ update_docs=0
 # them, so that the docs and results/ cannot drift apart. A run that is to update them checks
 # every doc's markers before it measures: a 15-minute run should not end in a doc it cannot
 # update.
-blocks="compare decide lessons writes writes-lessons pitfalls"
+blocks="compare decide lessons writes writes-lessons mix pitfalls"
 # Sets splices to one "NAME DOC" line for each block a doc marks; dies on half a pair, a pair
 # out of order, two pairs of one name in one doc, or a name that is no block.
 splices=""
@@ -245,7 +247,7 @@ say "building every program in release (once)…"
 cargo build --release --workspace --quiet
 
 rm -rf "$raw"
-mkdir -p "$raw/writes" "$raw/faults"
+mkdir -p "$raw/writes" "$raw/faults" "$raw/mix"
 
 # guide.py takes its tasks from a file, never from a preset of its own, so that the SQL lives in
 # one place (shared): each preset is dumped once, here, beside the raw reports. fetch digests
@@ -350,11 +352,15 @@ if [ "$quick" = 1 ]; then
     heavy="--tasks 2"
     write_workers="16"
     write_tasks="--tasks 200"
+    mix_workers="16"
+    mix_tasks="--tasks 300"
 else
     sweep="1 2 4 8 16 64 256 1000"
     heavy=""
     write_workers="4 16"
     write_tasks=""
+    mix_workers="4 16"
+    mix_tasks=""
 fi
 
 # The writes table's columns: how the workers share SQLite's one write lock. The defaults
@@ -432,6 +438,22 @@ add "writes/threading_executor__reads-during-writes threading_executor --workloa
 # the sync is SQLite's, whoever commits.
 add "writes/threading_executor__normal-16 threading_executor --workload writes $write_tasks --workers 16 --no-baseline --synchronous normal"
 add "writes/threading_executor__normal-single-16 threading_executor --workload writes $write_tasks --workers 16 --no-baseline --synchronous normal --writer single"
+# An application's mix: the app preset's reads and write transactions at once, every method at
+# each count of workers, each worker writing on its own connection and one writer for all.
+# Their reports go to raw/mix: a failed write (exit 1) is counted there, as in the writes
+# table, not refused. The sequential run is the one-connection reference.
+add_mix() {
+    local m w s
+    add "mix/sequential__shared-1 sequential --workload app $mix_tasks --no-baseline"
+    for m in threadpool_executor async_executor multiprocessing_executor threading_executor; do
+        for w in $mix_workers; do
+            for s in shared single; do
+                add "mix/${m}__$s-$w $m --workload app $mix_tasks --workers $w --writer $s --no-baseline"
+            done
+        done
+    done
+}
+add_mix
 # Faults, injected on purpose, for PITFALLS.md: what each program reports when a task errs,
 # panics, hangs or crashes, and that the other tasks are kept. Their reports go to raw/faults,
 # apart from the others, since a failed task is what they show (they exit 1 by design). Each
@@ -481,7 +503,7 @@ for run in $(seq 1 "$runs"); do
         status=0
         launch "$program" ${args[@]+"${args[@]}"} --json > "$report" 2> "$errors" || status=$?
         if [ "$status" != 0 ] && [ "$status:${label%%/*}" != 1:writes ] \
-                && [ "$status:${label%%/*}" != 1:faults ]; then
+                && [ "$status:${label%%/*}" != 1:faults ] && [ "$status:${label%%/*}" != 1:mix ]; then
             say "compare.sh: '$(describe "$program" "$flags") --json' exited $status; its stderr:"
             cat "$errors" >&2
             exit 1
@@ -500,4 +522,4 @@ fi
 collate_args=(--runs "$runs" --mode "$mode" --command "$command" "${python_flag[@]}")
 printf '%s\n' "${collate_args[@]}" > "$raw/collate-args"
 collate_and_splice
-say "done in $((SECONDS - started)) s: $out/compare.md, compare.json, compare.svg, decide.md, lessons.md, timelines.svg, writes.md, writes-lessons.md, pitfalls.md (raw reports in $out/raw)"
+say "done in $((SECONDS - started)) s: $out/compare.md, compare.json, compare.svg, decide.md, lessons.md, timelines.svg, writes.md, writes-lessons.md, mix.md, pitfalls.md (raw reports in $out/raw)"

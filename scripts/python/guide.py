@@ -394,7 +394,7 @@ def run_sequential(plan):
     """One connection, one task after another: the loop is the queue."""
     clock = Clock()
     conn = plan.database.connect()
-    outcomes = [outcome_of(t, "main", 0.0, run_blocking(conn, t, plan.timeout, clock))
+    outcomes = [outcome_of(t, "main", run_blocking(conn, t, plan.timeout, clock))
                 for t in plan.tasks]
     wall = clock.now()
     conn.close()
@@ -487,7 +487,7 @@ async def gather_tasks(plan):
                 # far, is not known here, only when it started.
                 attempt = Attempt(started, times.get("sql_started"), clock.now(), TIMED_OUT)
                 worker = EVENT_LOOP
-        outcomes.append(outcome_of(task, worker, 0.0, attempt))
+        outcomes.append(outcome_of(task, worker, attempt))
 
     async def sleep_then_query(task, times):
         # While it waits, a task is a timer on the loop: it holds no thread and no connection.

@@ -277,7 +277,7 @@ class Reports(unittest.TestCase):
         tasks = [guide.Task(i, f"t{i}", "SELECT 1", (), 0, 1) for i in (1, 2, 3)]
         plan = guide.Plan("test", tasks, None, 2, 10.0)
         done = guide.Attempt(0.0, 0.0, 0.1, guide.Ending("ok", 1, "00" * 8, None))
-        run = guide.Run([guide.outcome_of(tasks[2], "w", 0.0, done),
+        run = guide.Run([guide.outcome_of(tasks[2], "w", done),
                          guide.unfinished(tasks[0], "not_run")], 2, None, 0.2, None, [])
         rep = guide.build_report("threadpool", plan, run, {}, None)
         self.assertEqual(statuses(rep), ["not_run", "not_run", "ok"])

@@ -20,6 +20,9 @@
 //! - `writes.md`: each Rust method's one-row writes, four ways of sharing SQLite's one write
 //!   lock, and the reads' SQL time beside a writer, from the reports in `<raw>/writes` (see
 //!   [`writes`]), and `writes-lessons.md`, what they teach (see [`writes_lessons`]);
+//! - `mix.md`: an application's mix of reads and write transactions, by every method with each
+//!   way of writing, with the latency each kind of request sees, and what that teaches, from
+//!   the reports in `<raw>/mix` (see [`mix`]);
 //! - `pitfalls.md`: the tables of PITFALLS.md, each pitfall with this run's figure, or with
 //!   the outcome the reports in `<raw>/faults` show (see [`pitfalls`] and [`faults`]).
 //!
@@ -51,6 +54,7 @@ mod decide;
 mod faults;
 mod figures;
 mod lessons;
+mod mix;
 mod pitfalls;
 mod timelines;
 mod writes;
@@ -336,6 +340,9 @@ struct Comparison {
     guide_quoted_io_speedup: BTreeMap<&'static str, &'static str>,
     /// The writes table's cells, and the reads' SQL time beside a writer.
     writes: writes::Writes,
+    /// The `app` mix of reads and writes, when the run has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mix: Option<mix::Mix>,
     /// What each program reported of the faults injected on purpose for PITFALLS.md, when the
     /// run has them.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -415,6 +422,7 @@ fn collate(args: &Args) -> Result<String, String> {
     let writes = writes::collate(&args.raw.join("writes"), args.runs)?;
     let writes_md = writes::markdown(&writes);
     let faults = faults::collate(&args.raw.join("faults"), args.runs)?;
+    let mix = mix::collate(&args.raw.join("mix"), args.runs)?;
     let table = markdown(args, &machine, &methods, rounds)?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let write = |name: &str, text: &str| {
@@ -423,6 +431,9 @@ fn collate(args: &Args) -> Result<String, String> {
     };
     write("compare.md", &table)?;
     write("writes.md", &writes_md)?;
+    if let Some(mix) = &mix {
+        write("mix.md", &mix::markdown(mix))?;
+    }
     let comparison = Comparison {
         command: args.command.clone(),
         mode: args.mode.clone(),
@@ -433,6 +444,7 @@ fn collate(args: &Args) -> Result<String, String> {
         rounds,
         guide_quoted_io_speedup: GUIDE_QUOTED.into_iter().collect(),
         writes,
+        mix,
         faults,
         table_markdown: table.clone(),
     };

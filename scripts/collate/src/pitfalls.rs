@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 use super::Comparison;
 use super::faults::{Fault, Faults};
 use super::figures::{Figures, one, span};
+use super::mix::Mix;
 use super::writes::{Writes, WritesCase};
 use super::writes_lessons::{count, find, is_defaults, is_single, rate, thousands};
 
@@ -85,7 +86,7 @@ pub fn markdown(c: &Comparison) -> String {
     asyncio(&mut md, &f, faults);
     processes(&mut md, &f, faults);
     threading(&mut md, &f);
-    writes(&mut md, &c.writes, faults);
+    writes(&mut md, &c.writes, c.mix.as_ref(), faults);
     every(&mut md, faults);
     md
 }
@@ -401,7 +402,7 @@ fn threading(md: &mut String, f: &Figures) {
     );
 }
 
-fn writes(md: &mut String, writes: &Writes, faults: Option<&Faults>) {
+fn writes(md: &mut String, writes: &Writes, mix: Option<&Mix>, faults: Option<&Faults>) {
     let threads =
         |workers: usize, pick: fn(&WritesCase) -> bool| find(writes, THREADING, workers, pick);
     let few = 4;
@@ -518,6 +519,12 @@ fn writes(md: &mut String, writes: &Writes, faults: Option<&Faults>) {
                 batched,
             ),
             Row(
+                "In an application, every worker writing on its own connection: a worker asleep in SQLite's busy handler is a worker not serving requests, and the slowest writes wait longest",
+                "measured: `--workload app` (90% reads, 10% write transactions) with each worker writing, and with one writer; every report gives each kind's p50 and p99 latency",
+                "`threading_executor --workload app --workers 16`, then with `--writer single`; [docs/mix.md](docs/mix.md); test `an_application_mix_records_each_write_it_reports`",
+                mix_figure(mix),
+            ),
+            Row(
                 "A crash mid-transaction leaves half a write",
                 "shown not to: SQLite ignores a transaction that never committed",
                 "`multiprocessing_executor --workload writes --inject crash@5` (the crash strikes after the insert, before the commit); test `with_shared_writers_a_crash_an_error_and_a_panic_cost_their_own_rows`",
@@ -525,6 +532,43 @@ fn writes(md: &mut String, writes: &Writes, faults: Option<&Faults>) {
             ),
         ],
     );
+}
+
+/// The hand-written threads' tails at the most workers of the mix, each way of writing, and how
+/// many methods one writer helped.
+fn mix_figure(mix: Option<&Mix>) -> String {
+    let Some(mix) = mix else {
+        return RUN_IT.to_string();
+    };
+    let most = mix.cases.iter().map(|c| c.workers).max().unwrap_or(16);
+    let (Some(shared), Some(single)) = (
+        mix.get(THREADING, "shared", most),
+        mix.get(THREADING, "single", most),
+    ) else {
+        return RUN_IT.to_string();
+    };
+    let p99 = |c: &super::mix::MixCase| c.write_p99_s.as_ref().map(|s| s.median * 1e3);
+    let (Some(a), Some(b)) = (p99(shared), p99(single)) else {
+        return RUN_IT.to_string();
+    };
+    let methods: Vec<_> = [THREADPOOL, ASYNC, PROCESSES, THREADING]
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p99(mix.get(p, "shared", most)?)?,
+                p99(mix.get(p, "single", most)?)?,
+            ))
+        })
+        .collect();
+    let cut = methods.iter().filter(|(a, b)| b < a).count();
+    format!(
+        "threading, {most} workers: the writes' p99 {a:.1} ms each writing, {b:.1} ms with one \
+         writer; the reads' p99 {:.1} / {:.1} ms; one writer cut the writes' p99 under {cut} of \
+         {} methods",
+        shared.read_p99_s.median * 1e3,
+        single.read_p99_s.median * 1e3,
+        methods.len()
+    )
 }
 
 fn every(md: &mut String, faults: Option<&Faults>) {
