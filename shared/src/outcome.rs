@@ -187,6 +187,9 @@ pub struct Run {
     /// The children's memory summed without counting shared pages more than once: each
     /// child's proportional share (`Pss`), where the method measured it.
     pub children_pss_kib: Option<u64>,
+    /// The threads the method started for the run, where it counts them (async: its runtime's
+    /// and its connections'); the main thread is not one of them.
+    pub threads_started: Option<usize>,
     /// Anything the method wants the reader to know about this run, one sentence each.
     pub notes: Vec<String>,
 }
@@ -218,6 +221,7 @@ impl Run {
             startup,
             children_max_rss_kib: None,
             children_pss_kib: None,
+            threads_started: None,
             notes: Vec::new(),
         }
     }
@@ -237,6 +241,12 @@ impl Run {
     pub fn with_children_memory(mut self, max_rss_kib: Option<u64>, pss_kib: Option<u64>) -> Run {
         self.children_max_rss_kib = max_rss_kib;
         self.children_pss_kib = pss_kib;
+        self
+    }
+
+    /// The threads the method started for the run (see [`Run::threads_started`]).
+    pub fn with_threads_started(mut self, threads: usize) -> Run {
+        self.threads_started = Some(threads);
         self
     }
 

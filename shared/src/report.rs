@@ -17,6 +17,8 @@
 //! workers_asked     --workers as given (null without it); a method that starts a thread or
 //!                   process a worker starts no more than there are tasks
 //! connections       how many SQLite connections their SQL shared, when not one per worker
+//! threads_started   the threads the method started for the run, where it counts them (async;
+//!                   left out otherwise)
 //! dispatch          "fifo" | "longest-first"
 //! lanes             what a lane of the human timeline stands for: "worker" | "task" (async)
 //! timeout_s         each task's timeout, from its start
@@ -108,6 +110,9 @@ pub struct Summary {
     #[serde(default)]
     pub workers_asked: Option<usize>,
     pub connections: Option<usize>,
+    /// The threads the method started for the run, where it counts them (async does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads_started: Option<usize>,
     pub dispatch: String,
     /// What a lane of the human timeline stands for: "worker", or "task" (async).
     #[serde(default = "per_worker")]
@@ -361,6 +366,7 @@ impl<'run> Report<'run> {
             workers: run.workers,
             workers_asked: plan.workers,
             connections: run.connections,
+            threads_started: run.threads_started,
             dispatch: match run.dispatch {
                 Dispatch::Fifo => "fifo",
                 Dispatch::LongestFirst => "longest-first",
