@@ -139,6 +139,15 @@ impl Database {
     /// user's own database (their queries come with it): a file that is not ours, an empty one
     /// included, is never replaced, and a missing one is never created in its place.
     pub fn prepare(path: Option<&Path>, users_own: bool) -> Result<Database> {
+        if let Some(path) = path.filter(|p| is_in_memory(p)) {
+            return Err(Error::input(format!(
+                "--db {}: an in-memory database is private to the connection that opens it: \
+                 each worker's connection would open its own, empty one (a table made on one is \
+                 missing on the next); give a file (a file in /dev/shm or a tmpfs is in memory \
+                 too, and every connection sees the same one)",
+                path.display()
+            )));
+        }
         let ours = path.is_none();
         let path = path.map_or_else(Self::default_path, Path::to_path_buf);
         let shown = path.display().to_string();
@@ -387,6 +396,13 @@ impl Database {
         }
         Ok(conn)
     }
+}
+
+/// Whether `path` names an in-memory database rather than a file: `:memory:`, or a URI with
+/// `mode=memory`. SQLite would give each connection its own, empty database for it.
+fn is_in_memory(path: &Path) -> bool {
+    let text = path.to_string_lossy();
+    text == ":memory:" || (text.starts_with("file:") && text.contains("mode=memory"))
 }
 
 /// What a run's writing SQL changes, as SQLite's authorizer sees it while preparing each
@@ -698,6 +714,69 @@ mod tests {
             assert!(!copy.records_tasks(), "{users}");
         }
         assert!(!database.records_tasks(), "a database only read");
+    }
+
+    /// The trap behind "`:memory:` with a pool": every connection to `:memory:` opens a
+    /// database of its own, so what one connection makes, the next does not see. A named
+    /// in-memory database with a shared cache would be seen by all, but lives only as long as
+    /// one of them is open; a file is the plain answer, and `--db` takes only files.
+    #[test]
+    fn an_in_memory_database_is_refused_since_each_connection_would_get_its_own() {
+        let first = Connection::open(":memory:").unwrap();
+        first.execute_batch("CREATE TABLE t (x)").unwrap();
+        let second = Connection::open(":memory:").unwrap();
+        assert!(
+            second.prepare("SELECT x FROM t").is_err(),
+            "a second :memory: is empty"
+        );
+        let cwd = std::env::current_dir().unwrap();
+        for given in [":memory:", "file:shop?mode=memory&cache=shared"] {
+            let err = Database::prepare(Some(Path::new(given)), false)
+                .expect_err(given)
+                .to_string();
+            assert!(err.contains("in-memory database"), "{given}: {err}");
+            assert!(!cwd.join(given).exists(), "{given}: a file was made for it");
+        }
+    }
+
+    /// The trap behind "busy_timeout set, and still database is locked when opening": a
+    /// connection's first pragmas read the schema, which needs the database's lock; with the
+    /// run's `--busy-timeout 0` set before them, opening would fail the moment another
+    /// connection held the lock. Set after them, the pragmas wait (rusqlite's 5 s), and opening
+    /// succeeds once the lock is free.
+    #[test]
+    fn a_connection_opens_while_another_holds_the_lock_even_with_no_busy_timeout() {
+        let (_dir, database) = users_database(1);
+        let settings = WriteSettings {
+            busy_timeout: Duration::ZERO,
+            ..WriteSettings::default()
+        };
+        let copy = database.scratch_copy(settings, &[]).unwrap();
+        let holder = Connection::open(copy.path()).unwrap();
+        holder
+            .execute_batch(
+                "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; \
+                 INSERT INTO task_writes (task_id, payload) VALUES (0, 'held');",
+            )
+            .unwrap();
+        let blocked = Connection::open(copy.path()).unwrap();
+        blocked.busy_timeout(Duration::ZERO).unwrap();
+        assert!(
+            blocked.pragma_update(None, "synchronous", "FULL").is_err(),
+            "the lock is held: a pragma with no busy timeout fails at once"
+        );
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            holder.execute_batch("COMMIT").unwrap();
+            drop(holder);
+        });
+        let opened = copy.open();
+        release.join().unwrap();
+        let conn = opened.expect("opening waits for the lock instead of failing");
+        let count: i64 = conn
+            .query_row("SELECT count(*) FROM task_writes", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(count, 1, "it opened after the holder committed");
     }
 
     #[test]
