@@ -57,7 +57,8 @@ script says so in one line and leaves those rows out.
 A full run into results/ (no --quick, no --out elsewhere) also puts each generated block,
 results/NAME.md, into every doc among README.md, PITFALLS.md and docs/*.md that has a
 <!-- NAME:begin --> line and, after it, a <!-- NAME:end --> line, so that the docs always show
-the measured figures. The blocks: compare, decide, lessons, writes, writes-lessons, mix, pitfalls.
+the measured figures. The blocks: compare, decide, lessons, writes, writes-lessons, mix,
+questions, pitfalls.
 Half a pair of markers, or markers no block fills, is an error, found before anything is
 measured. Binaries are taken from ${CARGO_TARGET_DIR:-target}/release.
 EOF
@@ -136,7 +137,7 @@ update_docs=0
 # them, so that the docs and results/ cannot drift apart. A run that is to update them checks
 # every doc's markers before it measures: a 15-minute run should not end in a doc it cannot
 # update.
-blocks="compare decide lessons writes writes-lessons mix pitfalls"
+blocks="compare decide lessons writes writes-lessons mix questions pitfalls"
 # Sets splices to one "NAME DOC" line for each block a doc marks; dies on half a pair, a pair
 # out of order, two pairs of one name in one doc, or a name that is no block.
 splices=""
@@ -247,7 +248,7 @@ say "building every program in release (once)…"
 cargo build --release --workspace --quiet
 
 rm -rf "$raw"
-mkdir -p "$raw/writes" "$raw/faults" "$raw/mix"
+mkdir -p "$raw/writes" "$raw/faults" "$raw/mix" "$raw/questions" "$raw/connections"
 
 # guide.py takes its tasks from a file, never from a preset of its own, so that the SQL lives in
 # one place (shared): each preset is dumped once, here, beside the raw reports. fetch digests
@@ -291,6 +292,13 @@ awk '
 ' "$workloads/io.json" "$workloads/writes.json" > "$workloads/reads-during-writes.json"
 "$bin/sequential" --workload-file "$workloads/reads-during-writes.json" --dump-workload > /dev/null \
     || die "could not join the io and writes workloads into $workloads/reads-during-writes.json"
+# The connection sweep's SQL that computes: the cpu queries over one quarter (the mixed preset's
+# queries) without their waits, so that 16 of them at a time take a second, not ten.
+"$bin/sequential" --workload mixed --dump-workload \
+    | sed -e 's/"latency_ms": [0-9]*/"latency_ms": 0/' -e 's/"workload": "mixed"/"workload": "cpu-quarter"/' \
+    > "$workloads/cpu-quarter.json" \
+    && "$bin/sequential" --workload-file "$workloads/cpu-quarter.json" --dump-workload > /dev/null \
+    || die "could not make the cpu-quarter workload in $workloads/cpu-quarter.json"
 
 # How to start a program: every row of the table is a program that takes the common flags and
 # prints its report with --json. `python-<method>` is the guide's method run by guide.py, which
@@ -354,6 +362,7 @@ if [ "$quick" = 1 ]; then
     write_tasks="--tasks 200"
     mix_workers="16"
     mix_tasks="--tasks 300"
+    sweep_connections="1 4 16"
 else
     sweep="1 2 4 8 16 64 256 1000"
     heavy=""
@@ -361,6 +370,7 @@ else
     write_tasks=""
     mix_workers="4 16"
     mix_tasks=""
+    sweep_connections="1 2 4 8 16"
 fi
 
 # The writes table's columns: how the workers share SQLite's one write lock. The defaults
@@ -454,6 +464,32 @@ add_mix() {
     done
 }
 add_mix
+# The questions Rust users ask most (docs/questions.md). Where should async run its SQL: on a
+# few connections with a thread each (tokio-rusqlite, the default), or on tokio's blocking
+# threads with a connection lent from a pool (spawn_blocking, as deadpool-sqlite does)? Both
+# on the same tasks, side by side, without a baseline: their wall times, per-task cost, threads
+# and memory are compared with each other. And how many connections: the thread pool and async
+# at 16 workers with 1 to 16 connections, on SQL that computes (the cpu queries over one
+# quarter, no wait: a cpu task is then a tenth of a second, not most of one), SQL that waits
+# (io) and the app mix. Their reports go to raw/questions and raw/connections.
+add_questions() {
+    local s c m
+    for s in connections spawn-blocking; do
+        add "questions/async_executor__$s-io async_executor --workload io --sql-on $s --no-baseline"
+        add "questions/async_executor__$s-cpu async_executor --workload cpu --tasks 4 --workers 2 --sql-on $s --no-baseline"
+        add "questions/async_executor__$s-fetch async_executor --workload fetch --tasks 4 --workers 2 --sql-on $s --no-baseline"
+        add "questions/async_executor__$s-overhead async_executor --workload overhead --sql-on $s --no-baseline"
+        add "questions/async_executor__$s-scale async_executor --workload scale --sql-on $s --no-baseline"
+    done
+    for c in $sweep_connections; do
+        for m in threadpool_executor async_executor; do
+            add "connections/${m}__cpu-$c $m --workload-file cpu-quarter --tasks 16 --workers 16 --connections $c --no-baseline"
+            add "connections/${m}__io-$c $m --workload io --tasks 16 --workers 16 --connections $c --no-baseline"
+            add "connections/${m}__app-$c $m --workload app $mix_tasks --workers 16 --connections $c --no-baseline"
+        done
+    done
+}
+add_questions
 # Faults, injected on purpose, for PITFALLS.md: what each program reports when a task errs,
 # panics, hangs or crashes, and that the other tasks are kept. Their reports go to raw/faults,
 # apart from the others, since a failed task is what they show (they exit 1 by design). Each
@@ -503,7 +539,8 @@ for run in $(seq 1 "$runs"); do
         status=0
         launch "$program" ${args[@]+"${args[@]}"} --json > "$report" 2> "$errors" || status=$?
         if [ "$status" != 0 ] && [ "$status:${label%%/*}" != 1:writes ] \
-                && [ "$status:${label%%/*}" != 1:faults ] && [ "$status:${label%%/*}" != 1:mix ]; then
+                && [ "$status:${label%%/*}" != 1:faults ] && [ "$status:${label%%/*}" != 1:mix ] \
+                && [ "$status:${label%%/*}" != 1:connections ]; then
             say "compare.sh: '$(describe "$program" "$flags") --json' exited $status; its stderr:"
             cat "$errors" >&2
             exit 1
@@ -522,4 +559,4 @@ fi
 collate_args=(--runs "$runs" --mode "$mode" --command "$command" "${python_flag[@]}")
 printf '%s\n' "${collate_args[@]}" > "$raw/collate-args"
 collate_and_splice
-say "done in $((SECONDS - started)) s: $out/compare.md, compare.json, compare.svg, decide.md, lessons.md, timelines.svg, writes.md, writes-lessons.md, mix.md, pitfalls.md (raw reports in $out/raw)"
+say "done in $((SECONDS - started)) s: $out/compare.md, compare.json, compare.svg, decide.md, lessons.md, timelines.svg, writes.md, writes-lessons.md, mix.md, questions.md, pitfalls.md (raw reports in $out/raw)"

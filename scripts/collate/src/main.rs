@@ -23,6 +23,10 @@
 //! - `mix.md`: an application's mix of reads and write transactions, by every method with each
 //!   way of writing, with the latency each kind of request sees, and what that teaches, from
 //!   the reports in `<raw>/mix` (see [`mix`]);
+//! - `questions.md`: the questions Rust users ask most about SQLite and concurrency, each with
+//!   a command and this run's figure, and the two measurements made for them: async's SQL on
+//!   connection threads against `spawn_blocking`, and throughput by connection count, from
+//!   `<raw>/questions` and `<raw>/connections` (see [`questions`]);
 //! - `pitfalls.md`: the tables of PITFALLS.md, each pitfall with this run's figure, or with
 //!   the outcome the reports in `<raw>/faults` show (see [`pitfalls`] and [`faults`]).
 //!
@@ -56,6 +60,7 @@ mod figures;
 mod lessons;
 mod mix;
 mod pitfalls;
+mod questions;
 mod timelines;
 mod writes;
 mod writes_lessons;
@@ -340,6 +345,10 @@ struct Comparison {
     guide_quoted_io_speedup: BTreeMap<&'static str, &'static str>,
     /// The writes table's cells, and the reads' SQL time beside a writer.
     writes: writes::Writes,
+    /// async's SQL on connection threads against spawn_blocking (`sql_on`), and throughput by
+    /// connection count (`connection_sweep`), when the run has them.
+    #[serde(flatten)]
+    questions: Option<questions::Questions>,
     /// The `app` mix of reads and writes, when the run has it.
     #[serde(skip_serializing_if = "Option::is_none")]
     mix: Option<mix::Mix>,
@@ -423,6 +432,7 @@ fn collate(args: &Args) -> Result<String, String> {
     let writes_md = writes::markdown(&writes);
     let faults = faults::collate(&args.raw.join("faults"), args.runs)?;
     let mix = mix::collate(&args.raw.join("mix"), args.runs)?;
+    let questions = questions::collate(&args.raw, args.runs)?;
     let table = markdown(args, &machine, &methods, rounds)?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let write = |name: &str, text: &str| {
@@ -444,6 +454,7 @@ fn collate(args: &Args) -> Result<String, String> {
         rounds,
         guide_quoted_io_speedup: GUIDE_QUOTED.into_iter().collect(),
         writes,
+        questions,
         mix,
         faults,
         table_markdown: table.clone(),
@@ -464,6 +475,15 @@ fn collate(args: &Args) -> Result<String, String> {
         &writes_lessons::markdown(&comparison.writes),
     )?;
     write("pitfalls.md", &pitfalls::markdown(&comparison))?;
+    write(
+        "questions.md",
+        &questions::markdown(
+            comparison.questions.as_ref(),
+            &comparison.writes,
+            comparison.mix.as_ref(),
+            comparison.machine.cores,
+        ),
+    )?;
     timelines::draw(&args.out.join("timelines.svg"), &io_runs(&reports)?)?;
     Ok(table)
 }

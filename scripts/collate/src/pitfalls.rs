@@ -586,6 +586,18 @@ fn every(md: &mut String, faults: Option<&Faults>) {
                 }),
             ),
             Row(
+                "`busy_timeout` set, and opening a connection still fails with \"database is locked\": its first pragmas ran before the busy timeout was set",
+                "shown, and avoided: a connection's pragmas run under rusqlite's 5 s busy timeout; the run's own `--busy-timeout` (0 allowed) is set after them",
+                "test `a_connection_opens_while_another_holds_the_lock_even_with_no_busy_timeout` (it fails with the busy timeout set first); [docs/questions.md](docs/questions.md)",
+                "a test: with another connection holding the lock for 300 ms, a pragma with no busy timeout fails at once, and opening waits and succeeds".to_string(),
+            ),
+            Row(
+                "`:memory:` behind a pool: each connection opens its own empty database, and a table made on one is missing on the next (\"no such table\")",
+                "shown, and refused: `--db :memory:` exits 2 and says why; a file (in /dev/shm or a tmpfs to stay in memory) is one database for every connection",
+                "`threading_executor --db :memory:`; test `an_in_memory_database_is_refused_since_each_connection_would_get_its_own`",
+                "exit 2, \"an in-memory database is private to the connection that opens it\" (the same on every machine)".to_string(),
+            ),
+            Row(
                 "\"Use logging: track what's happening across workers\"",
                 "shown: structured `tracing` events, with a `worker` and a `task` field, off unless asked",
                 "`RUST_LOG=debug cargo run --release -p threading_executor`",
