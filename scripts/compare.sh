@@ -483,7 +483,7 @@ add_questions() {
     done
     for c in $sweep_connections; do
         for m in threadpool_executor async_executor; do
-            add "connections/${m}__cpu-$c $m --workload-file cpu-quarter --tasks 16 --workers 16 --connections $c --no-baseline"
+            add "connections/${m}__cpu-quarter-$c $m --workload-file cpu-quarter --tasks 16 --workers 16 --connections $c --no-baseline"
             add "connections/${m}__io-$c $m --workload io --tasks 16 --workers 16 --connections $c --no-baseline"
             add "connections/${m}__app-$c $m --workload app $mix_tasks --workers 16 --connections $c --no-baseline"
         done

@@ -323,9 +323,10 @@ pub fn markdown(
          retires with the load. Either way the pool's size, not the threads, bounds how much SQL \
          runs at once. The per-query hand-off is what differs: a connection thread draining a \
          queue goes straight to the next query, where each `spawn_blocking` is a trip to the \
-         blocking pool and back. Pick connection threads for many small queries; \
-         `spawn_blocking` is simpler to write and costs nothing that shows beside queries of \
-         milliseconds.",
+         blocking pool and back. The overhead row below is what that trip costs a query of \
+         microseconds; the cpu and fetch rows, whether it shows beside queries that take \
+         longer. Connection threads are started once and stay; `spawn_blocking` needs no thread \
+         of your own and fits code that already holds a pool.",
         "`cargo run --release -p async_executor -- --workload overhead --no-baseline`, then with \
          `--sql-on spawn-blocking` (connection threads, then spawn_blocking)",
         &if figure.is_empty() {
@@ -541,15 +542,19 @@ pub fn markdown(
         let runs = q.sql_on.first().map_or(0, |c| c.wall_s.values.len());
         let _ = writeln!(
             md,
-            "Each cell: wall time (median of {runs} run{}, with min–max), and the threads the \
-             run started (the main thread not counted). Both ways with 4 connections.\n",
-            if runs == 1 { "" } else { "s" }
+            "Each cell: wall time, and the threads the run started (the main thread not \
+             counted); {}. Both ways with 4 connections, without a baseline.\n",
+            super::how_many_runs(runs)
         );
         sql_on_table(&mut md, q);
     }
     if !q.connection_sweep.is_empty() {
         md.push_str("#### Throughput by connections, at 16 workers\n\n");
-        md.push_str("Tasks per second (median, with min–max).\n\n");
+        let runs = q
+            .connection_sweep
+            .first()
+            .map_or(0, |p| p.tasks_per_s.values.len());
+        let _ = writeln!(md, "Tasks per second; {}.\n", super::how_many_runs(runs));
         sweep_table(&mut md, q);
     }
     md
