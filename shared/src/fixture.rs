@@ -405,6 +405,18 @@ fn is_in_memory(path: &Path) -> bool {
     text == ":memory:" || (text.starts_with("file:") && text.contains("mode=memory"))
 }
 
+/// Whether `sql` changes the database, as SQLite sees it once each of its statements is
+/// prepared (`sqlite3_stmt_readonly`). SQL that does not prepare is said not to: it fails in its
+/// task, with SQLite's message.
+pub(crate) fn sql_writes(conn: &Connection, sql: &str) -> bool {
+    let mut statements = Batch::new(conn, sql);
+    let mut writes = false;
+    while let Ok(Some(statement)) = statements.next() {
+        writes |= !statement.readonly();
+    }
+    writes
+}
+
 /// What a run's writing SQL changes, as SQLite's authorizer sees it while preparing each
 /// statement.
 #[derive(Debug, Clone, PartialEq)]
@@ -777,6 +789,18 @@ mod tests {
             .query_row("SELECT count(*) FROM task_writes", [], |r| r.get(0))
             .unwrap();
         assert_eq!(count, 1, "it opened after the holder committed");
+    }
+
+    #[test]
+    fn sql_of_several_statements_writes_if_any_of_them_does() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x)").unwrap();
+        assert!(sql_writes(&conn, "SELECT 1; DELETE FROM t"));
+        assert!(!sql_writes(&conn, "SELECT 1; SELECT x FROM t"));
+        assert!(!sql_writes(
+            &conn,
+            "SELECT * FROM no_such_table; DELETE FROM t"
+        ));
     }
 
     #[test]

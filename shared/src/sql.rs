@@ -92,18 +92,6 @@ pub(crate) fn run_sql(
     })
 }
 
-/// Whether `sql` changes the database, as SQLite sees it once each of its statements is
-/// prepared (`sqlite3_stmt_readonly`). SQL that does not prepare is said not to: it fails in its
-/// task, with SQLite's message.
-pub(crate) fn writes(conn: &Connection, sql: &str) -> bool {
-    let mut statements = Batch::new(conn, sql);
-    let mut writes = false;
-    while let Ok(Some(statement)) = statements.next() {
-        writes |= !statement.readonly();
-    }
-    writes
-}
-
 /// SQL of several statements, run in turn on the connection, as one task. Each statement binds
 /// the parameters it names (and `:task`); a name that no statement has is an error, as it is
 /// for one statement. A list of parameters bound in order would not say which statement each
@@ -444,14 +432,5 @@ mod tests {
         );
         let err = run_sql(&conn, &listed, deadline()).unwrap_err().to_string();
         assert!(err.contains("by name"), "{err}");
-    }
-
-    #[test]
-    fn sql_of_several_statements_writes_if_any_of_them_does() {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE t (x)").unwrap();
-        assert!(writes(&conn, "SELECT 1; DELETE FROM t"));
-        assert!(!writes(&conn, "SELECT 1; SELECT x FROM t"));
-        assert!(!writes(&conn, "SELECT * FROM no_such_table; DELETE FROM t"));
     }
 }

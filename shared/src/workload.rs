@@ -362,7 +362,8 @@ impl Workload {
             let query = match known {
                 Some((_, query)) => Arc::clone(query),
                 None => {
-                    let writes = task.query.writes || crate::sql::writes(&conn, &task.query.sql);
+                    let writes =
+                        task.query.writes || crate::fixture::sql_writes(&conn, &task.query.sql);
                     let query = if writes == task.query.writes {
                         Arc::clone(&task.query)
                     } else {
