@@ -21,7 +21,9 @@
 //!   lock, and the reads' SQL time beside a writer, from the reports in `<raw>/writes` (see
 //!   [`writes`]), and `writes-lessons.md`, what they teach (see [`writes_lessons`]);
 //! - `pitfalls.md`: the tables of PITFALLS.md, each pitfall with this run's figure, or with
-//!   the outcome the reports in `<raw>/faults` show (see [`pitfalls`] and [`faults`]).
+//!   the outcome the reports in `<raw>/faults` show (see [`pitfalls`] and [`faults`]);
+//! - `start.md`: how soon a pool of worker processes is ready under each start method (fork,
+//!   spawn, forkserver), in Rust and Python, from the reports in `<raw>/start` (see [`start`]).
 //!
 //! Each `.md` is a block of the docs: a full run of `scripts/compare.sh` puts `NAME.md` between the `<!-- NAME:begin -->` and
 //! `<!-- NAME:end -->` lines of every doc that has them (README.md, PITFALLS.md, docs/), so the
@@ -52,6 +54,7 @@ mod faults;
 mod figures;
 mod lessons;
 mod pitfalls;
+mod start;
 mod timelines;
 mod writes;
 mod writes_lessons;
@@ -340,6 +343,9 @@ struct Comparison {
     /// run has them.
     #[serde(skip_serializing_if = "Option::is_none")]
     faults: Option<faults::Faults>,
+    /// How soon each start method's pool was ready, when the run measured it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start: Option<start::Start>,
     /// compare.md.
     table_markdown: String,
 }
@@ -415,6 +421,7 @@ fn collate(args: &Args) -> Result<String, String> {
     let writes = writes::collate(&args.raw.join("writes"), args.runs)?;
     let writes_md = writes::markdown(&writes);
     let faults = faults::collate(&args.raw.join("faults"), args.runs)?;
+    let start = start::collate(&args.raw.join("start"), args.runs)?;
     let table = markdown(args, &machine, &methods, rounds)?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let write = |name: &str, text: &str| {
@@ -423,6 +430,7 @@ fn collate(args: &Args) -> Result<String, String> {
     };
     write("compare.md", &table)?;
     write("writes.md", &writes_md)?;
+    write("start.md", &start::markdown(start.as_ref()))?;
     let comparison = Comparison {
         command: args.command.clone(),
         mode: args.mode.clone(),
@@ -434,6 +442,7 @@ fn collate(args: &Args) -> Result<String, String> {
         guide_quoted_io_speedup: GUIDE_QUOTED.into_iter().collect(),
         writes,
         faults,
+        start,
         table_markdown: table.clone(),
     };
     let json = serde_json::to_string_pretty(&comparison).map_err(|e| e.to_string())?;
