@@ -3,8 +3,8 @@
 //! Python (`guide.py --method multiprocessing --start`), and what that teaches: `start.md`, the
 //! block of docs/start-methods.md.
 //!
-//! `scripts/compare.sh` runs both on the io tasks, one task per worker, with 4 workers and with
-//! 100 (not in a quick run), into `<raw>/start`, as `<program>__<how>-<workers>__r<run>.json`.
+//! `scripts/compare.sh` runs both on the io tasks, one task per worker, with 4 workers, and
+//! Rust with 100 too (not in a quick run), into `<raw>/start`, as `<program>__<how>-<workers>__r<run>.json`.
 //! "Ready" is when the last worker of the pool could take a task: Rust's `startup_s` (each
 //! child says when it is ready, from its request to the fork, spawn or fork server), and
 //! Python's `workers_ready_s` (each worker's initializer, its connection opened, says when it
@@ -132,7 +132,10 @@ pub fn markdown(start: Option<&Start>) -> String {
         "\nReady: when the last worker of the pool could take a task, from the start of the run \
          (median of the runs, range in brackets); per worker: that divided by the workers. One \
          task per worker, the io workload's. Rust: `multiprocessing_executor --start HOW`; \
-         Python: `guide.py --method multiprocessing --start HOW`.\n\n",
+         Python: `guide.py --method multiprocessing --start HOW`, with 4 workers only: at 100, \
+         each of Python's spawned or fork-served workers imports or re-runs the program, which \
+         would take `compare.sh` many seconds a run, and the pool of 4 gives that cost per \
+         worker already.\n\n",
     );
     out.push_str(&lesson(start));
     out
