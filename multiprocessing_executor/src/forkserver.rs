@@ -32,10 +32,10 @@ use nix::sys::wait::WaitStatus;
 use nix::unistd::{ForkResult, Pid, fork, getpid, getppid, pipe};
 use shared::Error;
 
+use crate::briefing;
 use crate::child;
 use crate::platform;
 use crate::process::{Process, Reaper};
-use crate::start;
 
 /// Requests, one byte each; a reap is followed by the pid, 4 bytes little-endian.
 const WORKER: u8 = b'w';
@@ -219,7 +219,7 @@ fn fork_one(socket: &UnixStream) -> io::Result<()> {
             // `serve_briefed` without returning.
             unsafe { libc::close(socket.as_raw_fd()) };
             drop((job_in, result_out));
-            start::serve_briefed(job_out, result_in)
+            briefing::serve_briefed(job_out, result_in)
         }
         Ok(ForkResult::Parent { child }) => {
             drop((job_out, result_in));

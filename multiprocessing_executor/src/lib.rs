@@ -39,6 +39,7 @@
 //! only, which a first reading can skip, opens with what it buys, measured: `pipelining.rs`,
 //! `bursts.rs`, `close_range.rs`, `lazy_connection.rs` and `memory.rs`.
 
+mod briefing;
 mod bursts;
 mod child;
 mod close_range;

@@ -16,8 +16,8 @@ use std::process::{Command, Stdio};
 use nix::unistd::Pid;
 use shared::Error;
 
+use crate::briefing;
 use crate::process::Process;
-use crate::start;
 
 /// The hidden flag that makes this program a worker: the first and only argument.
 const WORKER_FLAG: &str = "--spawned-worker";
@@ -72,5 +72,5 @@ fn serve_spawned() -> ! {
             libc::dup2(2, 1);
         }
     }
-    start::serve_briefed(jobs, results)
+    briefing::serve_briefed(jobs, results)
 }
