@@ -88,11 +88,10 @@ pub const METHOD: Method = Method {
 /// Runs the plan on worker processes.
 ///
 /// `plan.workers` children (default: one per core, as `Pool()` does) are forked, or fewer when
-/// there are fewer tasks. Refuses to run in a process with more than one thread, where `fork()`
-/// is not safe: see `Pool::fork_worker`.
+/// there are fewer tasks. Under `Start::Fork`, refuses to run in a process with more than one
+/// thread, where `fork()` is not safe: see `Pool::fork_worker`.
 pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
-    // Only a fork needs it (see `start.rs`). Where threads cannot be counted (`platform.rs`), it
-    // is skipped.
+    // Only a fork needs one thread (`start.rs`); where threads cannot be counted, no check.
     let forks = matches!(options.start, Start::Fork);
     if let Some(threads) = platform::thread_count().filter(|&n| n > 1 && forks) {
         return Err(Error::system(format!(
@@ -180,9 +179,10 @@ impl Pool<'_> {
         let forked = self.clock.now();
         self.notes.forked();
         if let Some(fresh) = &self.fresh {
+            // Spawned, or forked by the fork server (`start.rs`): not a copy of this process.
             let (process, jobs, results) = fresh.start()?;
-            self.workers
-                .push(Worker::new(process, jobs, results, forked));
+            let worker = Worker::new(process, jobs, results, forked);
+            self.workers.push(worker);
             return Ok(());
         }
         let system = |what: &str, e: nix::Error| Error::system(format!("{what}: {e}"));
@@ -209,8 +209,8 @@ impl Pool<'_> {
                 // reach end of file when the child dies.
                 drop(job_out);
                 drop(result_in);
-                let process = Process::new(child);
-                (self.workers).push(Worker::new(process, job_in, result_out, forked));
+                let worker = Worker::new(Process::new(child), job_in, result_out, forked);
+                self.workers.push(worker);
                 Ok(())
             }
         }

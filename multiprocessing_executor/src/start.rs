@@ -20,10 +20,19 @@
 //!   fork gets.
 //!
 //! Either way the worker inherits none of the run: no plan, no clock. So the parent writes it a
-//! briefing first (`briefing.rs`), down its job pipe, and the worker rebuilds the plan from it before it
-//! says it is ready; its start-up in the report counts that. After the briefing, jobs and
-//! outcomes cross the same pipes as a forked child's (`child.rs` serves them), so timeouts,
+//! briefing first (`briefing.rs`), down its job pipe, and the worker rebuilds the plan from it
+//! before it says it is ready; its start-up in the report counts that. After the briefing, jobs
+//! and outcomes cross the same pipes as a forked child's (`child.rs` serves them), so timeouts,
 //! crashes and replacements work the same whichever way a worker started.
+//!
+//! **What each costs, measured** (`multiprocessing_executor --workload io --tasks N --workers N
+//! --start HOW --no-baseline`, the report's `startup_s`: until the last worker is ready), on
+//! this project's 2-core machine while other programs shared it, medians of 7 runs alternating
+//! the three (range in brackets): with 4 workers, fork 0.70 ms (0.51–3.65), forkserver 1.85 ms
+//! (0.93–5.90), spawn 7.40 ms (2.60–14.84); with 100, fork 16 ms (13–20), forkserver 23 ms
+//! (16–25), spawn 204 ms (132–276), about 2 ms a worker. Python's spawned `Pool(4)` on the same
+//! machine took 393 ms (208–456). `scripts/compare.sh` measures them on the reader's machine
+//! (docs/start-methods.md).
 //!
 //! A workload that writes needs `--start fork`: its scratch copy of the database, and the writer
 //! process of `--writer single`, are handed down by the fork, and a briefing does not carry them.
