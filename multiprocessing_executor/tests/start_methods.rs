@@ -210,6 +210,30 @@ fn stopping_the_parent_leaves_no_worker_running(how: &str, stop: Stop, extra: &[
     assert_all_end(&workers, "after its parent was stopped");
 }
 
+/// With 100 workers, each holds its own pipes and little else: a spawned worker inherits only
+/// the descriptors not marked close-on-exec, and a worker forked by the fork server none of its
+/// siblings' (the server keeps none), nor the server's socket.
+fn a_worker_holds_no_siblings_pipe_ends(how: &str) {
+    let mut demo = start(
+        how,
+        &["--workload", "scale", "--tasks", "2000", "--workers", "100"],
+    );
+    let found = wait_for_descendants(demo.id(), 100);
+    // Its standard streams, its two pipes, the database and its two WAL files, and room to spare.
+    const MOST: usize = 16;
+    let mut looked = 0;
+    for pid in found {
+        if let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) {
+            let open = fds.count();
+            assert!(open <= MOST, "process {pid} holds {open} descriptors");
+            looked += 1;
+        }
+    }
+    assert!(looked >= 50, "only {looked} workers could be looked at");
+    let _ = demo.kill();
+    common::wait_within(&mut demo, Duration::from_secs(5));
+}
+
 fn a_process_with_threads_cannot_fork_but_can_spawn_or_use_an_earlier_fork_server() {
     // Started first, while this process has one thread, as `main` does with `--start forkserver`.
     let server = ForkServer::start(true).expect("a fork server");
@@ -308,6 +332,12 @@ fn main() -> ExitCode {
                 Stop::Kill,
                 &["--no-parent-death-signal"],
             )
+        });
+    }
+    for how in ["spawn", "forkserver"] {
+        let what = format!("{how}_a_worker_holds_no_siblings_pipe_ends");
+        checks.run_with_proc(Box::leak(what.into_boxed_str()), || {
+            a_worker_holds_no_siblings_pipe_ends(how)
         });
     }
     // Last: it starts a thread, and the checks above fork. Only where threads can be counted.
