@@ -5,8 +5,10 @@
 # tree with this run's figures), lessons.md (what the table teaches), timelines.svg (each
 # method's io run drawn over time), writes.md and writes-lessons.md (what each method gets from
 # SQLite's one write lock, and what that teaches), mix.md (an application's reads and writes at
-# once, with the latency each kind sees) and pitfalls.md (PITFALLS.md's tables, with this run's
-# figures), in results/ or in --out DIR.
+# once, with the latency each kind sees), questions.md (the questions Rust users ask most, with
+# this run's figures), pitfalls.md (PITFALLS.md's tables, with this run's figures) and start.md
+# (how soon a pool of worker processes is ready under each start method, in Rust and Python), in
+# results/ or in --out DIR.
 #
 # When python3 (3.9 or newer) is on the PATH, the Python guide's own four methods
 # (scripts/python/guide.py) are measured too, on the same fixture and the same tasks (dumped
@@ -34,8 +36,10 @@ DIR/decide.md (the decision tree, with this run's figures), DIR/lessons.md (what
 teaches, in this run's figures), DIR/timelines.svg (each method's io run over time),
 DIR/writes.md (2,000 one-row writes by each method, four ways, and reads while a writer runs),
 DIR/writes-lessons.md (what the writes teach), DIR/mix.md (the app preset's reads and writes
-at once, each way of writing, with their latency) and DIR/pitfalls.md (the tables of PITFALLS.md,
-with this run's figures), with every program's raw report in DIR/raw (replaced on each run).
+at once, each way of writing, with their latency), DIR/questions.md (the questions Rust users
+ask most, each with this run's figure), DIR/pitfalls.md (the tables of PITFALLS.md, with this
+run's figures) and DIR/start.md (worker processes forked, spawned or forked by a fork server, in
+Rust and Python), with every program's raw report in DIR/raw (replaced on each run).
 
 With python3 3.9+ on the PATH, the Python guide's methods (scripts/python/guide.py) are run on
 the same tasks and get rows of their own beside the Rust ones (no worker sweep; fetch with 1
@@ -58,7 +62,7 @@ A full run into results/ (no --quick, no --out elsewhere) also puts each generat
 results/NAME.md, into every doc among README.md, PITFALLS.md and docs/*.md that has a
 <!-- NAME:begin --> line and, after it, a <!-- NAME:end --> line, so that the docs always show
 the measured figures. The blocks: compare, decide, lessons, writes, writes-lessons, mix,
-questions, pitfalls.
+questions, pitfalls, start.
 Half a pair of markers, or markers no block fills, is an error, found before anything is
 measured. Binaries are taken from ${CARGO_TARGET_DIR:-target}/release.
 EOF
@@ -137,7 +141,7 @@ update_docs=0
 # them, so that the docs and results/ cannot drift apart. A run that is to update them checks
 # every doc's markers before it measures: a 15-minute run should not end in a doc it cannot
 # update.
-blocks="compare decide lessons writes writes-lessons mix questions pitfalls"
+blocks="compare decide lessons writes writes-lessons mix questions pitfalls start"
 # Sets splices to one "NAME DOC" line for each block a doc marks; dies on half a pair, a pair
 # out of order, two pairs of one name in one doc, or a name that is no block.
 splices=""
@@ -248,7 +252,7 @@ say "building every program in release (once)…"
 cargo build --release --workspace --quiet
 
 rm -rf "$raw"
-mkdir -p "$raw/writes" "$raw/faults" "$raw/mix" "$raw/questions" "$raw/connections"
+mkdir -p "$raw/writes" "$raw/faults" "$raw/mix" "$raw/questions" "$raw/connections" "$raw/start"
 
 # guide.py takes its tasks from a file, never from a preset of its own, so that the SQL lives in
 # one place (shared): each preset is dumped once, here, beside the raw reports. fetch digests
@@ -363,6 +367,7 @@ if [ "$quick" = 1 ]; then
     mix_workers="16"
     mix_tasks="--tasks 300"
     sweep_connections="1 4 16"
+    start_workers="4"
 else
     sweep="1 2 4 8 16 64 256 1000"
     heavy=""
@@ -371,6 +376,7 @@ else
     mix_workers="4 16"
     mix_tasks=""
     sweep_connections="1 2 4 8 16"
+    start_workers="4 100"
 fi
 
 # The writes table's columns: how the workers share SQLite's one write lock. The defaults
@@ -504,6 +510,24 @@ add_faults() {
     add "faults/threading_executor__all threading_executor --workload io --timeout 1 --inject error@1 --inject panic@2 --inject hang@3 --no-baseline"
 }
 add_faults
+# Start methods: how soon a pool of worker processes is ready when each worker is forked,
+# spawned (the program run again) or forked by a fork server, in Rust and, with --start, in
+# Python, on the io tasks, one per worker: 4 workers, and for Rust 100 too (not in a quick run).
+# Python's 100 would take 10 to 20 s a run under spawn or forkserver on two cores, each worker
+# importing or re-running guide.py, which the pool of 4's figure per worker already shows. Their
+# reports go to raw/start, for collate's start.md.
+add_start() {
+    local how w
+    for how in fork spawn forkserver; do
+        for w in $start_workers; do
+            add "start/multiprocessing_executor__$how-$w multiprocessing_executor --workload io --tasks $w --workers $w --start $how --no-baseline"
+            if [ -n "$python" ] && [ "$w" = 4 ]; then
+                add "start/python-multiprocessing__$how-$w python-multiprocessing --workload io --tasks $w --workers $w --start $how --no-baseline"
+            fi
+        done
+    done
+}
+add_start
 # The guide's frozen event loop: the io workload with blocking calls on the loop, and its
 # speedup over the baseline, beside async's own io rows.
 add "async_executor__blocking async_executor --workload io --blocking"
@@ -559,4 +583,4 @@ fi
 collate_args=(--runs "$runs" --mode "$mode" --command "$command" "${python_flag[@]}")
 printf '%s\n' "${collate_args[@]}" > "$raw/collate-args"
 collate_and_splice
-say "done in $((SECONDS - started)) s: $out/compare.md, compare.json, compare.svg, decide.md, lessons.md, timelines.svg, writes.md, writes-lessons.md, mix.md, questions.md, pitfalls.md (raw reports in $out/raw)"
+say "done in $((SECONDS - started)) s: $out/compare.md, compare.json, compare.svg, decide.md, lessons.md, timelines.svg, writes.md, writes-lessons.md, mix.md, questions.md, pitfalls.md, start.md (raw reports in $out/raw)"

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-use nix::unistd::Pid;
+use nix::poll::PollTimeout;
 use shared::{Attempt, Status};
 
 use crate::frames::{Job, ResultPipe, frame};
@@ -42,9 +42,10 @@ pub(crate) struct SentJob {
 }
 
 impl Worker {
-    pub fn new(pid: Pid, jobs: OwnedFd, results: OwnedFd, forked: Duration) -> Worker {
+    pub fn new(process: Process, jobs: OwnedFd, results: OwnedFd, forked: Duration) -> Worker {
+        let pid = process.pid;
         Worker {
-            process: Process::new(pid),
+            process,
             jobs: Some(File::from(jobs)),
             results: ResultPipe::new(File::from(results), pid),
             outbox: Vec::new(),
@@ -152,4 +153,20 @@ impl Worker {
         let jobs = self.jobs.as_ref().map(AsRawFd::as_raw_fd);
         jobs.into_iter().chain([self.results.as_fd().as_raw_fd()])
     }
+}
+
+/// How long the parent's `poll` may sleep: until the earliest deadline of a task one of
+/// `workers` runs, or for as long as it takes when none runs one.
+pub(crate) fn until_next_deadline(
+    workers: &[Worker],
+    timeout: Duration,
+    now: Duration,
+) -> PollTimeout {
+    let Some(earliest) = workers.iter().filter_map(|w| w.deadline(timeout)).min() else {
+        return PollTimeout::NONE;
+    };
+    let left = earliest.saturating_sub(now);
+    // Rounded up, so that the parent does not wake a moment early and spin.
+    let millis = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+    PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX)
 }

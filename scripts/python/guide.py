@@ -26,6 +26,7 @@ From a script, after dumping each preset once:
     guide.py --method threadpool --workload-file io.json --workers 4 --json
     guide.py --method asyncio --workload-file io.json --json          # unlimited, as gather
     guide.py --method multiprocessing --workload-file cpu.json --workers 2 --json
+    guide.py --method multiprocessing --start spawn --workload-file io.json --json
     guide.py --method threading --workload-file overhead.json --no-baseline --json
     guide.py --method asyncio --workload-file scale.json --no-baseline --json   # memory
 
@@ -42,7 +43,9 @@ running at the deadline is stopped by SQLite's progress handler, since a thread 
 In the report, `build` says whether the interpreter is a debug build, and `interpreter` names
 it; `startup_s` is when the first task started (threads or processes started and connections
 opened before it; null with no task); `children_pss_kib` is measured for multiprocessing on
-Linux.
+Linux. For multiprocessing, `--start fork|spawn|forkserver` picks Python's start method
+(multiprocessing.get_context), and `workers_ready_s` says when the last of the Pool's workers
+had run its initializer and could take a task (null for the other methods).
 
 Exit codes: 0 every task ok, 1 the run completed but some task failed, timed out or never ran,
 2 bad input (one line on stderr). Standard library only; Python 3.9 or newer; Linux or macOS.
@@ -74,6 +77,7 @@ except ImportError:  # Windows: no getrusage, so the usage figures are null.
     resource = None
 
 METHODS = ("sequential", "threadpool", "asyncio", "multiprocessing", "threading")
+START_METHODS = ("fork", "spawn", "forkserver")
 
 # The fixture's identity, as `shared/src/fixture.rs` writes it: a file at the default path with
 # another schema version would give other rows, and so other checksums, than the Rust programs.
@@ -108,7 +112,8 @@ class InputError(Exception):
 # dict of named parameters.
 Task = namedtuple("Task", "id name sql params latency_ms rounds")
 
-Plan = namedtuple("Plan", "workload tasks database workers timeout")
+# `start`: multiprocessing's start method (--start), or None for the platform's choice.
+Plan = namedtuple("Plan", "workload tasks database workers timeout start", defaults=(None,))
 
 TASK_FIELDS = {"name", "sql", "params", "latency_ms", "rounds"}
 I64 = (-(2**63), 2**63 - 1)
@@ -381,7 +386,9 @@ def rotate_left(x, r):
 # ---------------------------------------------------------------------------------------------
 # The methods. Each returns a Run: the outcomes in the order they arrived, and what it measured.
 
-Run = namedtuple("Run", "outcomes workers connections wall children_pss_kib notes")
+# `workers_ready`: when the last worker process could take a task (multiprocessing only).
+Run = namedtuple("Run", "outcomes workers connections wall children_pss_kib notes workers_ready",
+                 defaults=(None,))
 
 
 def run_limit(plan, workers):
@@ -512,9 +519,10 @@ async def gather_tasks(plan):
 _process = {}
 
 
-def _open_process_connection(db_path, clock_start):
+def _open_process_connection(db_path, clock_start, ready):
     _process["conn"] = Database(db_path).connect()
     _process["clock"] = Clock(clock_start)
+    ready.put(_process["clock"].now())  # this worker can take a task from now on
 
 
 def _run_in_process(task, timeout):
@@ -522,13 +530,18 @@ def _run_in_process(task, timeout):
     return attempt, f"pid {os.getpid()}"
 
 
-def process_context():
-    """The start method, chosen explicitly. The guide ran on Linux, where `fork` was the default
-    until Python 3.14 made it `forkserver`: a forked child starts as a copy-on-write copy of
-    this process, with nothing to re-import, as the Rust member's fork() does. On macOS fork is
-    unsafe with the system's frameworks, and Windows has none, so there the platform's default
-    (`spawn`) is used. fork happens in Pool() before it starts its own threads, and before this
-    process has any; each worker opens its own connection after the fork, in the initializer."""
+def process_context(start=None):
+    """The start method: `start` (--start) when given, else chosen here. The guide ran on Linux,
+    where `fork` was the default until Python 3.14 made it `forkserver`: a forked child starts as
+    a copy-on-write copy of this process, with nothing to re-import, as the Rust member's fork()
+    does. On macOS fork is unsafe with the system's frameworks, and Windows has none, so there
+    the platform's default (`spawn`) is used. fork happens in Pool() before it starts its own
+    threads, and before this process has any; each worker opens its own connection after the
+    fork, in the initializer. `spawn` starts a fresh interpreter that imports this file again
+    (that import is most of its cost); `forkserver` forks each worker from a server process
+    started once, which has imported this file already."""
+    if start is not None:
+        return multiprocessing.get_context(start)
     if sys.platform.startswith("linux"):
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context()
@@ -537,12 +550,13 @@ def process_context():
 def run_multiprocessing(plan):
     """multiprocessing.Pool: each task is sent to a worker process, each result fetched back."""
     workers = plan.workers or os.cpu_count() or 1  # Pool()'s default, the guide's
-    context = process_context()
+    context = process_context(plan.start)
+    ready = context.Queue()  # each worker's ready time, put by its initializer
     clock = Clock()
     arrivals = []  # task ids in the order their results reached this process
     outcomes = []
     with context.Pool(processes=workers, initializer=_open_process_connection,
-                      initargs=(plan.database.path, clock.start)) as pool:
+                      initargs=(plan.database.path, clock.start, ready)) as pool:
         pending = []
         for task in plan.tasks:
             result = pool.apply_async(_run_in_process, (task, plan.timeout),
@@ -561,16 +575,28 @@ def run_multiprocessing(plan):
                 outcomes.append(unfinished(task, "failed", f"{type(e).__name__}: {e}"))
         wall = clock.now()
         pss = children_pss_kib(context.active_children())
+        # Every worker has started by now unless there were fewer tasks than workers; those
+        # still starting are waited for, within the run's limit, so that the figure is the
+        # whole Pool's (it is not counted in wall_s).
+        times = []
+        try:
+            while len(times) < workers:
+                times.append(ready.get(timeout=max(0.1, limit - time.monotonic())))
+        except queue.Empty:
+            pass
         stopping = time.monotonic()
     # Leaving the `with` block terminates the workers; that is not counted in wall_s.
-    notes = [f"{workers} worker processes started with {context.get_start_method()}; "
+    all_ready = max(times) if len(times) == workers else None
+    started = (f"all ready {all_ready * 1000:.1f} ms after the start" if all_ready is not None
+               else f"{len(times)} of them ready by the run's limit")
+    notes = [f"{workers} worker processes started with {context.get_start_method()}, {started}; "
              f"stopping them took {time.monotonic() - stopping:.3f} s, not counted in wall_s",
              "children_max_rss_kib is the kernel's figure for the largest worker, which counts "
              "the pages it shares copy-on-write with this process in full; children_pss_kib "
              "counts each shared page once, measured when the last result was in"]
     order = {task_id: i for i, task_id in enumerate(arrivals)}
     outcomes.sort(key=lambda o: order.get(o.task, len(order)))
-    return Run(outcomes, workers, None, wall, pss, notes)
+    return Run(outcomes, workers, None, wall, pss, notes, all_ready)
 
 
 def children_pss_kib(children):
@@ -738,6 +764,8 @@ def build_report(method, plan, run, usage, baseline):
         "wall_s": run.wall,
         # When the first task started: threads or processes started, connections opened.
         "startup_s": min(starts) if starts else None,
+        # When the last of the Pool's worker processes could take a task (multiprocessing only).
+        "workers_ready_s": run.workers_ready,
         **baseline_figures(plan, run, baseline),
         "counts": {status: sum(t["status"] == status for t in tasks)
                    for status in ("ok", "failed", "timed_out", "not_run")},
@@ -967,10 +995,21 @@ def parse_args(argv):
                         "(default: 10)")
     p.add_argument("--tasks", metavar="N", type=task_count,
                    help="repeat the workload's pattern to N tasks (0 runs nothing)")
+    p.add_argument("--start", choices=START_METHODS,
+                   help="multiprocessing's start method: fork (a copy of this process), spawn (a "
+                        "fresh interpreter that imports this file again) or forkserver (forked by "
+                        "a server started once); default: fork on Linux, else the platform's")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--no-baseline", action="store_true",
                    help="skip the sequential baseline (and with it the speedup and the ideal)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.start is not None and args.method != "multiprocessing":
+        p.error(f"--start chooses how worker processes start: it needs --method multiprocessing, "
+                f"not {args.method}")
+    if args.start is not None and args.start not in multiprocessing.get_all_start_methods():
+        p.error(f"--start {args.start} is not available on this platform (available: "
+                f"{', '.join(multiprocessing.get_all_start_methods())})")
+    return args
 
 
 def main(argv=None):
@@ -982,7 +1021,7 @@ def main(argv=None):
     except InputError as e:
         print(f"guide.py: error: {e}", file=sys.stderr)
         return 2
-    plan = Plan(name, tasks, database, args.workers, args.timeout)
+    plan = Plan(name, tasks, database, args.workers, args.timeout, args.start)
     before = Usage()
     run = RUNNERS[args.method](plan)
     usage = Usage().since(before, run.children_pss_kib)

@@ -213,6 +213,16 @@ impl Database {
         })
     }
 
+    /// A database that another process of the same run prepared and only reads, named by its
+    /// path: for a worker process that was spawned, and so inherited no `Database` to clone.
+    pub fn prepared_elsewhere(path: PathBuf, is_fixture: bool) -> Database {
+        Database {
+            path,
+            is_fixture,
+            scratch: None,
+        }
+    }
+
     /// A copy of this database for a run that writes, in a temporary folder of its own: the
     /// fixture and a user's file are never written. SQLite's backup API copies a user's file,
     /// so the copy is consistent even if another program writes the original meanwhile. The

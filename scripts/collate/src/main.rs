@@ -28,7 +28,9 @@
 //!   connection threads against `spawn_blocking`, and throughput by connection count, from
 //!   `<raw>/questions` and `<raw>/connections` (see [`questions`]);
 //! - `pitfalls.md`: the tables of PITFALLS.md, each pitfall with this run's figure, or with
-//!   the outcome the reports in `<raw>/faults` show (see [`pitfalls`] and [`faults`]).
+//!   the outcome the reports in `<raw>/faults` show (see [`pitfalls`] and [`faults`]);
+//! - `start.md`: how soon a pool of worker processes is ready under each start method (fork,
+//!   spawn, forkserver), in Rust and Python, from the reports in `<raw>/start` (see [`start`]).
 //!
 //! Each `.md` is a block of the docs: a full run of `scripts/compare.sh` puts `NAME.md` between the `<!-- NAME:begin -->` and
 //! `<!-- NAME:end -->` lines of every doc that has them (README.md, PITFALLS.md, docs/), so the
@@ -61,6 +63,7 @@ mod lessons;
 mod mix;
 mod pitfalls;
 mod questions;
+mod start;
 mod timelines;
 mod writes;
 mod writes_lessons;
@@ -356,6 +359,9 @@ struct Comparison {
     /// run has them.
     #[serde(skip_serializing_if = "Option::is_none")]
     faults: Option<faults::Faults>,
+    /// How soon each start method's pool was ready, when the run measured it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start: Option<start::Start>,
     /// compare.md.
     table_markdown: String,
 }
@@ -433,6 +439,7 @@ fn collate(args: &Args) -> Result<String, String> {
     let faults = faults::collate(&args.raw.join("faults"), args.runs)?;
     let mix = mix::collate(&args.raw.join("mix"), args.runs)?;
     let questions = questions::collate(&args.raw, args.runs)?;
+    let start = start::collate(&args.raw.join("start"), args.runs)?;
     let table = markdown(args, &machine, &methods, rounds)?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let write = |name: &str, text: &str| {
@@ -444,6 +451,7 @@ fn collate(args: &Args) -> Result<String, String> {
     if let Some(mix) = &mix {
         write("mix.md", &mix::markdown(mix))?;
     }
+    write("start.md", &start::markdown(start.as_ref()))?;
     let comparison = Comparison {
         command: args.command.clone(),
         mode: args.mode.clone(),
@@ -457,6 +465,7 @@ fn collate(args: &Args) -> Result<String, String> {
         questions,
         mix,
         faults,
+        start,
         table_markdown: table.clone(),
     };
     let json = serde_json::to_string_pretty(&comparison).map_err(|e| e.to_string())?;

@@ -14,6 +14,7 @@ use super::Comparison;
 use super::faults::{Fault, Faults};
 use super::figures::{Figures, one, span};
 use super::mix::Mix;
+use super::start::{self, Start};
 use super::writes::{Writes, WritesCase};
 use super::writes_lessons::{count, find, is_defaults, is_single, rate, thousands};
 
@@ -84,7 +85,7 @@ pub fn markdown(c: &Comparison) -> String {
     let mut md = String::new();
     threadpool(&mut md, &f, faults);
     asyncio(&mut md, &f, faults);
-    processes(&mut md, &f, faults);
+    processes(&mut md, &f, faults, c.start.as_ref());
     threading(&mut md, &f);
     writes(&mut md, &c.writes, c.mix.as_ref(), faults);
     every(&mut md, faults);
@@ -269,7 +270,7 @@ fn python_processes_too(cell: &mut String, f: &Figures, label: &str, figure: Str
     }
 }
 
-fn processes(md: &mut String, f: &Figures, faults: Option<&Faults>) {
+fn processes(md: &mut String, f: &Figures, faults: Option<&Faults>, start: Option<&Start>) {
     let mut startup = format!(
         "4 workers ready in {}, each opening its connection at its first query",
         one(f.startup_ms(PROCESSES), 2, " ms")
@@ -339,6 +340,12 @@ fn processes(md: &mut String, f: &Figures, faults: Option<&Faults>) {
                 "shown: the parent forks while it has one thread and no connection, and refuses otherwise; each child opens its own connection",
                 "test `a_process_with_other_threads_is_refused_rather_than_forked`",
                 "the run is refused with \"… only safe in a process with one thread, and this one has 2\"".to_string(),
+            ),
+            Row(
+                "Forking a program that already has threads or open connections (Python 3.12 warns that it may deadlock; 3.14 made `forkserver` Linux's default)",
+                "shown: `--start spawn` runs the program again as each worker, and `--start forkserver` forks each from a server forked first thing: neither copies the busy program",
+                "test `a_process_with_threads_cannot_fork_but_can_spawn_or_use_an_earlier_fork_server`; `multiprocessing_executor --start forkserver`",
+                start::beside_threads(start).unwrap_or_else(|| RUN_IT.to_string()),
             ),
             Row(
                 "A worker that crashes breaks the pool",
