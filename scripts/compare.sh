@@ -4,8 +4,11 @@
 # raw figure, with the machine it ran on), compare.svg (a chart), decide.md (the guide's decision
 # tree with this run's figures), lessons.md (what the table teaches), timelines.svg (each
 # method's io run drawn over time), writes.md and writes-lessons.md (what each method gets from
-# SQLite's one write lock, and what that teaches) and pitfalls.md (PITFALLS.md's tables, with
-# this run's figures), in results/ or in --out DIR, and index.html, all of it on one page.
+# SQLite's one write lock, and what that teaches), mix.md (an application's reads and writes at
+# once, with the latency each kind sees), questions.md (the questions Rust users ask most, with
+# this run's figures), pitfalls.md (PITFALLS.md's tables, with this run's figures) and start.md
+# (how soon a pool of worker processes is ready under each start method, in Rust and Python), in
+# results/ or in --out DIR, and index.html, all of it on one page.
 #
 # With --db FILE --workload-file FILE (or --workload NAME), it compares every method on that one
 # workload instead, at the worker counts that matter for it, and decides for it (see
@@ -38,8 +41,11 @@ DIR/compare.md (the table), DIR/compare.json (every figure, the machine), DIR/co
 DIR/decide.md (the decision tree, with this run's figures), DIR/lessons.md (what the table
 teaches, in this run's figures), DIR/timelines.svg (each method's io run over time),
 DIR/writes.md (2,000 one-row writes by each method, four ways, and reads while a writer runs),
-DIR/writes-lessons.md (what the writes teach) and DIR/pitfalls.md (the tables of PITFALLS.md,
-with this run's figures), with every program's raw report in DIR/raw (replaced on each run).
+DIR/writes-lessons.md (what the writes teach), DIR/mix.md (the app preset's reads and writes
+at once, each way of writing, with their latency), DIR/questions.md (the questions Rust users
+ask most, each with this run's figure), DIR/pitfalls.md (the tables of PITFALLS.md, with this
+run's figures) and DIR/start.md (worker processes forked, spawned or forked by a fork server, in
+Rust and Python), with every program's raw report in DIR/raw (replaced on each run).
 Each round runs the sequential baseline once per workload, and every method of the round is
 measured against it (the methods run with --no-baseline); cpu and fetch run the first 4 of
 their 8 tasks on 2 workers.
@@ -61,7 +67,7 @@ script says so in one line and leaves those rows out.
   --workload-file FILE
                   your tasks, as --dump-workload prints them or a plain JSON list of
                   {"name", "sql", "params", "latency_ms"}: compare every method on them alone
-  --workload NAME one preset (io, cpu, fetch, mixed, overhead, scale, writes) alone, the same way
+  --workload NAME one preset (io, cpu, fetch, mixed, overhead, scale, writes, app) alone, the same way
   --no-python     leave out the Python rows, even with python3 on the PATH
   --collate-only  measure nothing: collate DIR/raw again, as the run that wrote it did (its
                   runs, mode and command), and, for results/, put the blocks into the docs
@@ -86,7 +92,8 @@ far).
 A full run into results/ (no --quick, no --out elsewhere) also puts each generated block,
 results/NAME.md, into every doc among README.md, PITFALLS.md and docs/*.md that has a
 <!-- NAME:begin --> line and, after it, a <!-- NAME:end --> line, so that the docs always show
-the measured figures. The blocks: compare, decide, lessons, writes, writes-lessons, pitfalls.
+the measured figures. The blocks: compare, decide, lessons, writes, writes-lessons, mix,
+questions, pitfalls, start.
 Half a pair of markers, or markers no block fills, is an error, found before anything is
 measured. Binaries are taken from ${CARGO_TARGET_DIR:-target}/release.
 EOF
@@ -118,7 +125,7 @@ while [ $# -gt 0 ]; do
             [ -n "${2:-}" ] || { echo "compare.sh: --workload-file takes a JSON file of tasks" >&2; exit 2; }
             user_workload_file=$2; shift 2 ;;
         --workload)
-            [[ "${2:-}" =~ ^[a-z]+$ ]] || { echo "compare.sh: --workload takes a preset's name (io, cpu, fetch, mixed, overhead, scale, writes)" >&2; exit 2; }
+            [[ "${2:-}" =~ ^[a-z]+$ ]] || { echo "compare.sh: --workload takes a preset's name (io, cpu, fetch, mixed, overhead, scale, writes, app)" >&2; exit 2; }
             user_preset=$2; shift 2 ;;
         --collate-only) collate_only=1; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -258,7 +265,7 @@ update_docs=0
 # them, so that the docs and results/ cannot drift apart. A run that is to update them checks
 # every doc's markers before it measures: a 15-minute run should not end in a doc it cannot
 # update.
-blocks="compare decide lessons writes writes-lessons pitfalls"
+blocks="compare decide lessons writes writes-lessons mix questions pitfalls start"
 # Sets splices to one "NAME DOC" line for each block a doc marks; dies on half a pair, a pair
 # out of order, two pairs of one name in one doc, or a name that is no block.
 splices=""
@@ -374,7 +381,7 @@ if [ "$yours" = 0 ]; then   # your workload's check built them already
 fi
 
 rm -rf "$raw"
-mkdir -p "$raw/writes" "$raw/faults"
+mkdir -p "$raw/writes" "$raw/faults" "$raw/mix" "$raw/questions" "$raw/connections" "$raw/start"
 workloads="$raw/workloads"
 mkdir -p "$workloads"
 if [ "$yours" = 1 ]; then
@@ -421,6 +428,13 @@ awk '
 ' "$workloads/io.json" "$workloads/writes.json" > "$workloads/reads-during-writes.json"
 "$bin/sequential" --workload-file "$workloads/reads-during-writes.json" --dump-workload > /dev/null \
     || die "could not join the io and writes workloads into $workloads/reads-during-writes.json"
+# The connection sweep's SQL that computes: the cpu queries over one quarter (the mixed preset's
+# queries) without their waits, so that 16 of them at a time take a second, not ten.
+"$bin/sequential" --workload mixed --dump-workload \
+    | sed -e 's/"latency_ms": [0-9]*/"latency_ms": 0/' -e 's/"workload": "mixed"/"workload": "cpu-quarter"/' \
+    > "$workloads/cpu-quarter.json" \
+    && "$bin/sequential" --workload-file "$workloads/cpu-quarter.json" --dump-workload > /dev/null \
+    || die "could not make the cpu-quarter workload in $workloads/cpu-quarter.json"
 fi
 
 # How to start a program: every row of the table is a program that takes the common flags and
@@ -489,11 +503,19 @@ if [ "$quick" = 1 ]; then
     heavy="--tasks 2"
     write_workers="16"
     write_tasks="--tasks 200"
+    mix_workers="16"
+    mix_tasks="--tasks 300"
+    sweep_connections="1 4 16"
+    start_workers="4"
 else
     sweep="1 8 64 256 1000"
     heavy="--tasks 4"
     write_workers="4 16"
     write_tasks=""
+    mix_workers="4 16"
+    mix_tasks=""
+    sweep_connections="1 2 4 8 16"
+    start_workers="4 100"
 fi
 
 # The writes table's columns: how the workers share SQLite's one write lock. The defaults
@@ -556,6 +578,63 @@ add_writes() {   # PROGRAM
         done
     done
 }
+# An application's mix: the app preset's reads and write transactions at once, every method at
+# each count of workers, each worker writing on its own connection and one writer for all.
+# Their reports go to raw/mix: a failed write (exit 1) is counted there, as in the writes
+# table, not refused. The sequential run is the one-connection reference.
+add_mix() {
+    local m w s
+    add "mix/sequential__shared-1 sequential --workload app $mix_tasks --no-baseline"
+    for m in threadpool_executor async_executor multiprocessing_executor threading_executor; do
+        for w in $mix_workers; do
+            for s in shared single; do
+                add "mix/${m}__$s-$w $m --workload app $mix_tasks --workers $w --writer $s --no-baseline"
+            done
+        done
+    done
+}
+# The questions Rust users ask most (docs/questions.md). Where should async run its SQL: on a
+# few connections with a thread each (tokio-rusqlite, the default), or on tokio's blocking
+# threads with a connection lent from a pool (spawn_blocking, as deadpool-sqlite does)? Both
+# on the same tasks, side by side, without a baseline: their wall times, per-task cost, threads
+# and memory are compared with each other. And how many connections: the thread pool and async
+# at 16 workers with 1 to 16 connections, on SQL that computes (the cpu queries over one
+# quarter, no wait: a cpu task is then a tenth of a second, not most of one), SQL that waits
+# (io) and the app mix. Their reports go to raw/questions and raw/connections.
+add_questions() {
+    local s c m
+    for s in connections spawn-blocking; do
+        add "questions/async_executor__$s-io async_executor --workload io --sql-on $s --no-baseline"
+        add "questions/async_executor__$s-cpu async_executor --workload cpu --tasks 4 --workers 2 --sql-on $s --no-baseline"
+        add "questions/async_executor__$s-fetch async_executor --workload fetch --tasks 4 --workers 2 --sql-on $s --no-baseline"
+        add "questions/async_executor__$s-overhead async_executor --workload overhead --sql-on $s --no-baseline"
+        add "questions/async_executor__$s-scale async_executor --workload scale --sql-on $s --no-baseline"
+    done
+    for c in $sweep_connections; do
+        for m in threadpool_executor async_executor; do
+            add "connections/${m}__cpu-quarter-$c $m --workload-file cpu-quarter --tasks 16 --workers 16 --connections $c --no-baseline"
+            add "connections/${m}__io-$c $m --workload io --tasks 16 --workers 16 --connections $c --no-baseline"
+            add "connections/${m}__app-$c $m --workload app $mix_tasks --workers 16 --connections $c --no-baseline"
+        done
+    done
+}
+# Start methods: how soon a pool of worker processes is ready when each worker is forked,
+# spawned (the program run again) or forked by a fork server, in Rust and, with --start, in
+# Python, on the io tasks, one per worker: 4 workers, and for Rust 100 too (not in a quick run).
+# Python's 100 would take 10 to 20 s a run under spawn or forkserver on two cores, each worker
+# importing or re-running guide.py, which the pool of 4's figure per worker already shows. Their
+# reports go to raw/start, for collate's start.md.
+add_start() {
+    local how w
+    for how in fork spawn forkserver; do
+        for w in $start_workers; do
+            add "start/multiprocessing_executor__$how-$w multiprocessing_executor --workload io --tasks $w --workers $w --start $how --no-baseline"
+            if [ -n "$python" ] && [ "$w" = 4 ]; then
+                add "start/python-multiprocessing__$how-$w python-multiprocessing --workload io --tasks $w --workers $w --start $how --no-baseline"
+            fi
+        done
+    done
+}
 # Your workload: the baseline, then every method at each worker count that matters for it: 1, 2,
 # 4 and 8, then doubling (up to 256) while the count before is below the number of tasks, since
 # more workers than tasks cannot help. Python's processes stop at 64: each is an interpreter of
@@ -608,6 +687,8 @@ else
     # the sync is SQLite's, whoever commits.
     add "writes/threading_executor__normal-16 threading_executor --workload writes $write_tasks --workers 16 --no-baseline --synchronous normal"
     add "writes/threading_executor__normal-single-16 threading_executor --workload writes $write_tasks --workers 16 --no-baseline --synchronous normal --writer single"
+    add_mix
+    add_questions
     # Faults, injected on purpose, for PITFALLS.md: what each program reports when a task errs,
     # panics, hangs or crashes, and that the other tasks are kept. Their reports go to raw/faults,
     # apart from the others, since a failed task is what they show (they exit 1 by design). Each
@@ -622,6 +703,7 @@ else
         add "faults/threading_executor__all threading_executor --workload io --timeout 1 --inject error@1 --inject panic@2 --inject hang@3 --no-baseline"
     }
     add_faults
+    add_start
     # The guide's frozen event loop: the io workload with blocking calls on the loop, and its
     # speedup over the baseline, beside async's own io rows.
     add "async_executor__blocking async_executor --workload io --blocking --no-baseline"
@@ -684,7 +766,8 @@ for run in $(seq 1 "$runs"); do
         status=0
         launch "$program" ${args[@]+"${args[@]}"} --json > "$report" 2> "$errors" || status=$?
         if [ "$status" != 0 ] && [ "$status:${label%%/*}" != 1:writes ] \
-                && [ "$status:${label%%/*}" != 1:faults ]; then
+                && [ "$status:${label%%/*}" != 1:faults ] && [ "$status:${label%%/*}" != 1:mix ] \
+                && [ "$status:${label%%/*}" != 1:connections ]; then
             say "compare.sh: '$(describe "$program" "$flags") --json' exited $status; its stderr:"
             cat "$errors" >&2
             exit 1
@@ -708,6 +791,6 @@ collate_and_splice
 if [ "$yours" = 1 ]; then
     say "done in $((SECONDS - started)) s: $out/compare.md, compare.json, compare.svg, decide.md, timelines.svg (raw reports in $out/raw)"
 else
-    say "done in $((SECONDS - started)) s: $out/compare.md, compare.json, compare.svg, decide.md, lessons.md, timelines.svg, writes.md, writes-lessons.md, pitfalls.md (raw reports in $out/raw)"
+    say "done in $((SECONDS - started)) s: $out/compare.md, compare.json, compare.svg, decide.md, lessons.md, timelines.svg, writes.md, writes-lessons.md, mix.md, questions.md, pitfalls.md, start.md (raw reports in $out/raw)"
 fi
 say "open $out/index.html: the table, the decision, the chart and the timelines on one page"

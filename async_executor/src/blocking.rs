@@ -43,5 +43,5 @@ pub(crate) async fn run_task(
         finished: clock.now(),
         status,
     };
-    Outcome::new(&task, &crate::EVENT_LOOP.into(), Duration::ZERO, attempt)
+    Outcome::new(&task, &crate::EVENT_LOOP.into(), attempt)
 }

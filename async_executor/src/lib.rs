@@ -50,12 +50,15 @@
 //!
 //! `at_scale.rs` holds what a million tasks need and eight do not: how many may be in flight at
 //! once when `--workers` does not say. `notes.rs` writes the report's notes on where each part
-//! of the run ran. A first reading can skip both.
+//! of the run ran. A first reading can skip both. `spawn_blocking.rs` is the other common way to
+//! run the SQL (`--sql-on spawn-blocking`): a connection lent from a pool to a closure on
+//! tokio's blocking threads, as deadpool-sqlite does, with what it costs.
 
 mod at_scale;
 mod blocking;
 mod connections;
 mod notes;
+mod spawn_blocking;
 mod writer;
 
 use std::future::Future;
@@ -63,6 +66,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use connections::Pool;
+use spawn_blocking::{Lender, Threads};
 
 pub use at_scale::MOST_IN_FLIGHT;
 use shared::{
@@ -94,9 +98,20 @@ pub enum Runtime {
     Multi,
 }
 
+/// Where a task's SQL runs once its wait is over.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SqlOn {
+    /// A few connections, each a thread of its own (tokio-rusqlite), draining one queue.
+    #[default]
+    Connections,
+    /// `tokio::task::spawn_blocking`, with a connection lent from a pool (`spawn_blocking.rs`).
+    SpawnBlocking,
+}
+
 #[derive(Debug, Clone)]
 pub struct Options {
     pub runtime: Runtime,
+    pub sql_on: SqlOn,
     /// How many SQLite connections, each on a thread of its own, run the SQL.
     pub connections: usize,
     /// Make the guide's mistake on purpose: block the event loop (see `blocking.rs`).
@@ -107,6 +122,7 @@ impl Default for Options {
     fn default() -> Options {
         Options {
             runtime: Runtime::Current,
+            sql_on: SqlOn::Connections,
             connections: DEFAULT_CONNECTIONS,
             blocking: false,
         }
@@ -120,14 +136,18 @@ impl Default for Options {
 pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
     let clock = Clock::start();
     let in_flight = at_scale::in_flight(plan);
-    let runtime = start_runtime(options.runtime)?;
+    let threads = Arc::new(Threads::default());
+    let runtime = start_runtime(options.runtime, &threads)?;
     // More connections than tasks in flight could never all be busy.
     let connections = options.connections.clamp(1, in_flight);
-    let pool = Arc::new(Pool::open(&plan.database, connections)?);
+    let sql = match options.sql_on {
+        SqlOn::Connections => Sql::Connections(Arc::new(Pool::open(&plan.database, connections)?)),
+        SqlOn::SpawnBlocking => Sql::SpawnBlocking(Lender::open(&plan.database, connections)?),
+    };
     let startup = clock.now();
 
     let context = Arc::new(TaskContext {
-        pool: Arc::clone(&pool),
+        sql,
         timeout: plan.timeout,
         clock,
     });
@@ -141,11 +161,21 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
             run_task(task, Arc::clone(&context))
         }))
     };
-    runtime.block_on(pool.close());
+    let wall = clock.now();
+    if let Sql::Connections(pool) = &context.sql {
+        runtime.block_on(pool.close());
+    }
 
-    let notes = notes::of(plan, options, &runtime, connections);
-    Ok(Run::new(outcomes.finish(), in_flight, startup, clock.now())
+    // The connection threads are tokio-rusqlite's own, which the runtime does not count.
+    let (started, most) = threads.seen();
+    let started = match options.sql_on {
+        SqlOn::Connections => started + connections,
+        SqlOn::SpawnBlocking => started,
+    };
+    let notes = notes::of(plan, options, &runtime, connections, most);
+    Ok(Run::new(outcomes.finish(), in_flight, startup, wall)
         .with_connections(connections)
+        .with_threads_started(started)
         .with_lanes(Lanes::PerTask)
         .with_notes(notes))
 }
@@ -157,11 +187,12 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
 /// task and one thread is plenty, with no cost for moving tasks between threads. `--runtime
 /// multi` spreads the tasks over one thread per core; it pays off when the tasks compute on the
 /// loop themselves, which these, by design, do not.
-fn start_runtime(kind: Runtime) -> Result<tokio::runtime::Runtime> {
+fn start_runtime(kind: Runtime, threads: &Arc<Threads>) -> Result<tokio::runtime::Runtime> {
     let mut builder = match kind {
         Runtime::Current => tokio::runtime::Builder::new_current_thread(),
         Runtime::Multi => tokio::runtime::Builder::new_multi_thread(),
     };
+    threads.count(&mut builder);
     builder
         .enable_time()
         .build()
@@ -210,7 +241,7 @@ fn record(outcomes: &mut Outcomes, joined: std::result::Result<Outcome, tokio::t
 
 /// What every task of a run shares, behind one pointer.
 struct TaskContext {
-    pool: Arc<Pool>,
+    sql: Sql,
     timeout: Duration,
     clock: Clock,
 }
@@ -240,31 +271,42 @@ async fn run_task(task: Task, context: Arc<TaskContext>) -> Outcome {
     // The rest of the task, once its wait is over: a write for the single writer is awaited
     // here, on the loop; any other SQL goes to a connection.
     let deadline = context.clock.at(started) + context.timeout;
-    match task.writes.as_ref().filter(|w| w.is_single()) {
-        Some(writes) => writer::write(&task, writes, started, deadline, context.clock).await,
-        None => run_sql(task, context, started, deadline).await,
+    match (task.writes.as_ref().filter(|w| w.is_single()), &context.sql) {
+        (Some(writes), _) => writer::write(&task, writes, started, deadline, context.clock).await,
+        (None, Sql::Connections(pool)) => {
+            run_sql(task, pool, started, deadline, context.clock).await
+        }
+        (None, Sql::SpawnBlocking(lender)) => {
+            lender.run_sql(task, started, deadline, context.clock).await
+        }
     }
 }
 
+/// Where the SQL runs (`--sql-on`).
+enum Sql {
+    Connections(Arc<Pool>),
+    SpawnBlocking(Lender),
+}
+
 /// How a task ends that never got as far as a connection: it only ever waited, on the loop.
-fn only_waited(task: &Task, started: Duration, status: Status, clock: Clock) -> Outcome {
+pub(crate) fn only_waited(task: &Task, started: Duration, status: Status, clock: Clock) -> Outcome {
     let attempt = Attempt {
         started,
         sql_started: None,
         finished: clock.now(),
         status,
     };
-    Outcome::new(task, &EVENT_LOOP.into(), Duration::ZERO, attempt)
+    Outcome::new(task, &EVENT_LOOP.into(), attempt)
 }
 
 /// A task's SQL, on a connection, under its deadline.
 async fn run_sql(
     task: Task,
-    context: Arc<TaskContext>,
+    pool: &Arc<Pool>,
     started: Duration,
     deadline: Instant,
+    clock: Clock,
 ) -> Outcome {
-    let (pool, clock) = (&context.pool, context.clock);
     // Only now, with its SQL ready to run, is the task handed to the connections. The wait for
     // a free one is under the deadline too: with every connection busy, the task times out here.
     let mut answer = pool.submit(&task, deadline, clock);
@@ -290,10 +332,5 @@ async fn run_sql(
         finished: clock.now(),
         status: done.status,
     };
-    Outcome::new(
-        &task,
-        &pool.connections[done.connection].name,
-        Duration::ZERO,
-        attempt,
-    )
+    Outcome::new(&task, &pool.connections[done.connection].name, attempt)
 }

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use async_executor::{DEFAULT_CONNECTIONS, METHOD, Options, Runtime};
+use async_executor::{DEFAULT_CONNECTIONS, METHOD, Options, Runtime, SqlOn};
 use clap::Parser;
 
 /// Run SQLite queries as tokio tasks on one event loop and gather every outcome, as
@@ -19,7 +19,13 @@ struct Args {
     #[arg(long, value_enum, default_value_t = Runtime::Current)]
     runtime: Runtime,
 
-    /// How many SQLite connections run the SQL, each on a thread of its own.
+    /// Where each query runs: on a few connections with a thread each (tokio-rusqlite), or on
+    /// tokio's blocking threads with a connection lent from a pool (spawn_blocking, as
+    /// deadpool-sqlite does).
+    #[arg(long, value_enum, default_value_t = SqlOn::Connections)]
+    sql_on: SqlOn,
+
+    /// How many SQLite connections run the SQL.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CONNECTIONS, value_parser = shared::cli::at_least_one)]
     connections: usize,
 
@@ -33,6 +39,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let options = Options {
         runtime: args.runtime,
+        sql_on: args.sql_on,
         connections: args.connections,
         blocking: args.blocking,
     };

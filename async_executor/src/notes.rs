@@ -5,7 +5,7 @@
 
 use shared::Plan;
 
-use crate::{Options, Runtime};
+use crate::{Options, Runtime, SqlOn};
 
 /// The notes for a run made with these options, on this runtime, with this many connections.
 pub(crate) fn of(
@@ -13,6 +13,7 @@ pub(crate) fn of(
     options: &Options,
     runtime: &tokio::runtime::Runtime,
     connections: usize,
+    most_threads: usize,
 ) -> Vec<String> {
     if options.blocking {
         return vec![
@@ -27,10 +28,17 @@ pub(crate) fn of(
         Runtime::Current => "1 event-loop thread (tokio current-thread, like asyncio)".to_string(),
         Runtime::Multi => format!("{} tokio worker threads", runtime.metrics().num_workers()),
     };
-    let mut notes = vec![format!(
-        "the waits ran on {loop_threads}; the SQL and the work on its rows on {connections} \
-         connection threads, because SQLite blocks the thread that runs it"
-    )];
+    let mut notes = vec![match options.sql_on {
+        SqlOn::Connections => format!(
+            "the waits ran on {loop_threads}; the SQL and the work on its rows on {connections} \
+             connection threads, because SQLite blocks the thread that runs it"
+        ),
+        SqlOn::SpawnBlocking => format!(
+            "the waits ran on {loop_threads}; the SQL and the work on its rows on tokio's \
+             blocking threads (spawn_blocking, at most {most_threads} threads of the runtime \
+             alive at once), each query with one of {connections} connections lent from a pool"
+        ),
+    }];
     if plan.writes().is_some_and(|w| w.is_single()) {
         notes.push(
             "--writer single: each write went straight to the writer's thread and was awaited \

@@ -38,7 +38,7 @@ pub(crate) async fn write(
         finished: clock.now(),
         status,
     };
-    Outcome::new(task, &WRITER.into(), Duration::ZERO, attempt)
+    Outcome::new(task, &WRITER.into(), attempt)
 }
 
 async fn hand_over(task: &Task, writes: &Writes, deadline: Instant) -> Status {

@@ -34,13 +34,16 @@
 //! **Beside this file**, each behind one name: `frames.rs`, the messages on the pipes;
 //! `worker.rs`, the parent's books on one child; `process.rs`, a child killed and reaped on
 //! drop; `writer.rs`, the one process that does every write with `--writer single`; `notes.rs`,
-//! the report's notes; `platform.rs`, what only Linux offers. What is there for speed or scale
+//! the report's notes; `platform.rs`, what only Linux offers; `start.rs`, workers that are
+//! not forks of this process (`--start spawn` and `forkserver`). What is there for speed or scale
 //! only, which a first reading can skip, opens with what it buys, measured: `pipelining.rs`,
 //! `bursts.rs`, `close_range.rs`, `lazy_connection.rs` and `memory.rs`.
 
+mod briefing;
 mod bursts;
 mod child;
 mod close_range;
+mod forkserver;
 mod frames;
 mod lazy_connection;
 mod memory;
@@ -49,6 +52,8 @@ mod options;
 mod pipelining;
 mod platform;
 mod process;
+mod spawn;
+mod start;
 mod worker;
 mod writer;
 
@@ -66,11 +71,14 @@ use frames::ChildMessage;
 use memory::ChildMemory;
 use notes::Notes;
 use pipelining::Pipelining;
-use process::describe;
+use process::{Process, describe};
+use start::FreshWorkers;
 use worker::Worker;
 use writer::WriterProcess;
 
-pub use options::Options;
+pub use forkserver::ForkServer;
+pub use options::{Options, Start};
+pub use spawn::serve_if_spawned;
 
 pub const METHOD: Method = Method {
     name: "multiprocessing",
@@ -80,11 +88,12 @@ pub const METHOD: Method = Method {
 /// Runs the plan on worker processes.
 ///
 /// `plan.workers` children (default: one per core, as `Pool()` does) are forked, or fewer when
-/// there are fewer tasks. Refuses to run in a process with more than one thread, where `fork()`
-/// is not safe: see `Pool::fork_worker`.
+/// there are fewer tasks. Under `Start::Fork`, refuses to run in a process with more than one
+/// thread, where `fork()` is not safe: see `Pool::fork_worker`.
 pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
-    // Where threads cannot be counted (see `platform.rs`), this check is skipped.
-    if let Some(threads) = platform::thread_count().filter(|&n| n > 1) {
+    // Only a fork needs one thread (`start.rs`); where threads cannot be counted, no check.
+    let forks = matches!(options.start, Start::Fork);
+    if let Some(threads) = platform::thread_count().filter(|&n| n > 1 && forks) {
         return Err(Error::system(format!(
             "multiprocessing forks its workers, which is only safe in a process with one thread, \
              and this one has {threads}"
@@ -106,12 +115,13 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
         clock,
         size,
         parent_death_signal: options.parent_death_signal,
+        fresh: FreshWorkers::for_run(plan, clock, options)?,
         workers: Vec::with_capacity(size),
         writer,
         pending: plan.workload.tasks.iter().map(|t| t.id).collect(),
         outcomes: Outcomes::new(plan),
         pipelining: Pipelining::new(options.pipeline),
-        notes: Notes::new(size),
+        notes: Notes::new(size, &options.start),
     };
     pool.serve()?;
     pool.shut_down()?;
@@ -133,6 +143,8 @@ struct Pool<'a> {
     /// How many children the run asks for, and keeps alive while there is work for them.
     size: usize,
     parent_death_signal: bool,
+    /// How workers start with `--start spawn` or `forkserver`: not forked from this process.
+    fresh: Option<FreshWorkers>,
     workers: Vec<Worker>,
     /// The writer process, with `--writer single`.
     writer: Option<WriterProcess>,
@@ -164,12 +176,19 @@ impl Pool<'_> {
     /// SQLite's documentation warns that a connection carried across `fork()` can corrupt the
     /// database. Each child opens its own, after the fork.
     fn fork_worker(&mut self) -> shared::Result<()> {
+        let forked = self.clock.now();
+        self.notes.forked();
+        if let Some(fresh) = &self.fresh {
+            // Spawned, or forked by the fork server (`start.rs`): not a copy of this process.
+            let (process, jobs, results) = fresh.start()?;
+            let worker = Worker::new(process, jobs, results, forked);
+            self.workers.push(worker);
+            return Ok(());
+        }
         let system = |what: &str, e: nix::Error| Error::system(format!("{what}: {e}"));
         let (job_out, job_in) = pipe().map_err(|e| system("cannot create a pipe", e))?;
         let (result_out, result_in) = pipe().map_err(|e| system("cannot create a pipe", e))?;
         let parent = getpid();
-        let forked = self.clock.now();
-        self.notes.forked();
         // SAFETY: this process has one thread (see above), so the child starts with every lock
         // free; the child never returns from `serve_jobs`, it ends with `_exit`.
         match unsafe { fork() }.map_err(|e| system("cannot fork a worker process", e))? {
@@ -190,8 +209,8 @@ impl Pool<'_> {
                 // reach end of file when the child dies.
                 drop(job_out);
                 drop(result_in);
-                self.workers
-                    .push(Worker::new(child, job_in, result_out, forked));
+                let worker = Worker::new(Process::new(child), job_in, result_out, forked);
+                self.workers.push(worker);
                 Ok(())
             }
         }
@@ -211,7 +230,9 @@ impl Pool<'_> {
             // not wait for an outcome (see `bursts.rs`).
             let timeout = match forking {
                 Forking::MoreToFork => PollTimeout::ZERO,
-                Forking::Done => self.until_next_deadline(),
+                Forking::Done => {
+                    worker::until_next_deadline(&self.workers, self.plan.timeout, self.clock.now())
+                }
             };
             self.wait(timeout, &mut lost)?;
             // Timeouts are checked after the outcomes are read: an outcome that arrived in time
@@ -276,24 +297,6 @@ impl Pool<'_> {
         }
     }
 
-    /// How long `poll` may sleep: until the earliest deadline of a running task, or for as
-    /// long as it takes when no task runs.
-    fn until_next_deadline(&self) -> PollTimeout {
-        let timeout = self.plan.timeout;
-        let Some(earliest) = self
-            .workers
-            .iter()
-            .filter_map(|w| w.deadline(timeout))
-            .min()
-        else {
-            return PollTimeout::NONE;
-        };
-        let left = earliest.saturating_sub(self.clock.now());
-        // Rounded up, so that the parent does not wake a moment early and spin.
-        let millis = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
-        PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX)
-    }
-
     /// Waits until a child writes or dies, or `timeout` passes, and handles what the children
     /// wrote. Children whose result pipe reached end of file are added to `lost`.
     fn wait(&mut self, timeout: PollTimeout, lost: &mut Vec<(Pid, WhyLost)>) -> shared::Result<()> {
@@ -336,16 +339,16 @@ impl Pool<'_> {
                 return Err(Error::input(format!("a worker process: {message}")));
             }
             ChildMessage::Done { task, attempt } => {
-                let Some(job) = w.answered(task, attempt.finished()) else {
+                if w.answered(task, attempt.finished()).is_none() {
                     return Err(Error::system(format!(
                         "worker pid {} answered task {task}, which it was not running",
                         w.process.pid
                     )));
-                };
+                }
                 let task = &self.plan.workload.tasks[task - 1];
                 debug!(worker = %w.process.name(), task = task.id, "answered");
                 self.pipelining.took(task, attempt.took());
-                let outcome = Outcome::new(task, w.process.name(), job.queued, attempt.into());
+                let outcome = Outcome::new(task, w.process.name(), attempt.into());
                 self.outcomes.record(outcome);
             }
             ChildMessage::Exiting(memory) => self.notes.memory(memory),
@@ -396,7 +399,7 @@ impl Pool<'_> {
             let task = &self.plan.workload.tasks[job.task - 1];
             self.notes.event(format!("task {}: {event}", task.id));
             self.outcomes
-                .record(Outcome::new(task, w.process.name(), job.queued, attempt));
+                .record(Outcome::new(task, w.process.name(), attempt));
         } else {
             self.notes
                 .event(format!("worker pid {pid} {how} while running no task"));

@@ -11,6 +11,7 @@ use shared::{Outcome, Run};
 
 use crate::frames::WriterTally;
 use crate::memory::ChildMemory;
+use crate::options::Start;
 
 /// How many events (timeouts, deaths) the notes list before summing up the rest.
 const MAX_EVENT_NOTES: usize = 10;
@@ -18,6 +19,8 @@ const MAX_EVENT_NOTES: usize = 10;
 pub(crate) struct Notes {
     /// How many children the pool keeps alive while there is work for them.
     size: usize,
+    /// How they start, in the words of the notes: "forked", "spawned", ...
+    started: &'static str,
     /// How many children were forked, the first `size` and any forked in place of lost ones.
     forks: usize,
     /// Fork until ready, for each of the first `size` children.
@@ -35,9 +38,15 @@ pub(crate) struct Notes {
 }
 
 impl Notes {
-    pub fn new(size: usize) -> Notes {
+    pub fn new(size: usize, start: &Start) -> Notes {
+        let started = match start {
+            Start::Fork => "forked",
+            Start::Spawn => "spawned (this program run again as a worker)",
+            Start::ForkServer(_) => "forked by the fork server",
+        };
         Notes {
             size,
+            started,
             forks: 0,
             startups: Vec::new(),
             all_ready: Duration::ZERO,
@@ -105,9 +114,10 @@ impl Notes {
         if !self.startups.is_empty() {
             let mean = self.startups.iter().sum::<Duration>() / self.startups.len() as u32;
             notes.push(format!(
-                "{} worker processes forked; fork until ready (a child opens its connection later, at its first query): \
-                 {:.0} µs per child on average, all ready {:.2} ms after the start",
+                "{} worker processes {}; from the request until ready (a child opens its connection later, at its \
+                 first query): {:.0} µs per child on average, all ready {:.2} ms after the start",
                 self.startups.len(),
+                self.started,
                 mean.as_secs_f64() * 1e6,
                 self.all_ready.as_secs_f64() * 1e3
             ));

@@ -1,7 +1,13 @@
-//! The knobs of [`run`](crate::run) beyond the common flags. Neither is part of the method: one
+//! The knobs of [`run`](crate::run) beyond the common flags. None is part of the lesson: one
 //! sets how deep the pipelining of tiny tasks goes (an optimisation, explained with its measured
-//! gain in `pipelining.rs`), the other lets the tests turn off Linux's parent-death signal, so
-//! that the way every platform has of ending a child whose parent died is tested on Linux too.
+//! gain in `pipelining.rs`), one lets the tests turn off Linux's parent-death signal, so that
+//! the way every platform has of ending a child whose parent died is tested on Linux too, and
+//! one says how worker processes start: forked from this process (the lesson, `lib.rs`), or
+//! fresh, spawned or forked by a fork server (`start.rs`).
+
+use std::sync::Arc;
+
+use crate::forkserver::ForkServer;
 
 /// How the pool behaves beyond the common flags.
 #[derive(Debug, Clone)]
@@ -14,6 +20,21 @@ pub struct Options {
     /// child ends when its job pipe reaches end of file, as on every other platform.
     #[doc(hidden)]
     pub parent_death_signal: bool,
+    /// How each worker process starts (Python's start methods).
+    pub start: Start,
+}
+
+/// How a worker process comes to be: Python's three start methods.
+#[derive(Debug, Clone, Default)]
+pub enum Start {
+    /// `fork()` from this process: a copy of it, sharing its pages copy-on-write (`lib.rs`).
+    #[default]
+    Fork,
+    /// This program run again, as a worker, with nothing inherited but its pipes (`spawn.rs`).
+    Spawn,
+    /// Forked by a small server that was forked before this process had threads or connections
+    /// (`forkserver.rs`).
+    ForkServer(Arc<ForkServer>),
 }
 
 impl Options {
@@ -29,6 +50,7 @@ impl Default for Options {
         Options {
             pipeline: 32,
             parent_death_signal: true,
+            start: Start::Fork,
         }
     }
 }

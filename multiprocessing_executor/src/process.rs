@@ -2,6 +2,8 @@
 //! it was reaped already. This is the guarantee that an error or a panic in the parent, which
 //! drops the pool on its way out, leaves no child running and no zombie behind. The pool
 //! (`lib.rs`) keeps one per worker and reaps it itself when the child ends in the ordinary way.
+//! A worker forked by the fork server is that server's child, not this process's: only the
+//! server can reap it, so its `Process` asks the server to (see [`Reaper`]).
 
 use std::sync::Arc;
 
@@ -14,6 +16,14 @@ pub(crate) struct Process {
     /// How the report names the worker: by its pid. Made once and shared by its outcomes.
     name: Arc<str>,
     reaped: bool,
+    /// Who collects its exit status, when it is not this process's own child.
+    reaper: Option<Arc<dyn Reaper>>,
+}
+
+/// The parent of a child that is not this process's: it waits for that child on request.
+pub(crate) trait Reaper: Send + Sync {
+    /// Blocks until `pid` has ended, and says how it ended.
+    fn reap(&self, pid: Pid) -> WaitStatus;
 }
 
 impl Process {
@@ -23,7 +33,15 @@ impl Process {
             pid,
             name,
             reaped: false,
+            reaper: None,
         }
+    }
+
+    /// A process that `reaper`, its parent, waits for on this process's behalf.
+    pub fn reaped_by(pid: Pid, reaper: Arc<dyn Reaper>) -> Process {
+        let mut process = Process::new(pid);
+        process.reaper = Some(reaper);
+        process
     }
 
     pub fn name(&self) -> &Arc<str> {
@@ -40,6 +58,9 @@ impl Process {
     /// zombie. Blocks: call it only on a child that has exited or is about to.
     pub fn reap(&mut self) -> WaitStatus {
         self.reaped = true;
+        if let Some(reaper) = &self.reaper {
+            return reaper.reap(self.pid);
+        }
         loop {
             match waitpid(self.pid, None) {
                 Err(nix::errno::Errno::EINTR) => continue,

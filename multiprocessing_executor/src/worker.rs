@@ -9,7 +9,7 @@ use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-use nix::unistd::Pid;
+use nix::poll::PollTimeout;
 use shared::{Attempt, Status};
 
 use crate::frames::{Job, ResultPipe, frame};
@@ -37,15 +37,15 @@ pub(crate) struct Worker {
 /// A job written to a child and not answered yet.
 pub(crate) struct SentJob {
     pub task: usize,
-    pub queued: Duration,
     /// Whether other jobs may wait behind it in the child's pipe (see `pipelining.rs`).
     short: bool,
 }
 
 impl Worker {
-    pub fn new(pid: Pid, jobs: OwnedFd, results: OwnedFd, forked: Duration) -> Worker {
+    pub fn new(process: Process, jobs: OwnedFd, results: OwnedFd, forked: Duration) -> Worker {
+        let pid = process.pid;
         Worker {
-            process: Process::new(pid),
+            process,
             jobs: Some(File::from(jobs)),
             results: ResultPipe::new(File::from(results), pid),
             outbox: Vec::new(),
@@ -81,11 +81,7 @@ impl Worker {
         if self.sent.is_empty() {
             self.running_since = now;
         }
-        self.sent.push_back(SentJob {
-            task,
-            queued: now,
-            short,
-        });
+        self.sent.push_back(SentJob { task, short });
         self.outbox.extend(frame(&Job { task }));
     }
 
@@ -157,4 +153,20 @@ impl Worker {
         let jobs = self.jobs.as_ref().map(AsRawFd::as_raw_fd);
         jobs.into_iter().chain([self.results.as_fd().as_raw_fd()])
     }
+}
+
+/// How long the parent's `poll` may sleep: until the earliest deadline of a task one of
+/// `workers` runs, or for as long as it takes when none runs one.
+pub(crate) fn until_next_deadline(
+    workers: &[Worker],
+    timeout: Duration,
+    now: Duration,
+) -> PollTimeout {
+    let Some(earliest) = workers.iter().filter_map(|w| w.deadline(timeout)).min() else {
+        return PollTimeout::NONE;
+    };
+    let left = earliest.saturating_sub(now);
+    // Rounded up, so that the parent does not wake a moment early and spin.
+    let millis = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+    PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX)
 }

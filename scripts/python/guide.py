@@ -26,6 +26,7 @@ From a script, after dumping each preset once:
     guide.py --method threadpool --workload-file io.json --workers 4 --json
     guide.py --method asyncio --workload-file io.json --json          # unlimited, as gather
     guide.py --method multiprocessing --workload-file cpu.json --workers 2 --json
+    guide.py --method multiprocessing --start spawn --workload-file io.json --json
     guide.py --method threading --workload-file overhead.json --no-baseline --json
     guide.py --method asyncio --workload-file scale.json --no-baseline --json   # memory
 
@@ -42,7 +43,9 @@ running at the deadline is stopped by SQLite's progress handler, since a thread 
 In the report, `build` says whether the interpreter is a debug build, and `interpreter` names
 it; `startup_s` is when the first task started (threads or processes started and connections
 opened before it; null with no task); `children_pss_kib` is measured for multiprocessing on
-Linux.
+Linux. For multiprocessing, `--start fork|spawn|forkserver` picks Python's start method
+(multiprocessing.get_context), and `workers_ready_s` says when the last of the Pool's workers
+had run its initializer and could take a task (null for the other methods).
 
 Exit codes: 0 every task ok, 1 the run completed but some task failed, timed out or never ran,
 2 bad input (one line on stderr). Standard library only; Python 3.9 or newer; Linux or macOS.
@@ -74,6 +77,7 @@ except ImportError:  # Windows: no getrusage, so the usage figures are null.
     resource = None
 
 METHODS = ("sequential", "threadpool", "asyncio", "multiprocessing", "threading")
+START_METHODS = ("fork", "spawn", "forkserver")
 
 # The fixture's identity, as `shared/src/fixture.rs` writes it: a file at the default path with
 # another schema version would give other rows, and so other checksums, than the Rust programs.
@@ -108,7 +112,8 @@ class InputError(Exception):
 # dict of named parameters.
 Task = namedtuple("Task", "id name sql params latency_ms rounds")
 
-Plan = namedtuple("Plan", "workload tasks database workers timeout")
+# `start`: multiprocessing's start method (--start), or None for the platform's choice.
+Plan = namedtuple("Plan", "workload tasks database workers timeout start", defaults=(None,))
 
 TASK_FIELDS = {"name", "sql", "params", "latency_ms", "rounds"}
 I64 = (-(2**63), 2**63 - 1)
@@ -260,18 +265,18 @@ Attempt = namedtuple("Attempt", "started sql_started finished ending")
 # What happened to a task, as the report shows it. `status` is "ok", "failed", "timed_out" or
 # "not_run"; a task that never ran has no worker and no times.
 Outcome = namedtuple(
-    "Outcome", "task worker queued started sql_started finished status rows checksum error")
+    "Outcome", "task worker started sql_started finished status rows checksum error")
 
 
-def outcome_of(task, worker, queued, attempt):
+def outcome_of(task, worker, attempt):
     e = attempt.ending
-    return Outcome(task.id, worker, queued, attempt.started, attempt.sql_started, attempt.finished,
+    return Outcome(task.id, worker, attempt.started, attempt.sql_started, attempt.finished,
                    e.status, e.rows, e.checksum, e.error)
 
 
 def unfinished(task, status, error=None):
     """A task without an answer: it never started, or never answered before the run's limit."""
-    return Outcome(task.id, None, None, None, None, None, status, None, None, error)
+    return Outcome(task.id, None, None, None, None, status, None, None, error)
 
 
 def run_blocking(conn, task, timeout, clock):
@@ -381,7 +386,9 @@ def rotate_left(x, r):
 # ---------------------------------------------------------------------------------------------
 # The methods. Each returns a Run: the outcomes in the order they arrived, and what it measured.
 
-Run = namedtuple("Run", "outcomes workers connections wall children_pss_kib notes")
+# `workers_ready`: when the last worker process could take a task (multiprocessing only).
+Run = namedtuple("Run", "outcomes workers connections wall children_pss_kib notes workers_ready",
+                 defaults=(None,))
 
 
 def run_limit(plan, workers):
@@ -394,7 +401,7 @@ def run_sequential(plan):
     """One connection, one task after another: the loop is the queue."""
     clock = Clock()
     conn = plan.database.connect()
-    outcomes = [outcome_of(t, "main", 0.0, run_blocking(conn, t, plan.timeout, clock))
+    outcomes = [outcome_of(t, "main", run_blocking(conn, t, plan.timeout, clock))
                 for t in plan.tasks]
     wall = clock.now()
     conn.close()
@@ -419,16 +426,15 @@ def run_threadpool(plan):
                             initializer=open_connection) as executor:
         futures = {}
         for task in plan.tasks:
-            queued = clock.now()
-            futures[executor.submit(run_query, task)] = (task, queued)
+            futures[executor.submit(run_query, task)] = task
         try:
             for future in as_completed(futures, timeout=run_limit(plan, workers)):
-                task, queued = futures[future]
+                task = futures[future]
                 try:
                     # Already done (as_completed yields only finished futures): the timeout is
                     # the guide's habit, and an exception raised by the task is re-raised here.
                     attempt, worker = future.result(timeout=plan.timeout)
-                    outcomes.append(outcome_of(task, worker, queued, attempt))
+                    outcomes.append(outcome_of(task, worker, attempt))
                 except Exception as e:  # for example, the initializer failed
                     outcomes.append(unfinished(task, "failed", f"{type(e).__name__}: {e}"))
         except FuturesTimeout:
@@ -488,7 +494,7 @@ async def gather_tasks(plan):
                 # far, is not known here, only when it started.
                 attempt = Attempt(started, times.get("sql_started"), clock.now(), TIMED_OUT)
                 worker = EVENT_LOOP
-        outcomes.append(outcome_of(task, worker, 0.0, attempt))
+        outcomes.append(outcome_of(task, worker, attempt))
 
     async def sleep_then_query(task, times):
         # While it waits, a task is a timer on the loop: it holds no thread and no connection.
@@ -513,9 +519,10 @@ async def gather_tasks(plan):
 _process = {}
 
 
-def _open_process_connection(db_path, clock_start):
+def _open_process_connection(db_path, clock_start, ready):
     _process["conn"] = Database(db_path).connect()
     _process["clock"] = Clock(clock_start)
+    ready.put(_process["clock"].now())  # this worker can take a task from now on
 
 
 def _run_in_process(task, timeout):
@@ -523,13 +530,18 @@ def _run_in_process(task, timeout):
     return attempt, f"pid {os.getpid()}"
 
 
-def process_context():
-    """The start method, chosen explicitly. The guide ran on Linux, where `fork` was the default
-    until Python 3.14 made it `forkserver`: a forked child starts as a copy-on-write copy of
-    this process, with nothing to re-import, as the Rust member's fork() does. On macOS fork is
-    unsafe with the system's frameworks, and Windows has none, so there the platform's default
-    (`spawn`) is used. fork happens in Pool() before it starts its own threads, and before this
-    process has any; each worker opens its own connection after the fork, in the initializer."""
+def process_context(start=None):
+    """The start method: `start` (--start) when given, else chosen here. The guide ran on Linux,
+    where `fork` was the default until Python 3.14 made it `forkserver`: a forked child starts as
+    a copy-on-write copy of this process, with nothing to re-import, as the Rust member's fork()
+    does. On macOS fork is unsafe with the system's frameworks, and Windows has none, so there
+    the platform's default (`spawn`) is used. fork happens in Pool() before it starts its own
+    threads, and before this process has any; each worker opens its own connection after the
+    fork, in the initializer. `spawn` starts a fresh interpreter that imports this file again
+    (that import is most of its cost); `forkserver` forks each worker from a server process
+    started once, which has imported this file already."""
+    if start is not None:
+        return multiprocessing.get_context(start)
     if sys.platform.startswith("linux"):
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context()
@@ -538,23 +550,23 @@ def process_context():
 def run_multiprocessing(plan):
     """multiprocessing.Pool: each task is sent to a worker process, each result fetched back."""
     workers = plan.workers or os.cpu_count() or 1  # Pool()'s default, the guide's
-    context = process_context()
+    context = process_context(plan.start)
+    ready = context.Queue()  # each worker's ready time, put by its initializer
     clock = Clock()
     arrivals = []  # task ids in the order their results reached this process
     outcomes = []
     with context.Pool(processes=workers, initializer=_open_process_connection,
-                      initargs=(plan.database.path, clock.start)) as pool:
+                      initargs=(plan.database.path, clock.start, ready)) as pool:
         pending = []
         for task in plan.tasks:
-            queued = clock.now()
             result = pool.apply_async(_run_in_process, (task, plan.timeout),
                                       callback=lambda _, task_id=task.id: arrivals.append(task_id))
-            pending.append((task, queued, result))
+            pending.append((task, result))
         limit = clock.start + run_limit(plan, workers)
-        for task, queued, result in pending:
+        for task, result in pending:
             try:
                 attempt, worker = result.get(timeout=max(0.0, limit - time.monotonic()))
-                outcomes.append(outcome_of(task, worker, queued, attempt))
+                outcomes.append(outcome_of(task, worker, attempt))
             except multiprocessing.TimeoutError:
                 # A worker that died takes its task with it and the Pool never answers for it:
                 # without a timeout on get(), the run would wait forever.
@@ -563,16 +575,28 @@ def run_multiprocessing(plan):
                 outcomes.append(unfinished(task, "failed", f"{type(e).__name__}: {e}"))
         wall = clock.now()
         pss = children_pss_kib(context.active_children())
+        # Every worker has started by now unless there were fewer tasks than workers; those
+        # still starting are waited for, within the run's limit, so that the figure is the
+        # whole Pool's (it is not counted in wall_s).
+        times = []
+        try:
+            while len(times) < workers:
+                times.append(ready.get(timeout=max(0.1, limit - time.monotonic())))
+        except queue.Empty:
+            pass
         stopping = time.monotonic()
     # Leaving the `with` block terminates the workers; that is not counted in wall_s.
-    notes = [f"{workers} worker processes started with {context.get_start_method()}; "
+    all_ready = max(times) if len(times) == workers else None
+    started = (f"all ready {all_ready * 1000:.1f} ms after the start" if all_ready is not None
+               else f"{len(times)} of them ready by the run's limit")
+    notes = [f"{workers} worker processes started with {context.get_start_method()}, {started}; "
              f"stopping them took {time.monotonic() - stopping:.3f} s, not counted in wall_s",
              "children_max_rss_kib is the kernel's figure for the largest worker, which counts "
              "the pages it shares copy-on-write with this process in full; children_pss_kib "
              "counts each shared page once, measured when the last result was in"]
     order = {task_id: i for i, task_id in enumerate(arrivals)}
     outcomes.sort(key=lambda o: order.get(o.task, len(order)))
-    return Run(outcomes, workers, None, wall, pss, notes)
+    return Run(outcomes, workers, None, wall, pss, notes, all_ready)
 
 
 def children_pss_kib(children):
@@ -607,9 +631,8 @@ def run_threading(plan):
                 job = jobs.get()
                 if job is stop:
                     break
-                task, queued = job
-                attempt = run_blocking(conn, task, plan.timeout, clock)
-                results.put(outcome_of(task, name, queued, attempt))
+                attempt = run_blocking(conn, job, plan.timeout, clock)
+                results.put(outcome_of(job, name, attempt))
         finally:
             conn.close()
 
@@ -619,7 +642,7 @@ def run_threading(plan):
     for thread in threads:
         thread.start()
     for task in plan.tasks:
-        jobs.put((task, clock.now()))
+        jobs.put(task)
     for _ in threads:
         jobs.put(stop)
     outcomes = []
@@ -741,6 +764,8 @@ def build_report(method, plan, run, usage, baseline):
         "wall_s": run.wall,
         # When the first task started: threads or processes started, connections opened.
         "startup_s": min(starts) if starts else None,
+        # When the last of the Pool's worker processes could take a task (multiprocessing only).
+        "workers_ready_s": run.workers_ready,
         **baseline_figures(plan, run, baseline),
         "counts": {status: sum(t["status"] == status for t in tasks)
                    for status in ("ok", "failed", "timed_out", "not_run")},
@@ -774,7 +799,7 @@ def task_reports(plan, run):
         reports.append({
             "id": task.id, "name": task.name, "worker": o.worker if ran else None,
             "status": o.status, "rows": o.rows, "checksum": o.checksum, "error": error,
-            "queued_s": o.queued if ran else None, "started_s": o.started,
+            "queued_s": 0.0 if ran else None, "started_s": o.started,
             "sql_started_s": o.sql_started, "finished_s": o.finished,
             "arrival": arrival if ran else None,
             "writes": False,
@@ -970,10 +995,21 @@ def parse_args(argv):
                         "(default: 10)")
     p.add_argument("--tasks", metavar="N", type=task_count,
                    help="repeat the workload's pattern to N tasks (0 runs nothing)")
+    p.add_argument("--start", choices=START_METHODS,
+                   help="multiprocessing's start method: fork (a copy of this process), spawn (a "
+                        "fresh interpreter that imports this file again) or forkserver (forked by "
+                        "a server started once); default: fork on Linux, else the platform's")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--no-baseline", action="store_true",
                    help="skip the sequential baseline (and with it the speedup and the ideal)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.start is not None and args.method != "multiprocessing":
+        p.error(f"--start chooses how worker processes start: it needs --method multiprocessing, "
+                f"not {args.method}")
+    if args.start is not None and args.start not in multiprocessing.get_all_start_methods():
+        p.error(f"--start {args.start} is not available on this platform (available: "
+                f"{', '.join(multiprocessing.get_all_start_methods())})")
+    return args
 
 
 def main(argv=None):
@@ -985,7 +1021,7 @@ def main(argv=None):
     except InputError as e:
         print(f"guide.py: error: {e}", file=sys.stderr)
         return 2
-    plan = Plan(name, tasks, database, args.workers, args.timeout)
+    plan = Plan(name, tasks, database, args.workers, args.timeout, args.start)
     before = Usage()
     run = RUNNERS[args.method](plan)
     usage = Usage().since(before, run.children_pss_kib)

@@ -31,7 +31,7 @@ POOLS = ("threadpool", "asyncio", "multiprocessing", "threading")
 # A query that never ends on its own, as the Rust programs' injected hang.
 HANG_SQL = ("WITH RECURSIVE forever(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM forever) "
             "SELECT count(*) FROM forever")
-# The fields of the Rust programs' report (shared/src/report.rs), and the two guide.py adds.
+# The fields of the Rust programs' report (shared/src/report.rs), and those guide.py adds.
 REPORT_FIELDS = {
     "schema", "method", "workload", "build", "cores", "workers", "workers_asked", "connections",
     "dispatch",
@@ -39,7 +39,7 @@ REPORT_FIELDS = {
     "fifo_makespan_s", "lower_bound_s", "ideal_speedup", "efficiency", "not_compared", "counts",
     "latency", "usage",
     "writes", "rows_in_db_after", "notes", "tasks"}
-PYTHON_FIELDS = {"language", "interpreter"}
+PYTHON_FIELDS = {"language", "interpreter", "workers_ready_s"}
 TASK_FIELDS = {"id", "name", "worker", "status", "rows", "checksum", "error", "queued_s",
                "started_s", "sql_started_s", "finished_s", "arrival", "writes"}
 
@@ -277,7 +277,7 @@ class Reports(unittest.TestCase):
         tasks = [guide.Task(i, f"t{i}", "SELECT 1", (), 0, 1) for i in (1, 2, 3)]
         plan = guide.Plan("test", tasks, None, 2, 10.0)
         done = guide.Attempt(0.0, 0.0, 0.1, guide.Ending("ok", 1, "00" * 8, None))
-        run = guide.Run([guide.outcome_of(tasks[2], "w", 0.0, done),
+        run = guide.Run([guide.outcome_of(tasks[2], "w", done),
                          guide.unfinished(tasks[0], "not_run")], 2, None, 0.2, None, [])
         rep = guide.build_report("threadpool", plan, run, {}, None)
         self.assertEqual(statuses(rep), ["not_run", "not_run", "ok"])
@@ -364,6 +364,43 @@ class BadInput(unittest.TestCase):
         empty = tempfile.mkdtemp(dir=scratch)
         self.assert_refused("--workload-file", workload_file(light_tasks(1)),
                             env=dict(os.environ, TMPDIR=empty), mentions="--tasks 0")
+
+
+class StartMethods(unittest.TestCase):
+    """--start picks multiprocessing's start method: Python's three give the same answers."""
+
+    def test_each_start_method_gives_the_sequential_answers_and_says_when_its_workers_were_ready(self):
+        wl = workload_file(light_tasks(4, latency_ms=20))
+        expected = answers(report("sequential", wl, "--no-baseline"))
+        for start in ("fork", "spawn", "forkserver"):
+            with self.subTest(start=start):
+                rep = report("multiprocessing", wl, "--start", start, "--workers", "2",
+                             "--no-baseline")
+                self.assertEqual(answers(rep), expected)
+                self.assertIn(f"started with {start}", rep["notes"][0])
+                # Both workers ran their initializer, before the run's end.
+                self.assertIsNotNone(rep["workers_ready_s"])
+                self.assertGreater(rep["workers_ready_s"], 0)
+                self.assertLess(rep["workers_ready_s"], rep["wall_s"] + 10)
+
+    def test_a_failing_task_costs_only_itself_under_spawn(self):
+        wl = workload_file([light_tasks(1)[0], query("broken", "SELECT * FROM no_such_table"),
+                            light_tasks(2)[1]])
+        rep = report("multiprocessing", wl, "--start", "spawn", "--workers", "2",
+                     "--no-baseline", code=1)
+        self.assertEqual(statuses(rep), ["ok", "failed", "ok"])
+
+    def test_only_multiprocessing_has_workers_to_be_ready(self):
+        rep = report("threadpool", workload_file(light_tasks(2)), "--no-baseline")
+        self.assertIsNone(rep["workers_ready_s"])
+
+    def test_start_is_refused_for_another_method_or_an_unknown_start(self):
+        wl = workload_file(light_tasks(1))
+        BadInput.assert_refused(self, "--workload-file", wl, "--db", small_db,
+                                "--method", "threadpool", "--start", "spawn",
+                                mentions="--method multiprocessing")
+        BadInput.assert_refused(self, "--workload-file", wl, "--db", small_db,
+                                "--method", "multiprocessing", "--start", "vfork")
 
 
 class Arithmetic(unittest.TestCase):

@@ -226,15 +226,9 @@ fn run_program(
     let before = Snapshot::now();
     let result = run(&plan)?;
     let usage = before.usage_since(&result);
-    // Counted on the copy the method wrote (the baseline writes on a fresh copy of its own; see
-    // `Plan::for_the_baseline`). Only when the tasks do nothing but add rows to the run's own
-    // table can a count say whether they did what they report; a user's tasks may update or
-    // delete rows, which no count sees.
-    let rows_in_db_after = if plan.database.rows_can_be_checked() {
-        Some(plan.database.rows_written()?)
-    } else {
-        None
-    };
+    // Read on the copy the method wrote (the baseline writes on a fresh copy of its own; see
+    // `Plan::for_the_baseline`).
+    let recorded = recorded_writes(&plan, &result)?;
     // After the method, not before: the baseline's own peak memory must not count as the
     // method's (a process's peak can only grow). The baseline's run is its own baseline.
     let own_baseline;
@@ -247,7 +241,10 @@ fn run_program(
         Some(&own_baseline)
     };
     let mut report = Report::new(method.name, &plan, &result, usage, baseline);
-    report.summary.rows_in_db_after = rows_in_db_after;
+    if let Some((found, note)) = recorded {
+        report.summary.rows_in_db_after = Some(found);
+        report.summary.notes.extend(note);
+    }
     if let Some(commits) = plan.writes().and_then(|w| w.group_commits()) {
         report
             .summary
@@ -266,6 +263,42 @@ fn run_program(
         print(&render::human(&report));
     }
     Ok(report.summary.exit_code())
+}
+
+/// When every writing task records its id in the run's own table (see
+/// `Database::records_tasks`): how many tasks are recorded there after the run, and, if they
+/// are not exactly the write tasks that ended ok, a note that says which differ. A write
+/// reported done that is not there was lost; one there that was reported failed was not undone.
+fn recorded_writes(plan: &Plan, run: &Run) -> Result<Option<(u64, Option<String>)>> {
+    if !plan.database.records_tasks() {
+        return Ok(None);
+    }
+    let found = plan.database.tasks_recorded()?;
+    let mut ok: Vec<usize> = run
+        .outcomes
+        .iter()
+        .filter(|o| o.status.is_ok() && plan.workload.tasks[o.task - 1].query.writes)
+        .map(|o| o.task)
+        .collect();
+    ok.sort_unstable();
+    let lost: Vec<&usize> = ok
+        .iter()
+        .filter(|id| found.binary_search(id).is_err())
+        .collect();
+    let kept: Vec<&usize> = found
+        .iter()
+        .filter(|id| ok.binary_search(id).is_err())
+        .collect();
+    let note = (!lost.is_empty() || !kept.is_empty()).then(|| {
+        format!(
+            "the run's own table does not agree with the outcomes: {} write task(s) ended ok \
+             and are not recorded there {lost:?}, {} are recorded there and did not end ok \
+             {kept:?}",
+            lost.len(),
+            kept.len()
+        )
+    });
+    Ok(Some((found.len() as u64, note)))
 }
 
 /// Prints to stdout, quietly giving up if the reader has gone (`| head`), instead of panicking.

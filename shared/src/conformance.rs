@@ -394,6 +394,54 @@ pub fn writes_agree_with_the_database(method: &dyn Fn(&Plan) -> Result<Run>) {
     }
 }
 
+/// The `app` preset's reads and write transactions at once: every write task that ended ok is
+/// recorded in the run's own table and no other is, and a write that failed left nothing half
+/// done (its order is not there either). Checked for both writers, with an error in one write
+/// and a panic in another, mid-transaction.
+pub fn an_application_mix_records_each_write_it_reports(method: &dyn Fn(&Plan) -> Result<Run>) {
+    // Tasks 7, 27 and 47 place orders; 17, 37 and 57 change prices (the preset's pattern).
+    let faults = [(Fault::Error, 7), (Fault::Panic, 27), (Fault::Panic, 17)];
+    for writer in [WriterKind::Shared, WriterKind::Single] {
+        let settings = WriteSettings {
+            writer,
+            ..WriteSettings::default()
+        };
+        let plan = plan_of(Workload::preset(Preset::App, Some(60)), 8, &faults)
+            .writing_on_a_copy(settings)
+            .unwrap_or_else(|e| panic!("scratch copy: {e}"));
+        let run = run_ok(method, &plan);
+        assert_ok_except(&run, &[7, 17, 27]);
+        let writes_ok: Vec<usize> = run
+            .outcomes
+            .iter()
+            .filter(|o| o.status.is_ok() && plan.workload.tasks[o.task - 1].query.writes)
+            .map(|o| o.task)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(
+            writes_ok,
+            [37, 47, 57],
+            "{writer:?}: the writes that ended ok"
+        );
+        let recorded = plan.database.tasks_recorded().expect("the table is read");
+        assert_eq!(recorded, writes_ok, "{writer:?}: recorded against ended ok");
+        let orders: i64 = plan
+            .database
+            .open()
+            .and_then(|c| {
+                c.query_row(
+                    "SELECT count(*) FROM orders WHERE status = 'new'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(|e| crate::error::Error::system(e.to_string()))
+            })
+            .expect("the orders are counted");
+        assert_eq!(orders, 1, "{writer:?}: the order of task 47, and no other");
+    }
+}
+
 /// With no busy timeout and `BEGIN DEFERRED`, writers lose the lock (all but a lone one do):
 /// each loss is a failed task that names the lock, never a write lost or written twice.
 pub fn a_lost_lock_fails_its_task_and_nothing_else(method: &dyn Fn(&Plan) -> Result<Run>) {
@@ -432,7 +480,7 @@ pub type Check = fn(&dyn Fn(&Plan) -> Result<Run>);
 /// Every check with its name, for test programs that cannot use libtest's threads (a method
 /// that forks runs them one after another on its main thread); the others use
 /// [`conformance_tests!`](crate::conformance_tests).
-pub const CHECKS: [(&str, Check); 11] = [
+pub const CHECKS: [(&str, Check); 12] = [
     (
         "results_match_the_sequential_baseline",
         results_match_the_sequential_baseline,
@@ -470,6 +518,10 @@ pub const CHECKS: [(&str, Check); 11] = [
     (
         "a_lost_lock_fails_its_task_and_nothing_else",
         a_lost_lock_fails_its_task_and_nothing_else,
+    ),
+    (
+        "an_application_mix_records_each_write_it_reports",
+        an_application_mix_records_each_write_it_reports,
     ),
 ];
 
@@ -559,6 +611,14 @@ macro_rules! conformance_tests {
                     $crate::conformance::BOUND,
                     "a_lost_lock_fails_its_task_and_nothing_else",
                     || $crate::conformance::a_lost_lock_fails_its_task_and_nothing_else(&$run),
+                )
+            }
+            #[test]
+            fn an_application_mix_records_each_write_it_reports() {
+                $crate::conformance::within(
+                    $crate::conformance::BOUND,
+                    "an_application_mix_records_each_write_it_reports",
+                    || $crate::conformance::an_application_mix_records_each_write_it_reports(&$run),
                 )
             }
             #[test]

@@ -24,8 +24,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rusqlite::backup::Backup;
+use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Batch, Connection, OpenFlags, params};
 
 use crate::error::{Error, Result};
 use crate::progress::Progress;
@@ -95,9 +96,9 @@ struct Scratch {
     settings: WriteSettings,
     /// The tables the run's SQL writes, with the rows each held before the run.
     tables: Vec<(String, u64)>,
-    /// Whether the run's SQL only inserts into its own table, [`TABLE`] (see
-    /// [`Database::rows_can_be_checked`]).
-    only_inserts_into_its_table: bool,
+    /// Whether each writing task records its id in the run's own table, [`TABLE`] (see
+    /// [`Database::records_tasks`]).
+    records_tasks: bool,
     /// What the copy was made from, and the writing SQL it was made for: what a fresh copy
     /// needs ([`Database::fresh_copy`]).
     origin: Database,
@@ -138,6 +139,15 @@ impl Database {
     /// user's own database (their queries come with it): a file that is not ours, an empty one
     /// included, is never replaced, and a missing one is never created in its place.
     pub fn prepare(path: Option<&Path>, users_own: bool) -> Result<Database> {
+        if let Some(path) = path.filter(|p| is_in_memory(p)) {
+            return Err(Error::input(format!(
+                "--db {}: an in-memory database is private to the connection that opens it: \
+                 each worker's connection would open its own, empty one (a table made on one is \
+                 missing on the next); give a file (a file in /dev/shm or a tmpfs is in memory \
+                 too, and every connection sees the same one)",
+                path.display()
+            )));
+        }
         let ours = path.is_none();
         let path = path.map_or_else(Self::default_path, Path::to_path_buf);
         let shown = path.display().to_string();
@@ -203,6 +213,16 @@ impl Database {
         })
     }
 
+    /// A database that another process of the same run prepared and only reads, named by its
+    /// path: for a worker process that was spawned, and so inherited no `Database` to clone.
+    pub fn prepared_elsewhere(path: PathBuf, is_fixture: bool) -> Database {
+        Database {
+            path,
+            is_fixture,
+            scratch: None,
+        }
+    }
+
     /// A copy of this database for a run that writes, in a temporary folder of its own: the
     /// fixture and a user's file are never written. SQLite's backup API copies a user's file,
     /// so the copy is consistent even if another program writes the original meanwhile. The
@@ -210,8 +230,8 @@ impl Database {
     /// [`TABLE`].
     ///
     /// `writing` is the SQL of the run's tasks that write: the tables it writes are counted
-    /// now, and again after the run by [`Database::rows_written`]; whether it only inserts
-    /// into [`TABLE`] is noted for [`Database::rows_can_be_checked`].
+    /// now, and again after the run by [`Database::rows_written`]; whether each records its
+    /// task in [`TABLE`] is noted for [`Database::records_tasks`].
     ///
     /// [`TABLE`]: crate::write_settings::TABLE
     pub fn scratch_copy(&self, settings: WriteSettings, writing: &[&str]) -> Result<Database> {
@@ -261,7 +281,7 @@ impl Database {
                 folder,
                 settings,
                 tables,
-                only_inserts_into_its_table: written.only_inserts_into_its_table,
+                records_tasks: written.records_tasks,
                 origin: self.clone(),
                 writing: writing.iter().map(|sql| sql.to_string()).collect(),
             })),
@@ -294,8 +314,7 @@ impl Database {
     }
 
     /// The rows a writing run added, counted on a fresh connection: the rows now in the tables
-    /// its SQL writes, less those they held before. When the tasks only insert into the run's
-    /// own table, it is the sum of the rows they report ([`Database::rows_can_be_checked`]).
+    /// its SQL writes, less those they held before.
     pub fn rows_written(&self) -> Result<u64> {
         let Some(scratch) = &self.scratch else {
             return Ok(0);
@@ -309,15 +328,33 @@ impl Database {
         Ok(added.max(0) as u64)
     }
 
-    /// Whether [`Database::rows_written`] can be checked against the rows the run's tasks
-    /// report: only when their SQL does nothing but insert into the run's own table, [`TABLE`],
-    /// as the `writes` preset does, is every row a task reports a row added there. A user's SQL
-    /// that updates or deletes rows, or writes tables of the user's own, changes rows that a
-    /// count after the run cannot see.
-    pub fn rows_can_be_checked(&self) -> bool {
-        self.scratch
-            .as_ref()
-            .is_some_and(|s| s.only_inserts_into_its_table)
+    /// Whether every writing task of the run records its id in the run's own table, [`TABLE`],
+    /// in its own transaction, as the `writes` and `app` presets do: then the tasks found there
+    /// after the run ([`Database::tasks_recorded`]) must be exactly the write tasks that ended
+    /// ok, which says that no write reported done was lost and none reported failed was half
+    /// done. A user's SQL that updates or deletes rows of their own records nothing there, and
+    /// a count of rows after the run cannot check it.
+    ///
+    /// [`TABLE`]: crate::write_settings::TABLE
+    pub fn records_tasks(&self) -> bool {
+        self.scratch.as_ref().is_some_and(|s| s.records_tasks)
+    }
+
+    /// The ids of the tasks recorded in the run's own table, in order, read on a fresh
+    /// connection after the run (see [`Database::records_tasks`]).
+    pub fn tasks_recorded(&self) -> Result<Vec<usize>> {
+        let fail = |e: rusqlite::Error| Error::system(format!("reading the tasks written: {e}"));
+        let conn = self.connect().map_err(fail)?;
+        let mut statement = conn
+            .prepare(&format!(
+                "SELECT DISTINCT task_id FROM {TABLE} ORDER BY task_id"
+            ))
+            .map_err(fail)?;
+        let ids = statement
+            .query_map([], |row| row.get::<_, i64>(0))
+            .and_then(|ids| ids.map(|id| id.map(|id| id as usize)).collect())
+            .map_err(fail)?;
+        Ok(ids)
     }
 
     pub fn path(&self) -> &Path {
@@ -371,21 +408,39 @@ impl Database {
     }
 }
 
+/// Whether `path` names an in-memory database rather than a file: `:memory:`, or a URI with
+/// `mode=memory`. SQLite would give each connection its own, empty database for it.
+fn is_in_memory(path: &Path) -> bool {
+    let text = path.to_string_lossy();
+    text == ":memory:" || (text.starts_with("file:") && text.contains("mode=memory"))
+}
+
+/// Whether `sql` changes the database, as SQLite sees it once each of its statements is
+/// prepared (`sqlite3_stmt_readonly`). SQL that does not prepare is said not to: it fails in its
+/// task, with SQLite's message.
+pub(crate) fn sql_writes(conn: &Connection, sql: &str) -> bool {
+    let mut statements = Batch::new(conn, sql);
+    let mut writes = false;
+    while let Ok(Some(statement)) = statements.next() {
+        writes |= !statement.readonly();
+    }
+    writes
+}
+
 /// What a run's writing SQL changes, as SQLite's authorizer sees it while preparing each
 /// statement.
 #[derive(Debug, Clone, PartialEq)]
 struct Written {
     /// The tables it inserts into, updates or deletes from; always the run's own [`TABLE`].
     tables: Vec<String>,
-    /// Whether all it does is insert into [`TABLE`].
-    only_inserts_into_its_table: bool,
+    /// Whether each writing task's SQL inserts into [`TABLE`]: records its task there, as the
+    /// `writes` and `app` presets do (see [`Database::records_tasks`]).
+    records_tasks: bool,
 }
 
 fn what_is_written(conn: &Connection, sql: &[&str]) -> Written {
-    let found = Arc::new(std::sync::Mutex::new(Written {
-        tables: vec![TABLE.to_string()],
-        only_inserts_into_its_table: true,
-    }));
+    // The tables found, and whether the SQL being prepared inserts into the run's own table.
+    let found = Arc::new(std::sync::Mutex::new((vec![TABLE.to_string()], false)));
     let into = Arc::clone(&found);
     let _ = conn.authorizer(Some(move |context: AuthContext<'_>| {
         let (table, inserts) = match context.action {
@@ -397,19 +452,27 @@ fn what_is_written(conn: &Connection, sql: &[&str]) -> Written {
         };
         if !table.starts_with("sqlite_") {
             let mut found = into.lock().unwrap_or_else(|e| e.into_inner());
-            found.only_inserts_into_its_table &= inserts && table == TABLE;
-            if !found.tables.iter().any(|f| f == table) {
-                found.tables.push(table.to_string());
+            found.1 |= inserts && table == TABLE;
+            if !found.0.iter().any(|f| f == table) {
+                found.0.push(table.to_string());
             }
         }
         Authorization::Allow
     }));
-    for statement in sql {
+    let mut records_tasks = true;
+    for text in sql {
+        found.lock().unwrap_or_else(|e| e.into_inner()).1 = false;
         // A statement that does not prepare fails in its task, with SQLite's message.
-        let _ = conn.prepare(statement);
+        let mut statements = Batch::new(conn, text);
+        while let Ok(Some(_)) = statements.next() {}
+        records_tasks &= found.lock().unwrap_or_else(|e| e.into_inner()).1;
     }
     let _ = conn.authorizer(None::<fn(AuthContext<'_>) -> Authorization>);
-    found.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    let tables = found.lock().unwrap_or_else(|e| e.into_inner()).0.clone();
+    Written {
+        tables,
+        records_tasks,
+    }
 }
 
 fn count_rows(conn: &Connection, table: &str) -> rusqlite::Result<u64> {
@@ -649,21 +712,122 @@ mod tests {
     }
 
     #[test]
-    fn only_rows_added_to_the_runs_own_table_can_be_checked() {
+    fn only_tasks_that_each_record_their_id_can_be_checked() {
         let (_dir, database) = users_database(3);
         let settings = WriteSettings::default();
         let insert = "INSERT INTO task_writes (task_id, payload) VALUES (:task, ?1)";
         let own = database.scratch_copy(settings, &[insert]).unwrap();
-        assert!(own.rows_can_be_checked(), "the writes preset's insert");
+        assert!(own.records_tasks(), "the writes preset's insert");
+        let transaction = "UPDATE t SET x = x + 1 WHERE x = 1; INSERT INTO task_writes \
+                           (task_id, payload) VALUES (:task, 'update')";
+        let both = database
+            .scratch_copy(settings, &[insert, transaction])
+            .unwrap();
+        assert!(
+            both.records_tasks(),
+            "a transaction that records its task last"
+        );
         for users in [
             "DELETE FROM t",
             "UPDATE t SET x = x + 1",
             "INSERT INTO t VALUES (9)",
         ] {
             let copy = database.scratch_copy(settings, &[insert, users]).unwrap();
-            assert!(!copy.rows_can_be_checked(), "{users}");
+            assert!(!copy.records_tasks(), "{users}");
         }
-        assert!(!database.rows_can_be_checked(), "a database only read");
+        assert!(!database.records_tasks(), "a database only read");
+    }
+
+    /// The trap behind "`:memory:` with a pool": every connection to `:memory:` opens a
+    /// database of its own, so what one connection makes, the next does not see. A named
+    /// in-memory database with a shared cache would be seen by all, but lives only as long as
+    /// one of them is open; a file is the plain answer, and `--db` takes only files.
+    #[test]
+    fn an_in_memory_database_is_refused_since_each_connection_would_get_its_own() {
+        let first = Connection::open(":memory:").unwrap();
+        first.execute_batch("CREATE TABLE t (x)").unwrap();
+        let second = Connection::open(":memory:").unwrap();
+        assert!(
+            second.prepare("SELECT x FROM t").is_err(),
+            "a second :memory: is empty"
+        );
+        let cwd = std::env::current_dir().unwrap();
+        for given in [":memory:", "file:shop?mode=memory&cache=shared"] {
+            let err = Database::prepare(Some(Path::new(given)), false)
+                .expect_err(given)
+                .to_string();
+            assert!(err.contains("in-memory database"), "{given}: {err}");
+            assert!(!cwd.join(given).exists(), "{given}: a file was made for it");
+        }
+    }
+
+    /// The trap behind "busy_timeout set, and still database is locked when opening": a
+    /// connection's first pragmas read the schema, which needs the database's lock; with the
+    /// run's `--busy-timeout 0` set before them, opening would fail the moment another
+    /// connection held the lock. Set after them, the pragmas wait (rusqlite's 5 s), and opening
+    /// succeeds once the lock is free.
+    #[test]
+    fn a_connection_opens_while_another_holds_the_lock_even_with_no_busy_timeout() {
+        let (_dir, database) = users_database(1);
+        let settings = WriteSettings {
+            busy_timeout: Duration::ZERO,
+            ..WriteSettings::default()
+        };
+        let copy = database.scratch_copy(settings, &[]).unwrap();
+        let holder = Connection::open(copy.path()).unwrap();
+        holder
+            .execute_batch(
+                "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; \
+                 INSERT INTO task_writes (task_id, payload) VALUES (0, 'held');",
+            )
+            .unwrap();
+        let blocked = Connection::open(copy.path()).unwrap();
+        blocked.busy_timeout(Duration::ZERO).unwrap();
+        assert!(
+            blocked.pragma_update(None, "synchronous", "FULL").is_err(),
+            "the lock is held: a pragma with no busy timeout fails at once"
+        );
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            holder.execute_batch("COMMIT").unwrap();
+            drop(holder);
+        });
+        let opened = copy.open();
+        release.join().unwrap();
+        let conn = opened.expect("opening waits for the lock instead of failing");
+        let count: i64 = conn
+            .query_row("SELECT count(*) FROM task_writes", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(count, 1, "it opened after the holder committed");
+    }
+
+    #[test]
+    fn sql_of_several_statements_writes_if_any_of_them_does() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x)").unwrap();
+        assert!(sql_writes(&conn, "SELECT 1; DELETE FROM t"));
+        assert!(!sql_writes(&conn, "SELECT 1; SELECT x FROM t"));
+        assert!(!sql_writes(
+            &conn,
+            "SELECT * FROM no_such_table; DELETE FROM t"
+        ));
+    }
+
+    #[test]
+    fn the_tasks_recorded_are_read_back_once_each() {
+        let (_dir, database) = users_database(1);
+        let copy = database
+            .scratch_copy(
+                WriteSettings::default(),
+                &["INSERT INTO task_writes VALUES (NULL, :task, '')"],
+            )
+            .unwrap();
+        let conn = copy.open().unwrap();
+        conn.execute_batch(
+            "INSERT INTO task_writes (task_id, payload) VALUES (7, 'a'), (3, 'b'), (7, 'c')",
+        )
+        .unwrap();
+        assert_eq!(copy.tasks_recorded().unwrap(), vec![3, 7]);
     }
 
     #[test]

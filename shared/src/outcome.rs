@@ -20,7 +20,6 @@ pub struct Outcome {
     /// makes its name once, and each of its outcomes holds the same one (a million outcomes of
     /// four workers hold four names, not a million strings).
     pub worker: Arc<str>,
-    queued: Offset,
     started: Offset,
     sql_started: Offset,
     finished: Offset,
@@ -28,11 +27,10 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn new(task: &Task, worker: &Arc<str>, queued: Duration, attempt: Attempt) -> Outcome {
+    pub fn new(task: &Task, worker: &Arc<str>, attempt: Attempt) -> Outcome {
         Outcome {
             task: task.id,
             worker: Arc::clone(worker),
-            queued: Offset::at(queued),
             started: Offset::at(attempt.started),
             sql_started: attempt.sql_started.map_or(Offset::NEVER, Offset::at),
             finished: Offset::at(attempt.finished),
@@ -45,17 +43,11 @@ impl Outcome {
         Outcome {
             task,
             worker: Arc::from(""),
-            queued: Offset::at(Duration::ZERO),
             started: Offset::NEVER,
             sql_started: Offset::NEVER,
             finished: Offset::NEVER,
             status: Status::NotRun,
         }
-    }
-
-    /// When it was handed to the method (put in a queue, spawned, sent down a pipe).
-    pub fn queued(&self) -> Duration {
-        self.queued.get().unwrap_or_default()
     }
 
     /// When it started on its worker; `None` if it never did.
@@ -195,6 +187,9 @@ pub struct Run {
     /// The children's memory summed without counting shared pages more than once: each
     /// child's proportional share (`Pss`), where the method measured it.
     pub children_pss_kib: Option<u64>,
+    /// The threads the method started for the run, where it counts them (async: its runtime's
+    /// and its connections'); the main thread is not one of them.
+    pub threads_started: Option<usize>,
     /// Anything the method wants the reader to know about this run, one sentence each.
     pub notes: Vec<String>,
 }
@@ -226,6 +221,7 @@ impl Run {
             startup,
             children_max_rss_kib: None,
             children_pss_kib: None,
+            threads_started: None,
             notes: Vec::new(),
         }
     }
@@ -245,6 +241,12 @@ impl Run {
     pub fn with_children_memory(mut self, max_rss_kib: Option<u64>, pss_kib: Option<u64>) -> Run {
         self.children_max_rss_kib = max_rss_kib;
         self.children_pss_kib = pss_kib;
+        self
+    }
+
+    /// The threads the method started for the run (see [`Run::threads_started`]).
+    pub fn with_threads_started(mut self, threads: usize) -> Run {
+        self.threads_started = Some(threads);
         self
     }
 

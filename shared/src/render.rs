@@ -257,10 +257,12 @@ fn natural_key(name: &str) -> (String, u64, String) {
 
 /// For a run that writes: how, how fast, and whether the database holds what the tasks said.
 ///
-/// Only rows added to the run's own table can be counted after the run (`rows_in_db_after`);
-/// a user's tasks that update or delete rows get their rows changed, and no check.
+/// Only tasks that record their id in the run's own table can be checked after the run
+/// (`rows_in_db_after`); a user's tasks that update or delete rows of their own get the rows
+/// they changed, and no check.
 fn writes(out: &mut String, r: &Report) {
-    let (Some(w), Some(reported)) = (&r.writes, r.rows_reported()) else {
+    let (Some(w), Some(changed), Some(ok)) = (&r.writes, r.rows_reported(), r.write_tasks_ok())
+    else {
         return;
     };
     let writer = match w.writer.as_str() {
@@ -268,7 +270,7 @@ fn writes(out: &mut String, r: &Report) {
         _ => "each worker on its own connection",
     };
     let rate = match r.rows_in_db_after {
-        Some(after) if r.wall_s > 0.0 => format!(" · {:.0} rows/s", after as f64 / r.wall_s),
+        Some(after) if r.wall_s > 0.0 => format!(" · {:.0} writes/s", after as f64 / r.wall_s),
         _ => String::new(),
     };
     let _ = writeln!(
@@ -279,20 +281,21 @@ fn writes(out: &mut String, r: &Report) {
         w.synchronous,
     );
     let _ = match r.rows_in_db_after {
-        Some(after) if after == reported => writeln!(
+        Some(after) if after == ok => writeln!(
             out,
-            "  rows in the database after the run: {after}, as the ok tasks reported"
+            "  write tasks recorded in the database after the run: {after}, the {ok} that ended \
+             ok ({changed} rows changed)"
         ),
-        // The run's own table holds a row for each row its tasks reported inserting there,
-        // whatever the method: a difference is the program's fault, not the user's.
+        // Each write records its task in the same transaction, whatever the method: a
+        // difference is the program's fault, not the user's (a note says which tasks).
         Some(after) => writeln!(
             out,
-            "  rows in the database after the run: {after}, BUT the ok tasks reported \
-             {reported}: this is a bug, please report it"
+            "  write tasks recorded in the database after the run: {after}, BUT {ok} ended ok: \
+             this is a bug, please report it"
         ),
         None => writeln!(
             out,
-            "  rows changed: {reported} by the ok tasks; not checked against the database: these \
+            "  rows changed: {changed} by the ok tasks; not checked against the database: these \
              tasks write tables of your own (on a scratch copy of the database, removed after the run)"
         ),
     };

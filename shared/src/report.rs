@@ -17,6 +17,8 @@
 //! workers_asked     --workers as given (null without it); a method that starts a thread or
 //!                   process a worker starts no more than there are tasks
 //! connections       how many SQLite connections their SQL shared, when not one per worker
+//! threads_started   the threads the method started for the run, where it counts them (async;
+//!                   left out otherwise)
 //! dispatch          "fifo" | "longest-first"
 //! lanes             what a lane of the human timeline stands for: "worker" | "task" (async)
 //! timeout_s         each task's timeout, from its start
@@ -44,16 +46,20 @@
 //! usage             {user_cpu_s, sys_cpu_s, max_rss_kib, children_max_rss_kib, children_pss_kib,
 //!                    voluntary_context_switches, involuntary_context_switches}
 //! writes            for a run whose tasks write: {busy_timeout_ms, begin, synchronous, writer}
-//! rows_in_db_after  for a run whose tasks only insert into the run's own table (the `writes`
-//!                   preset): the rows added there, counted on a fresh connection after the
-//!                   run; equal to the rows its ok tasks report. `null` when the tasks write
-//!                   tables of the user's own: rows updated or deleted cannot be counted
+//! rows_in_db_after  for a run whose every writing task records its id in the run's own table,
+//!                   in its own transaction (the `writes` and `app` presets): how many tasks
+//!                   are recorded there, read on a fresh connection after the run; equal to the
+//!                   write tasks that ended ok (if not, a note says which differ). `null` when
+//!                   the tasks write tables of the user's own and record nothing: rows updated
+//!                   or deleted cannot be counted
 //! notes             what the method wants the reader to know, one sentence each
 //! tasks             by id: {id, name, worker, status, rows, checksum, error, queued_s,
 //!                   started_s, sql_started_s, finished_s, arrival, writes}; status is "ok" | "failed"
 //!                   | "timed_out" | "not_run"; rows are the rows a query returned, or for a
 //!                   task that writes the rows it changed; checksum is 16 hex digits; arrival is
-//!                   the order in which the result reached the program (1 = first)
+//!                   the order in which the result reached the program (1 = first); queued_s is
+//!                   0 in every method: each is given all its tasks when the run starts, so the
+//!                   time a task waited for a worker is its started_s
 //! ```
 
 use std::io::Write;
@@ -104,6 +110,9 @@ pub struct Summary {
     #[serde(default)]
     pub workers_asked: Option<usize>,
     pub connections: Option<usize>,
+    /// The threads the method started for the run, where it counts them (async does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads_started: Option<usize>,
     pub dispatch: String,
     /// What a lane of the human timeline stands for: "worker", or "task" (async).
     #[serde(default = "per_worker")]
@@ -180,6 +189,7 @@ pub struct TaskReport {
     pub rows: Option<u64>,
     pub checksum: Option<String>,
     pub error: Option<String>,
+    /// When the task was queued: 0, the run's start, in every method (see the schema above).
     pub queued_s: Option<f64>,
     pub started_s: Option<f64>,
     pub sql_started_s: Option<f64>,
@@ -285,17 +295,15 @@ impl Summary {
 }
 
 impl RunReport {
-    /// The rows the ok tasks report, for a run whose tasks write: what `rows_in_db_after` is
-    /// checked against. (A report read back does not say which tasks write, so the rows of
-    /// tasks that only read are counted too; the `writes` preset has none.)
-    pub fn rows_reported(&self) -> Option<u64> {
+    /// How many of the tasks that write ended ok, for a run whose tasks write: what
+    /// `rows_in_db_after` is checked against.
+    pub fn write_tasks_ok(&self) -> Option<u64> {
         self.writes.as_ref()?;
         Some(
             self.tasks
                 .iter()
-                .filter(|t| t.status == "ok")
-                .filter_map(|t| t.rows)
-                .sum(),
+                .filter(|t| t.writes && t.status == "ok")
+                .count() as u64,
         )
     }
 }
@@ -358,6 +366,7 @@ impl<'run> Report<'run> {
             workers: run.workers,
             workers_asked: plan.workers,
             connections: run.connections,
+            threads_started: run.threads_started,
             dispatch: match run.dispatch {
                 Dispatch::Fifo => "fifo",
                 Dispatch::LongestFirst => "longest-first",
@@ -469,13 +478,25 @@ impl<'run> Report<'run> {
             rows,
             checksum,
             error,
-            queued_s: ran.then_some(o.queued().as_secs_f64()),
+            queued_s: ran.then_some(0.0),
             started_s: o.started().map(|d| d.as_secs_f64()),
             sql_started_s: o.sql_started().map(|d| d.as_secs_f64()),
             finished_s: o.finished().map(|d| d.as_secs_f64()),
             arrival: ran.then_some(arrival + 1),
             writes: self.tasks[o.task - 1].query.writes,
         }
+    }
+
+    /// How many of the tasks that write ended ok, for a run whose tasks write: what
+    /// `rows_in_db_after` must be when it is given.
+    pub fn write_tasks_ok(&self) -> Option<u64> {
+        self.summary.writes.as_ref()?;
+        let ok = self
+            .run
+            .outcomes
+            .iter()
+            .filter(|o| o.status.is_ok() && self.tasks[o.task - 1].query.writes);
+        Some(ok.count() as u64)
     }
 
     /// The rows the ok tasks that write say they changed, for a run whose tasks write.
@@ -579,7 +600,7 @@ mod tests {
                 },
             };
             let task = &plan.workload.tasks[id - 1];
-            outcomes.record(Outcome::new(task, &worker, Duration::ZERO, attempt));
+            outcomes.record(Outcome::new(task, &worker, attempt));
         }
         Run::new(outcomes.finish(), 2, Duration::ZERO, Duration::from_secs(1))
     }
@@ -660,7 +681,7 @@ mod tests {
         ];
         let workload = crate::workload::Workload::from_pattern("mine", pattern, None);
         let plan = conformance::users_plan(database, workload);
-        assert!(!plan.database.rows_can_be_checked());
+        assert!(!plan.database.records_tasks());
         let run = crate::sequential::run(&plan).unwrap();
         let report = Report::new("sequential", &plan, &run, Usage::default(), None);
 
@@ -688,7 +709,7 @@ mod tests {
                     checksum: 1,
                 },
             };
-            outcomes.record(Outcome::new(task, &worker, Duration::ZERO, attempt));
+            outcomes.record(Outcome::new(task, &worker, attempt));
         }
         Run::new(outcomes.finish(), 1, Duration::ZERO, took * 6)
     }

@@ -6,7 +6,6 @@
 //! wait the latency, run the SQL, record the outcome.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::error::Result;
 use crate::method::Method;
@@ -30,7 +29,7 @@ pub fn run(plan: &Plan) -> Result<Run> {
     for task in &plan.workload.tasks {
         // Every task is queued at the start: the loop is the queue.
         let attempt = catch_panic(&clock, || run_blocking(&conn, task, plan.timeout, &clock));
-        outcomes.record(Outcome::new(task, &main, Duration::ZERO, attempt));
+        outcomes.record(Outcome::new(task, &main, attempt));
     }
     let outcomes = outcomes.finish();
     Ok(Run::new(outcomes, 1, startup, clock.now()))

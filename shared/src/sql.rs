@@ -14,8 +14,9 @@
 use std::panic;
 use std::time::Instant;
 
+use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, ErrorCode};
+use rusqlite::{Batch, Connection, ErrorCode, Statement};
 
 use crate::status::{InjectedPanic, Status};
 use crate::workload::{Fault, Params, Task};
@@ -58,6 +59,10 @@ pub(crate) fn status_of(result: rusqlite::Result<Option<(u64, u64)>>) -> Status 
 /// The task's SQL (or the SQL of its injected `error` or `hang`), stopped at `deadline`: its row
 /// count and checksum, or `None` past the deadline. For a task that writes, the count is the
 /// rows it changed.
+///
+/// The SQL may be several statements, as a write transaction is (an order, then its items, then
+/// the record of the task): they run in turn, their rows go into one checksum, and their
+/// parameters are bound by name (see [`several`]).
 pub(crate) fn run_sql(
     conn: &Connection,
     task: &Task,
@@ -70,12 +75,62 @@ pub(crate) fn run_sql(
         _ => (task.query.sql.as_str(), &task.query.params),
     };
     let _interrupt = InterruptAtDeadline::new(conn, deadline)?;
-    let result = query(conn, sql, params, task, deadline)?;
+    let changed_before = conn.total_changes();
+    let result = match conn.prepare_cached(sql) {
+        Ok(mut statement) => {
+            let mut rows = Rows::new(task.query.rounds);
+            bind(&mut statement, params, task.id, Names::AllUsed)?;
+            rows.walk(&mut statement, deadline)?.then(|| rows.finish())
+        }
+        Err(rusqlite::Error::MultipleStatement) => several(conn, sql, params, task, deadline)?,
+        Err(e) => return Err(e),
+    };
     Ok(if task.query.writes {
-        result.map(|(_, checksum)| (conn.changes(), checksum))
+        result.map(|(_, checksum)| (conn.total_changes() - changed_before, checksum))
     } else {
         result
     })
+}
+
+/// SQL of several statements, run in turn on the connection, as one task. Each statement binds
+/// the parameters it names (and `:task`); a name that no statement has is an error, as it is
+/// for one statement. A list of parameters bound in order would not say which statement each
+/// is for, so several statements take theirs by name.
+///
+/// They are prepared each time, not cached: SQLite's statement cache holds one statement per
+/// text, and these are a few short writes beside a transaction's commit.
+fn several(
+    conn: &Connection,
+    sql: &str,
+    params: &Params,
+    task: &Task,
+    deadline: Instant,
+) -> rusqlite::Result<Option<(u64, u64)>> {
+    if matches!(params, Params::Positional(list) if !list.is_empty()) {
+        return Err(rusqlite::Error::ToSqlConversionFailure(
+            "SQL of several statements takes its parameters by name ({\":name\": value}), \
+             not as a list"
+                .into(),
+        ));
+    }
+    let mut rows = Rows::new(task.query.rounds);
+    let mut used = Vec::new();
+    let mut statements = Batch::new(conn, sql);
+    while let Some(mut statement) = statements.next()? {
+        used.extend(bind(&mut statement, params, task.id, Names::SomeUsed)?);
+        if !rows.walk(&mut statement, deadline)? {
+            return Ok(None);
+        }
+    }
+    if let Params::Named(by_name) = params
+        && let Some(name) = by_name
+            .keys()
+            .map(|n| slot_name(n))
+            .find(|n| !used.contains(n))
+    {
+        return Err(rusqlite::Error::InvalidParameterName(name));
+    }
+    Ok(Some(rows.finish()))
 }
 
 /// SQLite's progress handler, stopping the connection's statements at `deadline` while this
@@ -96,58 +151,95 @@ impl Drop for InterruptAtDeadline<'_> {
     }
 }
 
-/// Steps through the rows, returning their count and checksum, or `None` past the deadline.
-fn query(
-    conn: &Connection,
-    sql: &str,
-    params: &Params,
-    task: &Task,
-    deadline: Instant,
-) -> rusqlite::Result<Option<(u64, u64)>> {
-    let rounds = task.query.rounds;
-    let mut statement = conn.prepare_cached(sql)?;
-    let columns = statement.column_count();
-    bind(&mut statement, params, task.id)?;
-    let mut rows = statement.raw_query();
-    // The rows are walked one by one, in the program, as `for row in cursor` does in Python:
-    // every value is digested `rounds` times while it is in the CPU's cache. The `fetch`
-    // preset sets many rounds so that this loop, the program's own work, takes most of the
-    // task's time; for the other presets one round is just the checksum.
-    let mut first = Digest::new(0);
-    let mut more: Vec<Digest> = (1..rounds.max(1)).map(Digest::new).collect();
-    let mut count: u64 = 0;
-    while let Some(row) = rows.next()? {
-        count += 1;
-        // SQLite's progress handler stops the query, but not this loop: it checks for itself.
-        if !more.is_empty() && count.is_multiple_of(1024) && Instant::now() >= deadline {
-            return Ok(None);
+/// The rows of a task's statements: counted, and digested `rounds` times.
+struct Rows {
+    count: u64,
+    first: Digest,
+    more: Vec<Digest>,
+}
+
+impl Rows {
+    fn new(rounds: u32) -> Rows {
+        Rows {
+            count: 0,
+            first: Digest::new(0),
+            more: (1..rounds.max(1)).map(Digest::new).collect(),
         }
-        for i in 0..columns {
-            let value = row.get_ref(i)?;
-            first.value(value);
-            more.iter_mut().for_each(|d| d.value(value));
-        }
-        first.end_row();
-        more.iter_mut().for_each(Digest::end_row);
     }
-    let checksum = (1..).zip(&more).fold(first.finish(), |sum, (r, d)| {
-        sum ^ d.finish().rotate_left(r)
-    });
-    Ok(Some((count, checksum)))
+
+    /// Steps through a statement's rows; `false` if the deadline came first.
+    fn walk(&mut self, statement: &mut Statement<'_>, deadline: Instant) -> rusqlite::Result<bool> {
+        let columns = statement.column_count();
+        let mut rows = statement.raw_query();
+        // The rows are walked one by one, in the program, as `for row in cursor` does in
+        // Python: every value is digested `rounds` times while it is in the CPU's cache. The
+        // `fetch` preset sets many rounds so that this loop, the program's own work, takes most
+        // of the task's time; for the other presets one round is just the checksum.
+        while let Some(row) = rows.next()? {
+            self.count += 1;
+            // SQLite's progress handler stops the query, but not this loop: it checks for
+            // itself.
+            if !self.more.is_empty()
+                && self.count.is_multiple_of(1024)
+                && Instant::now() >= deadline
+            {
+                return Ok(false);
+            }
+            for i in 0..columns {
+                let value = row.get_ref(i)?;
+                self.first.value(value);
+                self.more.iter_mut().for_each(|d| d.value(value));
+            }
+            self.first.end_row();
+            self.more.iter_mut().for_each(Digest::end_row);
+        }
+        Ok(true)
+    }
+
+    /// The row count and the checksum.
+    fn finish(&self) -> (u64, u64) {
+        let checksum = (1..)
+            .zip(&self.more)
+            .fold(self.first.finish(), |sum, (r, d)| {
+                sum ^ d.finish().rotate_left(r)
+            });
+        (self.count, checksum)
+    }
+}
+
+/// Whether every name a task's parameters give must be in the statement being bound: yes for
+/// one statement; for several, each binds the names it has (see [`several`]).
+#[derive(PartialEq)]
+enum Names {
+    AllUsed,
+    SomeUsed,
+}
+
+/// A parameter's name as SQLite writes it: `city` is taken to mean `:city`.
+fn slot_name(name: &str) -> String {
+    if name.starts_with([':', '@', '$']) {
+        name.to_string()
+    } else {
+        format!(":{name}")
+    }
 }
 
 /// Binds the task's parameters, in order or by name, and `:task` to the task's id (so that a
 /// written row can say which task wrote it) unless the parameters name it. Every slot of the
 /// SQL must be bound: a count that does not match, or a name the SQL does not have, is an error
 /// that fails the task, as SQLite's own would.
+///
+/// Returns the names it bound, for [`several`] to check that each was used somewhere.
 fn bind(
-    statement: &mut rusqlite::CachedStatement<'_>,
+    statement: &mut Statement<'_>,
     params: &Params,
     task: usize,
-) -> rusqlite::Result<()> {
+    names: Names,
+) -> rusqlite::Result<Vec<String>> {
     let slots = statement.parameter_count();
     let task_slot = statement.parameter_index(":task")?;
     let mut bound = Vec::with_capacity(slots);
+    let mut used = Vec::new();
     match params {
         Params::Positional(list) => {
             let expected = slots - usize::from(task_slot.is_some());
@@ -164,16 +256,16 @@ fn bind(
         }
         Params::Named(by_name) => {
             for (name, param) in by_name {
-                let name = if name.starts_with([':', '@', '$']) {
-                    name.clone()
-                } else {
-                    format!(":{name}")
-                };
-                let index = statement
-                    .parameter_index(&name)?
-                    .ok_or(rusqlite::Error::InvalidParameterName(name))?;
-                statement.raw_bind_parameter(index, param)?;
-                bound.push(index);
+                let name = slot_name(name);
+                match statement.parameter_index(&name)? {
+                    Some(index) => {
+                        statement.raw_bind_parameter(index, param)?;
+                        bound.push(index);
+                        used.push(name);
+                    }
+                    None if names == Names::SomeUsed => {}
+                    None => return Err(rusqlite::Error::InvalidParameterName(name)),
+                }
             }
         }
     }
@@ -184,7 +276,7 @@ fn bind(
     if bound.len() != slots {
         return Err(rusqlite::Error::InvalidParameterCount(bound.len(), slots));
     }
-    Ok(())
+    Ok(used)
 }
 
 /// FNV-1a over 64-bit words: fast, and order-sensitive, so rows in another order (or another
@@ -241,6 +333,7 @@ impl Digest {
 mod tests {
     use super::*;
     use crate::workload::{Preset, Workload};
+    use std::sync::Arc;
     use std::time::Duration;
 
     fn task(id: usize, query: &str) -> Task {
@@ -304,5 +397,40 @@ mod tests {
         assert!(run_sql(&conn, &short, deadline()).is_err());
         let positional = task(1, r#"{"name": "n", "sql": "SELECT ?, ?", "params": [1]}"#);
         assert!(run_sql(&conn, &positional, deadline()).is_err());
+    }
+
+    #[test]
+    fn several_statements_run_in_turn_each_binding_the_names_it_has() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x, y)").unwrap();
+        let mut both = task(
+            4,
+            r#"{"name": "n",
+                "sql": "INSERT INTO t VALUES (:a, :task); UPDATE t SET y = y * :b; SELECT x, y FROM t",
+                "params": {"a": 10, ":b": 3}}"#,
+        );
+        Arc::make_mut(&mut both.query).writes = true;
+        let (changed, checksum) = run_sql(&conn, &both, deadline()).unwrap().unwrap();
+        assert_eq!(changed, 2, "one row inserted, one updated");
+        let alone = task(4, r#"{"name": "n", "sql": "SELECT 10, 12"}"#);
+        let (_, expected) = run_sql(&conn, &alone, deadline()).unwrap().unwrap();
+        assert_eq!(
+            checksum, expected,
+            "the rows of the last statement, (10, 4 * 3)"
+        );
+        let unknown = task(
+            1,
+            r#"{"name": "n", "sql": "SELECT 1; SELECT 2", "params": {":b": 1}}"#,
+        );
+        let err = run_sql(&conn, &unknown, deadline())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(":b"), "{err}");
+        let listed = task(
+            1,
+            r#"{"name": "n", "sql": "SELECT ?; SELECT 2", "params": [1]}"#,
+        );
+        let err = run_sql(&conn, &listed, deadline()).unwrap_err().to_string();
+        assert!(err.contains("by name"), "{err}");
     }
 }

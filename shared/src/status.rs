@@ -29,6 +29,15 @@ impl Clock {
         self.start.elapsed()
     }
 
+    /// The run's clock in a process that did not inherit it: one started `elapsed` ago, as the
+    /// process that started it measured (a spawned worker process, which inherits no memory).
+    pub fn started_ago(elapsed: Duration) -> Clock {
+        let now = Instant::now();
+        Clock {
+            start: now.checked_sub(elapsed).unwrap_or(now),
+        }
+    }
+
     /// The instant at `offset` from the start of the run.
     pub fn at(&self, offset: Duration) -> Instant {
         self.start + offset

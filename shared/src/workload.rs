@@ -13,6 +13,7 @@
 //! | `overhead` | 10,000 | `SELECT 1`: what a method costs per task                         |
 //! | `scale`    | 1,000  | waits 100 ms, then `SELECT 1`: how many waits a method holds     |
 //! | `writes`   | 2,000  | inserts one row into the run's own table (see `writes`)          |
+//! | `app`      | 1,000  | a web application's requests: 90% reads, 10% write transactions |
 //!
 //! `--tasks N` repeats a preset's pattern to N tasks. `--dump-workload` prints a workload as
 //! JSON, and `--workload-file` reads the same JSON back, so that users can run their own
@@ -348,9 +349,9 @@ impl Workload {
         self.tasks.iter().any(|t| t.query.writes)
     }
 
-    /// Marks the queries that write, which a workload file need not say: SQLite knows, once a
-    /// statement is prepared on the database (`sqlite3_stmt_readonly`). A query that does not
-    /// prepare is left as it is, to fail in its task with SQLite's message.
+    /// Marks the queries that write, which a workload file need not say: SQLite knows, once
+    /// their statements are prepared on the database (`sqlite3_stmt_readonly`). A query that does
+    /// not prepare is left as it is, to fail in its task with SQLite's message.
     pub fn find_writes(&mut self, database: &Database) -> Result<()> {
         let conn = database.open()?;
         let mut seen: Vec<(*const Query, Arc<Query>)> = Vec::new();
@@ -361,10 +362,8 @@ impl Workload {
             let query = match known {
                 Some((_, query)) => Arc::clone(query),
                 None => {
-                    let writes = task.query.writes
-                        || conn
-                            .prepare(&task.query.sql)
-                            .is_ok_and(|statement| !statement.readonly());
+                    let writes =
+                        task.query.writes || crate::fixture::sql_writes(&conn, &task.query.sql);
                     let query = if writes == task.query.writes {
                         Arc::clone(&task.query)
                     } else {
@@ -400,6 +399,9 @@ pub enum Preset {
     Scale,
     /// 2,000 one-row inserts into the run's own table, on a scratch copy of the database.
     Writes,
+    /// 1,000 requests of a web application on the shop: 90% reads, 10% short write
+    /// transactions, interleaved, each after a wait of a few ms.
+    App,
 }
 
 impl fmt::Display for Preset {
@@ -444,6 +446,7 @@ impl Preset {
             Preset::Overhead => Some(10_000),
             Preset::Scale => Some(1_000),
             Preset::Writes => Some(2_000),
+            Preset::App => Some(1_000),
             _ => None,
         }
     }
@@ -481,6 +484,14 @@ impl Preset {
                 writes: true,
                 ..query("insert_row", WRITE_SQL, &[WRITE_PAYLOAD], 0)
             }],
+            Preset::App => APP
+                .iter()
+                .zip(APP_WAITS_MS)
+                .map(|(&(name, sql), wait)| Query {
+                    writes: name.starts_with("write_"),
+                    ..query(name, sql, &[], wait)
+                })
+                .collect(),
         }
     }
 }
@@ -699,3 +710,78 @@ const FETCH_SQL: &str = "
      WHERE o.id BETWEEN ?1 AND ?2";
 const FETCH_SLICE: i64 = 25_000;
 const FETCH_ROUNDS: u32 = 230;
+
+/// The `app` preset: one round of a web application's requests on the shop, 18 reads and 2
+/// writes, in the order they arrive. Each picks its row from its task's id (`:task`), so that
+/// successive rounds look up other customers, orders and products, as other users would.
+///
+/// Each write is a short transaction of several statements that ends by recording its task in
+/// the run's own table: after the run, the tasks recorded there must be exactly the write tasks
+/// that ended ok (`rows_in_db_after`), which checks updates as well as inserts. The reads may see
+/// what writes committed before them, so their checksums are not compared between runs.
+const APP: [(&str, &str); 20] = [
+    ("customer", APP_CUSTOMER),
+    ("order_with_items", APP_ORDER),
+    ("recent_orders", APP_RECENT),
+    ("product", APP_PRODUCT),
+    ("customer", APP_CUSTOMER),
+    ("order_with_items", APP_ORDER),
+    ("write_place_order", APP_PLACE_ORDER),
+    ("recent_orders", APP_RECENT),
+    ("customer", APP_CUSTOMER),
+    ("order_with_items", APP_ORDER),
+    ("product", APP_PRODUCT),
+    ("recent_orders", APP_RECENT),
+    ("report_category_month", APP_REPORT),
+    ("customer", APP_CUSTOMER),
+    ("order_with_items", APP_ORDER),
+    ("product", APP_PRODUCT),
+    ("write_change_price", APP_CHANGE_PRICE),
+    ("customer", APP_CUSTOMER),
+    ("recent_orders", APP_RECENT),
+    ("order_with_items", APP_ORDER),
+];
+
+/// Each request's wait, in ms: the network and the application's own work around its SQL.
+const APP_WAITS_MS: [u64; 20] = [2, 3, 4, 2, 5, 3, 4, 2, 3, 4, 2, 5, 3, 2, 4, 3, 4, 2, 3, 5];
+
+/// A customer's page: one row by key. 20,000 customers, 2,000 products and 200,000 orders.
+const APP_CUSTOMER: &str = "SELECT id, name, email, region, joined_on FROM customers WHERE id = 1 + (:task * 7919) % 20000";
+/// An order with its items.
+const APP_ORDER: &str = "
+    SELECT o.id, o.ordered_on, o.status, i.product_id, p.name, i.quantity, i.unit_price_cents
+      FROM orders o
+      JOIN order_items i ON i.order_id = o.id
+      JOIN products p ON p.id = i.product_id
+     WHERE o.id = 1 + (:task * 104729) % 200000";
+/// A customer's ten most recent orders, with their totals.
+const APP_RECENT: &str = "
+    SELECT o.id, o.ordered_on, o.status, sum(i.quantity * i.unit_price_cents) AS total
+      FROM orders o JOIN order_items i ON i.order_id = o.id
+     WHERE o.customer_id = 1 + (:task * 7919) % 20000
+     GROUP BY o.id ORDER BY o.ordered_on DESC, o.id DESC LIMIT 10";
+/// A product's page, with how many times it was ordered.
+const APP_PRODUCT: &str = "
+    SELECT p.id, p.name, p.category, p.price_cents,
+           (SELECT count(*) FROM order_items i WHERE i.product_id = p.id) AS ordered
+      FROM products p WHERE p.id = 1 + (:task * 31) % 2000";
+/// Now and then, a heavier report: a month's revenue by category.
+const APP_REPORT: &str = "
+    SELECT p.category, sum(i.quantity * i.unit_price_cents) AS revenue
+      FROM orders o
+      JOIN order_items i ON i.order_id = o.id
+      JOIN products p ON p.id = i.product_id
+     WHERE o.ordered_on BETWEEN '2024-11-01' AND '2024-11-30'
+     GROUP BY p.category ORDER BY revenue DESC";
+/// A customer places an order of two products at today's prices, and the task is recorded.
+const APP_PLACE_ORDER: &str = "
+    INSERT INTO orders (customer_id, ordered_on, status)
+    VALUES (1 + (:task * 7919) % 20000, '2025-01-01', 'new');
+    INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents)
+    SELECT (SELECT max(id) FROM orders), id, 1 + :task % 3, price_cents
+      FROM products WHERE id IN (1 + (:task * 31) % 2000, 1 + (:task * 37) % 2000);
+    INSERT INTO task_writes (task_id, payload) VALUES (:task, 'place_order')";
+/// A product's price changes, and the task is recorded.
+const APP_CHANGE_PRICE: &str = "
+    UPDATE products SET price_cents = price_cents + 1 WHERE id = 1 + (:task * 31) % 2000;
+    INSERT INTO task_writes (task_id, payload) VALUES (:task, 'change_price')";

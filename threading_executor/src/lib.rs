@@ -99,10 +99,7 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
         // workers wait for them.
         context
             .queue
-            .push_all(plan.workload.tasks.iter().map(|task| Job {
-                task,
-                queued: clock.now(),
-            }));
+            .push_all(plan.workload.tasks.iter().map(|task| Job { task }));
 
         let mut pool = Vec::with_capacity(workers);
         for id in 0..workers {
@@ -180,10 +177,9 @@ struct WorkerContext<'plan> {
 // The queue
 // ---------------------------------------------------------------------------------------------
 
-/// One task waiting in the queue: the task (borrowed from the plan), and when it was queued.
+/// One task waiting in the queue, borrowed from the plan.
 struct Job<'plan> {
     task: &'plan Task,
-    queued: Duration,
 }
 
 /// The priority queue's order: the longest expected task first; among equal ones, the one
@@ -353,7 +349,7 @@ impl<'scope> Worker<'scope> {
                         // The receiver lives until every sender is gone, so this cannot fail; if
                         // it ever did, nobody would be left to read the outcomes anyway.
                         if results
-                            .send(Outcome::new(job.task, &name, job.queued, attempt))
+                            .send(Outcome::new(job.task, &name, attempt))
                             .is_err()
                         {
                             return;

@@ -127,7 +127,6 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     let submit = |task: &Task, sender: Sender<Outcome>| {
         let job = Job {
             task: task.clone(),
-            queued: clock.now(),
             context: Arc::clone(&context),
             sender,
         };
@@ -230,7 +229,6 @@ struct JobContext {
 /// One submitted task: everything its job needs, moved into the pool.
 struct Job {
     task: Task,
-    queued: Duration,
     context: Arc<JobContext>,
     sender: Sender<Outcome>,
 }
@@ -246,9 +244,7 @@ impl Job {
         debug!(worker = %worker, task = self.task.id, status = attempt.status.label(), "finished");
         // The receiver is gone only when the caller stopped waiting at the run's deadline and
         // has already reported this task: nobody wants this outcome any more.
-        let _ = self
-            .sender
-            .send(Outcome::new(&self.task, worker, self.queued, attempt));
+        let _ = self.sender.send(Outcome::new(&self.task, worker, attempt));
     }
 
     /// Waits the task's latency holding no connection, then runs its SQL on a connection

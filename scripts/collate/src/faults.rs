@@ -90,7 +90,7 @@ pub fn collate(dir: &Path, runs: usize) -> Result<Option<Faults>, String> {
                     })
                     .collect(),
                 rows_in_db_after: first.rows_in_db_after,
-                rows_reported: first.rows_reported(),
+                rows_reported: first.write_tasks_ok(),
             });
         }
     }

@@ -20,8 +20,17 @@
 //! - `writes.md`: each Rust method's one-row writes, four ways of sharing SQLite's one write
 //!   lock, and the reads' SQL time beside a writer, from the reports in `<raw>/writes` (see
 //!   [`writes`]), and `writes-lessons.md`, what they teach (see [`writes_lessons`]);
+//! - `mix.md`: an application's mix of reads and write transactions, by every method with each
+//!   way of writing, with the latency each kind of request sees, and what that teaches, from
+//!   the reports in `<raw>/mix` (see [`mix`]);
+//! - `questions.md`: the questions Rust users ask most about SQLite and concurrency, each with
+//!   a command and this run's figure, and the two measurements made for them: async's SQL on
+//!   connection threads against `spawn_blocking`, and throughput by connection count, from
+//!   `<raw>/questions` and `<raw>/connections` (see [`questions`]);
 //! - `pitfalls.md`: the tables of PITFALLS.md, each pitfall with this run's figure, or with
-//!   the outcome the reports in `<raw>/faults` show (see [`pitfalls`] and [`faults`]).
+//!   the outcome the reports in `<raw>/faults` show (see [`pitfalls`] and [`faults`]);
+//! - `start.md`: how soon a pool of worker processes is ready under each start method (fork,
+//!   spawn, forkserver), in Rust and Python, from the reports in `<raw>/start` (see [`start`]).
 //!
 //! Each `.md` is a block of the docs: a full run of `scripts/compare.sh` puts `NAME.md` between the `<!-- NAME:begin -->` and
 //! `<!-- NAME:end -->` lines of every doc that has them (README.md, PITFALLS.md, docs/), so the
@@ -54,7 +63,10 @@ mod faults;
 mod figures;
 mod html;
 mod lessons;
+mod mix;
 mod pitfalls;
+mod questions;
+mod start;
 mod timelines;
 mod writes;
 mod writes_lessons;
@@ -344,6 +356,13 @@ struct Comparison {
     guide_quoted_io_speedup: BTreeMap<&'static str, &'static str>,
     /// The writes table's cells, and the reads' SQL time beside a writer.
     writes: writes::Writes,
+    /// async's SQL on connection threads against spawn_blocking (`sql_on`), and throughput by
+    /// connection count (`connection_sweep`), when the run has them.
+    #[serde(flatten)]
+    questions: Option<questions::Questions>,
+    /// The `app` mix of reads and writes, when the run has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mix: Option<mix::Mix>,
     /// What each program reported of the faults injected on purpose for PITFALLS.md, when the
     /// run has them.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -351,6 +370,9 @@ struct Comparison {
     /// How the speedups' baseline was measured: shared by the methods of a round, or run inside
     /// each method's own process.
     baseline: &'static str,
+    /// How soon each start method's pool was ready, when the run measured it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start: Option<start::Start>,
     /// compare.md.
     table_markdown: String,
 }
@@ -430,6 +452,9 @@ fn collate(args: &Args) -> Result<String, String> {
     let writes = writes::collate(&args.raw.join("writes"), args.runs)?;
     let writes_md = writes::markdown(&writes);
     let faults = faults::collate(&args.raw.join("faults"), args.runs)?;
+    let mix = mix::collate(&args.raw.join("mix"), args.runs)?;
+    let questions = questions::collate(&args.raw, args.runs)?;
+    let start = start::collate(&args.raw.join("start"), args.runs)?;
     let table = markdown(args, &machine, &methods, rounds, shared_baseline)?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let write = |name: &str, text: &str| {
@@ -438,6 +463,10 @@ fn collate(args: &Args) -> Result<String, String> {
     };
     write("compare.md", &table)?;
     write("writes.md", &writes_md)?;
+    if let Some(mix) = &mix {
+        write("mix.md", &mix::markdown(mix))?;
+    }
+    write("start.md", &start::markdown(start.as_ref()))?;
     let comparison = Comparison {
         command: args.command.clone(),
         mode: args.mode.clone(),
@@ -448,12 +477,15 @@ fn collate(args: &Args) -> Result<String, String> {
         rounds,
         guide_quoted_io_speedup: GUIDE_QUOTED.into_iter().collect(),
         writes,
+        questions,
+        mix,
         faults,
         baseline: if shared_baseline {
             baseline::HOW
         } else {
             "one sequential run inside each method's own process, after the method's"
         },
+        start,
         table_markdown: table.clone(),
     };
     let json = serde_json::to_string_pretty(&comparison).map_err(|e| e.to_string())?;
@@ -472,6 +504,15 @@ fn collate(args: &Args) -> Result<String, String> {
         &writes_lessons::markdown(&comparison.writes),
     )?;
     write("pitfalls.md", &pitfalls::markdown(&comparison))?;
+    write(
+        "questions.md",
+        &questions::markdown(
+            comparison.questions.as_ref(),
+            &comparison.writes,
+            comparison.mix.as_ref(),
+            comparison.machine.cores,
+        ),
+    )?;
     timelines::draw(&args.out.join("timelines.svg"), &io_runs(&reports)?)?;
     let read = |name: &str| {
         let path = args.out.join(name);

@@ -13,6 +13,8 @@ use std::fmt::Write as _;
 use super::Comparison;
 use super::faults::{Fault, Faults};
 use super::figures::{Figures, one, span};
+use super::mix::Mix;
+use super::start::{self, Start};
 use super::writes::{Writes, WritesCase};
 use super::writes_lessons::{count, find, is_defaults, is_single, rate, thousands};
 
@@ -83,9 +85,9 @@ pub fn markdown(c: &Comparison) -> String {
     let mut md = String::new();
     threadpool(&mut md, &f, faults);
     asyncio(&mut md, &f, faults);
-    processes(&mut md, &f, faults);
+    processes(&mut md, &f, faults, c.start.as_ref());
     threading(&mut md, &f);
-    writes(&mut md, &c.writes, faults);
+    writes(&mut md, &c.writes, c.mix.as_ref(), faults);
     every(&mut md, faults);
     md
 }
@@ -268,7 +270,7 @@ fn python_processes_too(cell: &mut String, f: &Figures, label: &str, figure: Str
     }
 }
 
-fn processes(md: &mut String, f: &Figures, faults: Option<&Faults>) {
+fn processes(md: &mut String, f: &Figures, faults: Option<&Faults>, start: Option<&Start>) {
     let mut startup = format!(
         "4 workers ready in {}, each opening its connection at its first query",
         one(f.startup_ms(PROCESSES), 2, " ms")
@@ -345,6 +347,12 @@ fn processes(md: &mut String, f: &Figures, faults: Option<&Faults>) {
                 "the run is refused with \"… only safe in a process with one thread, and this one has 2\"".to_string(),
             ),
             Row(
+                "Forking a program that already has threads or open connections (Python 3.12 warns that it may deadlock; 3.14 made `forkserver` Linux's default)",
+                "shown: `--start spawn` runs the program again as each worker, and `--start forkserver` forks each from a server forked first thing: neither copies the busy program",
+                "test `a_process_with_threads_cannot_fork_but_can_spawn_or_use_an_earlier_fork_server`; `multiprocessing_executor --start forkserver`",
+                start::beside_threads(start).unwrap_or_else(|| RUN_IT.to_string()),
+            ),
+            Row(
                 "A worker that crashes breaks the pool",
                 "shown: the crash costs its task; the child is reaped, reported with its signal, and replaced",
                 "`cargo run --release -p multiprocessing_executor -- --inject crash@3`; test `a_crashed_worker_is_replaced_and_no_task_is_lost`",
@@ -406,7 +414,7 @@ fn threading(md: &mut String, f: &Figures) {
     );
 }
 
-fn writes(md: &mut String, writes: &Writes, faults: Option<&Faults>) {
+fn writes(md: &mut String, writes: &Writes, mix: Option<&Mix>, faults: Option<&Faults>) {
     let threads =
         |workers: usize, pick: fn(&WritesCase) -> bool| find(writes, THREADING, workers, pick);
     let few = 4;
@@ -523,6 +531,12 @@ fn writes(md: &mut String, writes: &Writes, faults: Option<&Faults>) {
                 batched,
             ),
             Row(
+                "In an application, every worker writing on its own connection: a worker asleep in SQLite's busy handler is a worker not serving requests, and the slowest writes wait longest",
+                "measured: `--workload app` (90% reads, 10% write transactions) with each worker writing, and with one writer; every report gives each kind's p50 and p99 latency",
+                "`threading_executor --workload app --workers 16`, then with `--writer single`; [docs/mix.md](docs/mix.md); test `an_application_mix_records_each_write_it_reports`",
+                mix_figure(mix),
+            ),
+            Row(
                 "A crash mid-transaction leaves half a write",
                 "shown not to: SQLite ignores a transaction that never committed",
                 "`multiprocessing_executor --workload writes --inject crash@5` (the crash strikes after the insert, before the commit); test `with_shared_writers_a_crash_an_error_and_a_panic_cost_their_own_rows`",
@@ -530,6 +544,43 @@ fn writes(md: &mut String, writes: &Writes, faults: Option<&Faults>) {
             ),
         ],
     );
+}
+
+/// The hand-written threads' tails at the most workers of the mix, each way of writing, and how
+/// many methods one writer helped.
+fn mix_figure(mix: Option<&Mix>) -> String {
+    let Some(mix) = mix else {
+        return RUN_IT.to_string();
+    };
+    let most = mix.cases.iter().map(|c| c.workers).max().unwrap_or(16);
+    let (Some(shared), Some(single)) = (
+        mix.get(THREADING, "shared", most),
+        mix.get(THREADING, "single", most),
+    ) else {
+        return RUN_IT.to_string();
+    };
+    let p99 = |c: &super::mix::MixCase| c.write_p99_s.as_ref().map(|s| s.median * 1e3);
+    let (Some(a), Some(b)) = (p99(shared), p99(single)) else {
+        return RUN_IT.to_string();
+    };
+    let methods: Vec<_> = [THREADPOOL, ASYNC, PROCESSES, THREADING]
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p99(mix.get(p, "shared", most)?)?,
+                p99(mix.get(p, "single", most)?)?,
+            ))
+        })
+        .collect();
+    let cut = methods.iter().filter(|(a, b)| b < a).count();
+    format!(
+        "threading, {most} workers: the writes' p99 {a:.1} ms each writing, {b:.1} ms with one \
+         writer; the reads' p99 {:.1} / {:.1} ms; one writer cut the writes' p99 under {cut} of \
+         {} methods",
+        shared.read_p99_s.median * 1e3,
+        single.read_p99_s.median * 1e3,
+        methods.len()
+    )
 }
 
 fn every(md: &mut String, faults: Option<&Faults>) {
@@ -545,6 +596,18 @@ fn every(md: &mut String, faults: Option<&Faults>) {
                 fault(faults, THREADING, "all").map_or(RUN_IT.to_string(), |t| {
                     format!("threading: {}", outcome(Some(t), true))
                 }),
+            ),
+            Row(
+                "`busy_timeout` set, and opening a connection still fails with \"database is locked\": its first pragmas ran before the busy timeout was set",
+                "shown, and avoided: a connection's pragmas run under rusqlite's 5 s busy timeout; the run's own `--busy-timeout` (0 allowed) is set after them",
+                "test `a_connection_opens_while_another_holds_the_lock_even_with_no_busy_timeout` (it fails with the busy timeout set first); [docs/questions.md](docs/questions.md)",
+                "a test: with another connection holding the lock for 300 ms, a pragma with no busy timeout fails at once, and opening waits and succeeds".to_string(),
+            ),
+            Row(
+                "`:memory:` behind a pool: each connection opens its own empty database, and a table made on one is missing on the next (\"no such table\")",
+                "shown, and refused: `--db :memory:` exits 2 and says why; a file (in /dev/shm or a tmpfs to stay in memory) is one database for every connection",
+                "`threading_executor --db :memory:`; test `an_in_memory_database_is_refused_since_each_connection_would_get_its_own`",
+                "exit 2, \"an in-memory database is private to the connection that opens it\" (the same on every machine)".to_string(),
             ),
             Row(
                 "\"Use logging: track what's happening across workers\"",

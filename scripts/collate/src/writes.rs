@@ -193,7 +193,7 @@ fn summarise(
                 .ok_or_else(|| format!("{}: no rows_in_db_after", what()))?,
         );
         // Some, since the report says how its tasks wrote.
-        rows_reported.push(run.rows_reported().unwrap_or(0));
+        rows_reported.push(run.write_tasks_ok().unwrap_or(0));
         for task in run.tasks.iter().filter(|t| t.status != "ok") {
             let why = task.error.clone().unwrap_or_else(|| task.status.clone());
             *errors.entry(why).or_default() += 1;

@@ -1,0 +1,131 @@
+//! `--sql-on spawn-blocking`: each query on tokio's blocking threads, with a connection lent
+//! from a pool, as deadpool-sqlite and most hand-written async code do it.
+//!
+//! Read `lib.rs` first. There, SQL goes to a few connections that each have a thread of their
+//! own (tokio-rusqlite, `connections.rs`) and drain one queue. The other common answer to
+//! "SQLite blocks, so where does the SQL run?" is this one: the task waits for a free
+//! connection on the event loop (deadpool's `pool.get().await`), then sends a closure that uses
+//! it to `tokio::task::spawn_blocking` (deadpool-sqlite's `interact`), and awaits the result.
+//! tokio runs the closure on a thread of its blocking pool, starting a new thread whenever none
+//! is idle, and keeps idle ones for ten seconds for the next closure.
+//!
+//! What it costs against a thread per connection, measured by `scripts/compare.sh` on io, cpu,
+//! fetch, overhead and 1,000 waits (the questions table, `docs/questions.md`): every query is a
+//! trip to a blocking thread and back, where a draining connection thread goes straight from
+//! one query to the next; and the blocking threads come and go with the load, where the
+//! connection threads are started once. The pool's size, not the number of blocking threads,
+//! bounds how much SQL runs at once: a task holds a permit for a connection before it asks for
+//! a thread, so no more blocking threads are ever busy than there are connections.
+//!
+//! Why `shared`'s own pool and not deadpool-sqlite: deadpool-sqlite 0.14 is built against the
+//! same rusqlite (0.40), but needs Rust 1.95, and this workspace builds with 1.89; and the
+//! thread methods already lend their connections from `shared::ConnectionPool`, so the three
+//! ways of running SQL differ only in where it runs, not in whose pool lends the connection. A
+//! tokio `Semaphore` with one permit per connection makes the wait for one async.
+//!
+//! A hung query is stopped as in every method: SQLite's progress handler interrupts it at the
+//! task's deadline, on the blocking thread that runs it (`shared::execute`).
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use shared::{Attempt, Clock, ConnectionPool, Database, Outcome, Result, Status, Task};
+use tokio::sync::Semaphore;
+use tokio::time;
+
+use crate::only_waited;
+
+/// The connections, lent one per query, and a permit for each, awaited on the loop.
+pub(crate) struct Lender {
+    pool: Arc<ConnectionPool>,
+    permits: Arc<Semaphore>,
+}
+
+impl Lender {
+    pub(crate) fn open(database: &Database, connections: usize) -> Result<Lender> {
+        Ok(Lender {
+            pool: Arc::new(ConnectionPool::open(database, connections)?),
+            permits: Arc::new(Semaphore::new(connections)),
+        })
+    }
+
+    /// A task's SQL on a blocking thread, with a connection lent for it, under its deadline.
+    pub(crate) async fn run_sql(
+        &self,
+        task: Task,
+        started: Duration,
+        deadline: Instant,
+        clock: Clock,
+    ) -> Outcome {
+        // `pool.get().await`: the wait for a free connection is on the loop, under the deadline.
+        let permit = Arc::clone(&self.permits).acquire_owned();
+        let Ok(Ok(permit)) = time::timeout_at(deadline.into(), permit).await else {
+            return only_waited(&task, started, Status::TimedOut, clock);
+        };
+        let pool = Arc::clone(&self.pool);
+        let job = task.clone();
+        // `interact`: the closure runs on one of tokio's blocking threads, which it blocks for
+        // the whole query. The permit promises an idle connection, so `take` does not wait.
+        let ran = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let conn = pool.take();
+            let sql_started = clock.now();
+            let status =
+                panic::catch_unwind(AssertUnwindSafe(|| shared::execute(&conn, &job, deadline)))
+                    .unwrap_or_else(|payload| Status::panicked(payload.as_ref()));
+            let thread = std::thread::current();
+            let name: Arc<str> = thread.name().unwrap_or("blocking").into();
+            (name, sql_started, status)
+        })
+        .await;
+        let Ok((thread, sql_started, status)) = ran else {
+            let lost = "its blocking thread ended before answering".to_string();
+            return only_waited(&task, started, Status::Failed(lost), clock);
+        };
+        let attempt = Attempt {
+            started,
+            sql_started: Some(sql_started),
+            finished: clock.now(),
+            status,
+        };
+        Outcome::new(&task, &thread, attempt)
+    }
+}
+
+/// The threads a runtime starts (its workers and its blocking threads): how many in all, and
+/// the most alive at once.
+#[derive(Default)]
+pub(crate) struct Threads {
+    alive: AtomicUsize,
+    started: AtomicUsize,
+    most: AtomicUsize,
+}
+
+impl Threads {
+    /// Counts the threads `builder`'s runtime will start, and names them by number (`tokio-7`),
+    /// so that a report's lanes say which blocking thread ran each query.
+    pub(crate) fn count(self: &Arc<Self>, builder: &mut tokio::runtime::Builder) {
+        let (on_start, on_stop) = (Arc::clone(self), Arc::clone(self));
+        let named = Arc::new(AtomicUsize::new(0));
+        builder
+            .thread_name_fn(move || format!("tokio-{}", named.fetch_add(1, Ordering::Relaxed)))
+            .on_thread_start(move || {
+                on_start.started.fetch_add(1, Ordering::Relaxed);
+                let alive = on_start.alive.fetch_add(1, Ordering::Relaxed) + 1;
+                on_start.most.fetch_max(alive, Ordering::Relaxed);
+            })
+            .on_thread_stop(move || {
+                on_stop.alive.fetch_sub(1, Ordering::Relaxed);
+            });
+    }
+
+    /// How many threads were started, and the most alive at once.
+    pub(crate) fn seen(&self) -> (usize, usize) {
+        (
+            self.started.load(Ordering::Relaxed),
+            self.most.load(Ordering::Relaxed),
+        )
+    }
+}
