@@ -252,7 +252,9 @@ fn per_task(f: &Figures) -> String {
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(p, _)| f.label(p))
     };
-    let mut line = String::from("**What a task costs.** 10,000 × `SELECT 1`: ");
+    let mut line = String::from(
+        "**What a task costs.** `SELECT 1` as a task, thousands of times (the overhead row): ",
+    );
     let _ = write!(
         line,
         "{} per task in Rust ({} the most)",

@@ -451,7 +451,9 @@ fn collate(args: &Args) -> Result<String, String> {
     let rounds = Rounds::read(args)?;
     let writes = writes::collate(&args.raw.join("writes"), args.runs)?;
     let writes_md = writes::markdown(&writes);
-    let faults = faults::collate(&args.raw.join("faults"), args.runs)?;
+    // A fault injected on purpose runs in the first round only: it shows which tasks fail, not
+    // a time to take a median of.
+    let faults = faults::collate(&args.raw.join("faults"), 1)?;
     let mix = mix::collate(&args.raw.join("mix"), args.runs)?;
     let questions = questions::collate(&args.raw, args.runs)?;
     let start = start::collate(&args.raw.join("start"), args.runs)?;
@@ -1061,8 +1063,24 @@ fn legend(
         }
         _ => text.push_str(". "),
     }
+    let rust_overhead = tasks(Language::Rust, "overhead").unwrap_or(10_000);
+    let _ = write!(
+        text,
+        "overhead: {} × `SELECT 1`, wall time per task",
+        writes_lessons::thousands(rust_overhead as f64)
+    );
+    match tasks(Language::Python, "overhead") {
+        Some(n) if n != rust_overhead => {
+            let _ = write!(
+                text,
+                " ({} in the Python rows)",
+                writes_lessons::thousands(n as f64)
+            );
+        }
+        _ => {}
+    }
     text.push_str(
-        "overhead: 10,000 × `SELECT 1`, wall time per task. best concurrency: the fewest workers \
+        ". best concurrency: the fewest workers \
          within 5% of the highest throughput in the sweep below. memory: peak resident memory \
          during 1,000 concurrent waits of 100 ms (`scale`); for processes, the parent's peak plus \
          the children's proportional shares (`Pss`, which counts pages shared copy-on-write \

@@ -4,8 +4,8 @@
 //! Two of them are measured here for the purpose. Where should async run its SQL: on a few
 //! connections with a thread each (tokio-rusqlite, `async_executor`'s default), or on tokio's
 //! blocking threads with a connection lent from a pool (`--sql-on spawn-blocking`, as
-//! deadpool-sqlite does)? `scripts/compare.sh` runs both on the same tasks into
-//! `<raw>/questions`. And how many connections? The thread pool and async, at 16 workers, with
+//! deadpool-sqlite does)? The first is async's own rows of the table, so `scripts/compare.sh`
+//! runs only the second, on the same tasks, into `<raw>/questions`. And how many connections? The thread pool and async, at 16 workers, with
 //! 1 to 16 connections, on SQL that computes, SQL that waits and the app mix, into
 //! `<raw>/connections`. The other answers take their figures from the writes table and the mix,
 //! or from a test; the question, the command and where people ask it do not change from run to
@@ -80,7 +80,55 @@ fn each(
         .ok_or_else(|| format!("{what}: a figure is missing from a run"))
 }
 
-/// Reads `<raw>/questions` and `<raw>/connections`, or nothing when the run has neither.
+fn sql_on_case(
+    sql_on: &str,
+    workload: &str,
+    runs: &[RunReport],
+    what: &str,
+) -> Result<SqlOnCase, String> {
+    let first = &runs[0];
+    Ok(SqlOnCase {
+        sql_on: sql_on.to_string(),
+        workload: workload.to_string(),
+        tasks: first.tasks.len(),
+        workers: first.workers,
+        wall_s: each(runs, what, |r| Some(r.wall_s))?,
+        per_task_us: each(runs, what, |r| {
+            Some(r.wall_s / r.tasks.len().max(1) as f64 * 1e6)
+        })?,
+        threads_started: each(runs, what, |r| r.threads_started.map(|n| n as f64))?,
+        max_rss_kib: each(runs, what, |r| Some(r.usage.max_rss_kib as f64))?,
+    })
+}
+
+/// The table's async rows that are async's SQL on connections, as (the table's case, the
+/// workload): they run what `--sql-on connections` runs, so they are not measured twice.
+const ASYNC_ROWS: [(&str, &str); 5] = [
+    ("iobest", "io"),
+    ("cpu2", "cpu"),
+    ("fetch2", "fetch"),
+    ("overhead", "overhead"),
+    ("scale", "scale"),
+];
+
+/// The runs of one of async's rows in `<raw>`, or `None` when the run has not all of them.
+fn async_row(raw: &Path, case: &str, runs: usize) -> Result<Option<Vec<RunReport>>, String> {
+    let mut found = Vec::new();
+    for run in 1..=runs {
+        let path = raw.join(format!("async_executor__{case}__r{run}.json"));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(None);
+        };
+        found.push(
+            serde_json::from_str::<RunReport>(&text)
+                .map_err(|e| format!("{}: not a valid report: {e}", path.display()))?,
+        );
+    }
+    Ok(Some(found))
+}
+
+/// Reads `<raw>/questions`, async's rows of the table beside them, and `<raw>/connections`, or
+/// nothing when the run has neither folder.
 pub fn collate(raw: &Path, runs: usize) -> Result<Option<Questions>, String> {
     let mut questions = Questions::default();
     for (program, cases) in reports(&raw.join("questions"), runs)? {
@@ -89,19 +137,21 @@ pub fn collate(raw: &Path, runs: usize) -> Result<Option<Questions>, String> {
             let (sql_on, workload) = case
                 .rsplit_once('-')
                 .ok_or_else(|| format!("{what}: not named <sql-on>-<workload>"))?;
-            let first = &runs[0];
-            questions.sql_on.push(SqlOnCase {
-                sql_on: sql_on.to_string(),
-                workload: workload.to_string(),
-                tasks: first.tasks.len(),
-                workers: first.workers,
-                wall_s: each(&runs, &what, |r| Some(r.wall_s))?,
-                per_task_us: each(&runs, &what, |r| {
-                    Some(r.wall_s / r.tasks.len().max(1) as f64 * 1e6)
-                })?,
-                threads_started: each(&runs, &what, |r| r.threads_started.map(|n| n as f64))?,
-                max_rss_kib: each(&runs, &what, |r| Some(r.usage.max_rss_kib as f64))?,
-            });
+            questions
+                .sql_on
+                .push(sql_on_case(sql_on, workload, &runs, &what)?);
+        }
+    }
+    if !questions.sql_on.is_empty() {
+        for (case, workload) in ASYNC_ROWS {
+            if questions.case("connections", workload).is_some() {
+                continue;
+            }
+            if let Some(runs) = async_row(raw, case, runs)? {
+                let what = format!("async_executor {case}");
+                let row = sql_on_case("connections", workload, &runs, &what)?;
+                questions.sql_on.push(row);
+            }
         }
     }
     for (program, cases) in reports(&raw.join("connections"), runs)? {
@@ -131,10 +181,10 @@ pub fn collate(raw: &Path, runs: usize) -> Result<Option<Questions>, String> {
 
 const WORKLOADS: [(&str, &str); 5] = [
     ("io", "io (8 waits, all at once)"),
-    ("cpu", "cpu (4 heavy queries, 2 at a time)"),
+    ("cpu", "cpu ({n} heavy queries, 2 at a time)"),
     (
         "fetch",
-        "fetch (4 slices walked in the program, 2 at a time)",
+        "fetch ({n} slices walked in the program, 2 at a time)",
     ),
     ("overhead", "overhead (10,000 × `SELECT 1`), per task"),
     ("scale", "1,000 waits of 100 ms"),
@@ -209,6 +259,9 @@ fn sql_on_table(md: &mut String, q: &Questions) {
                 }
             })
         };
+        // cpu and fetch run as many tasks as the table's rows (fewer in a quick run).
+        let n = q.case("connections", workload).map_or(0, |c| c.tasks);
+        let label = label.replace("{n}", &n.to_string());
         let _ = writeln!(
             md,
             "| {label} | {} | {} |",
@@ -572,6 +625,47 @@ mod tests {
             workers: 16,
             tasks_per_s: Spread::of(vec![rate]).unwrap(),
         }
+    }
+
+    /// A run folder with async's io row of the table and spawn_blocking's io beside it, made
+    /// from one of `tests/writes`' hand-made reports, with its wall time and threads set.
+    fn raw_with_async_io(name: &str) -> std::path::PathBuf {
+        let template = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/writes/threading_executor__reads-alone__r1.json");
+        let mut report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(template).unwrap()).unwrap();
+        let raw = std::env::temp_dir().join(format!("collate-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(raw.join("questions")).unwrap();
+        for (path, wall_s, threads) in [
+            ("async_executor__iobest__r1.json", 0.31, 4),
+            (
+                "questions/async_executor__spawn-blocking-io__r1.json",
+                0.32,
+                2,
+            ),
+        ] {
+            report["wall_s"] = wall_s.into();
+            report["threads_started"] = threads.into();
+            std::fs::write(raw.join(path), report.to_string()).unwrap();
+        }
+        raw
+    }
+
+    #[test]
+    fn the_connection_threads_side_is_asyncs_own_row_of_the_table() {
+        let raw = raw_with_async_io("sql-on");
+        let q = collate(&raw, 1).unwrap().unwrap();
+        std::fs::remove_dir_all(&raw).unwrap();
+        let threads = q
+            .case("connections", "io")
+            .expect("async's io row, read as connections");
+        assert_eq!(threads.wall_s.median, 0.31);
+        assert_eq!(threads.threads_started.median, 4.0);
+        let blocking = q.case("spawn-blocking", "io").unwrap();
+        assert_eq!(blocking.wall_s.median, 0.32);
+        // Only the io row was there: nothing is made up for the others.
+        assert!(q.case("connections", "cpu").is_none());
+        assert_eq!(q.sql_on.len(), 2);
     }
 
     #[test]
