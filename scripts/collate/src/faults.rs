@@ -10,9 +10,9 @@
 use std::path::Path;
 
 use serde::Serialize;
-use shared::{Counts, RunReport};
+use shared::Counts;
 
-use super::{Spread, read_reports};
+use super::{Spread, read_run_reports};
 
 /// A task that did not end ok, as the first run reported it.
 #[derive(Debug, Clone, Serialize)]
@@ -61,10 +61,7 @@ pub fn collate(dir: &Path, runs: usize) -> Result<Option<Faults>, String> {
     if !dir.is_dir() {
         return Ok(None);
     }
-    let reports = read_reports(dir, runs, |path, program, value| {
-        serde_json::from_value::<RunReport>(value)
-            .map_err(|e| format!("{} ({program}): not a valid report: {e}", path.display()))
-    })?;
+    let reports = read_run_reports(dir, runs)?;
     let mut cases = Vec::new();
     for (program, by_case) in reports {
         for (case, runs) in by_case {

@@ -21,7 +21,7 @@ use std::path::Path;
 use serde::Serialize;
 use shared::RunReport;
 
-use super::{Spread, read_reports};
+use super::{Spread, read_run_reports};
 
 /// One program with one writer at one worker count, over its runs.
 #[derive(Debug, Serialize)]
@@ -87,10 +87,7 @@ pub fn collate(dir: &Path, runs: usize) -> Result<Option<Mix>, String> {
     if !dir.is_dir() {
         return Ok(None);
     }
-    let reports = read_reports(dir, runs, |path, program, value| {
-        serde_json::from_value::<RunReport>(value)
-            .map_err(|e| format!("{} ({program}): not a valid report: {e}", path.display()))
-    })?;
+    let reports = read_run_reports(dir, runs)?;
     let mut cases = Vec::new();
     for (program, by_case) in reports {
         for (case, runs) in by_case {

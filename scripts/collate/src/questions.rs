@@ -11,7 +11,6 @@
 //! or from a test; the question, the command and where people ask it do not change from run to
 //! run, and are written here once.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -20,7 +19,7 @@ use shared::RunReport;
 
 use super::writes::Writes;
 use super::writes_lessons::{count, find, thousands};
-use super::{Spread, read_reports};
+use super::{Spread, read_run_reports};
 
 /// One way of running async's SQL on one workload, over its runs.
 #[derive(Debug, Serialize)]
@@ -52,19 +51,6 @@ pub struct SweepPoint {
 pub struct Questions {
     pub sql_on: Vec<SqlOnCase>,
     pub connection_sweep: Vec<SweepPoint>,
-}
-
-fn reports(
-    dir: &Path,
-    runs: usize,
-) -> Result<BTreeMap<String, BTreeMap<String, Vec<RunReport>>>, String> {
-    if !dir.is_dir() {
-        return Ok(BTreeMap::new());
-    }
-    read_reports(dir, runs, |path, program, value| {
-        serde_json::from_value::<RunReport>(value)
-            .map_err(|e| format!("{} ({program}): not a valid report: {e}", path.display()))
-    })
 }
 
 /// A figure of every run, or the error naming the measurement that lacks it.
@@ -131,7 +117,7 @@ fn async_row(raw: &Path, case: &str, runs: usize) -> Result<Option<Vec<RunReport
 /// nothing when the run has neither folder.
 pub fn collate(raw: &Path, runs: usize) -> Result<Option<Questions>, String> {
     let mut questions = Questions::default();
-    for (program, cases) in reports(&raw.join("questions"), runs)? {
+    for (program, cases) in read_run_reports(&raw.join("questions"), runs)? {
         for (case, runs) in cases {
             let what = format!("questions {program} {case}");
             let (sql_on, workload) = case
@@ -154,7 +140,7 @@ pub fn collate(raw: &Path, runs: usize) -> Result<Option<Questions>, String> {
             }
         }
     }
-    for (program, cases) in reports(&raw.join("connections"), runs)? {
+    for (program, cases) in read_run_reports(&raw.join("connections"), runs)? {
         for (case, runs) in cases {
             let what = format!("connections {program} {case}");
             let (workload, connections) = case
