@@ -14,6 +14,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{assert_ok_except, distinct_workers, status_of};
 use multiprocessing_executor::{ForkServer, Options, Start};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
@@ -59,39 +60,10 @@ impl How {
     }
 }
 
-fn status_of(run: &Run, task: usize) -> &Status {
-    let outcome = run.outcomes.iter().find(|o| o.task == task);
-    &outcome.expect("every task has an outcome").status
-}
-
-fn assert_ok_except(run: &Run, except: usize) {
-    for o in run.outcomes.iter().filter(|o| o.task != except) {
-        assert!(o.status.is_ok(), "task {} is {:?}", o.task, o.status);
-    }
-}
-
-fn distinct_workers(run: &Run) -> usize {
-    let mut pids: Vec<&str> = run.outcomes.iter().map(|o| &*o.worker).collect();
-    pids.sort_unstable();
-    pids.dedup();
-    pids.len()
-}
-
 fn a_crashed_worker_is_replaced_and_no_task_is_lost(how: How) {
+    // The exit status comes through the fork server too.
     let run = how.run(&plan(8, 2, &[(Fault::Crash, 3)])).expect("a run");
-    match status_of(&run, 3) {
-        // The exit status comes through the fork server too.
-        Status::Failed(message) => assert!(message.contains("SIGABRT"), "{message}"),
-        other => panic!("the crashed task should have failed, but is {other:?}"),
-    }
-    assert_ok_except(&run, 3);
-    assert_eq!(run.outcomes.len(), 8);
-    assert_eq!(distinct_workers(&run), 3, "{:?}", run.notes);
-    assert!(
-        run.notes.iter().any(|n| n.contains("replace")),
-        "{:?}",
-        run.notes
-    );
+    common::assert_the_crash_cost_task_3_alone(&run);
 }
 
 fn a_task_past_its_timeout_has_its_worker_killed_and_replaced(how: How) {

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 use nix::unistd::alarm;
+use shared::{Run, Status};
 
 /// How long one check may take before the whole test binary is ended. A generous backstop for
 /// a run that hangs; the checks bound their own waits more tightly.
@@ -117,6 +118,45 @@ extern "C" fn on_alarm(_: libc::c_int) {
         libc::write(2, message.as_ptr().cast(), message.len());
         libc::_exit(101);
     }
+}
+
+/// The outcome of `task` in `run`.
+pub fn status_of(run: &Run, task: usize) -> &Status {
+    let outcome = run.outcomes.iter().find(|o| o.task == task);
+    &outcome.expect("every task has an outcome").status
+}
+
+/// Fails unless every task but `except` ended ok.
+pub fn assert_ok_except(run: &Run, except: usize) {
+    for o in run.outcomes.iter().filter(|o| o.task != except) {
+        assert!(o.status.is_ok(), "task {} is {:?}", o.task, o.status);
+    }
+}
+
+/// How many worker processes served the run's tasks.
+pub fn distinct_workers(run: &Run) -> usize {
+    let mut pids: Vec<&str> = run.outcomes.iter().map(|o| &*o.worker).collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids.len()
+}
+
+/// What a run of 8 tasks on 2 workers with `--inject crash@3` must show, however its workers
+/// were started: task 3 failed with the signal that ended its worker, the other seven ok, and a
+/// third worker in place of the one that crashed.
+pub fn assert_the_crash_cost_task_3_alone(run: &Run) {
+    match status_of(run, 3) {
+        Status::Failed(message) => assert!(message.contains("SIGABRT"), "{message}"),
+        other => panic!("the crashed task should have failed, but is {other:?}"),
+    }
+    assert_ok_except(run, 3);
+    assert_eq!(run.outcomes.len(), 8);
+    assert_eq!(distinct_workers(run), 3, "{:?}", run.notes);
+    assert!(
+        run.notes.iter().any(|n| n.contains("replace")),
+        "{:?}",
+        run.notes
+    );
 }
 
 /// Whether this system has Linux's `/proc`, where a process's children and state can be read.
