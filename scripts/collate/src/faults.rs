@@ -58,10 +58,9 @@ impl Faults {
 
 /// Reads `<raw>/faults`, or `None` when the run has no such folder.
 pub fn collate(dir: &Path, runs: usize) -> Result<Option<Faults>, String> {
-    if !dir.is_dir() {
+    let Some(reports) = read_run_reports(dir, runs)? else {
         return Ok(None);
-    }
-    let reports = read_run_reports(dir, runs)?;
+    };
     let mut cases = Vec::new();
     for (program, by_case) in reports {
         for (case, runs) in by_case {

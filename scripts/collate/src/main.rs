@@ -638,16 +638,17 @@ fn load(raw: &Path, runs: usize) -> Result<(Reports, BTreeMap<String, Origin>), 
 /// Reads every `<program>__<case>__r<run>.json` in `dir` (its folders are left alone), each
 /// turned by `read` into what the caller keeps, given the file, its program and its JSON, into
 /// program → case → runs, r1 first. Each case must have `runs` reports.
-/// The programs' reports in `dir` (`<program>__<case>__r<run>.json`), by program and case; none
-/// when the run has no such folder.
-fn read_run_reports(dir: &Path, runs: usize) -> Result<Reports, String> {
+/// The programs' reports in `dir` (`<program>__<case>__r<run>.json`), by program and case, or
+/// `None` when the run has no such folder (a run from before its section was measured).
+fn read_run_reports(dir: &Path, runs: usize) -> Result<Option<Reports>, String> {
     if !dir.is_dir() {
-        return Ok(BTreeMap::new());
+        return Ok(None);
     }
     read_reports(dir, runs, |path, program, value| {
         serde_json::from_value::<RunReport>(value)
             .map_err(|e| format!("{} ({program}): not a valid report: {e}", path.display()))
     })
+    .map(Some)
 }
 
 fn read_reports<T>(

@@ -64,15 +64,9 @@ impl Mix {
 
     /// The most workers measured.
     fn most(&self) -> Option<usize> {
-        self.cases
-            .iter()
-            .filter(|c| c.program != SEQUENTIAL)
-            .map(|c| c.workers)
-            .max()
+        self.cases.iter().map(|c| c.workers).max()
     }
 }
-
-const SEQUENTIAL: &str = "sequential";
 
 /// The methods, in the table's order, with their names in prose.
 const METHODS: [(&str, &str); 4] = [
@@ -84,10 +78,9 @@ const METHODS: [(&str, &str); 4] = [
 
 /// Reads `<raw>/mix`, or `None` when the run has no such folder.
 pub fn collate(dir: &Path, runs: usize) -> Result<Option<Mix>, String> {
-    if !dir.is_dir() {
+    let Some(reports) = read_run_reports(dir, runs)? else {
         return Ok(None);
-    }
-    let reports = read_run_reports(dir, runs)?;
+    };
     let mut cases = Vec::new();
     for (program, by_case) in reports {
         for (case, runs) in by_case {
@@ -238,17 +231,9 @@ pub fn markdown(mix: &Mix) -> String {
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            if c.program == SEQUENTIAL {
-                "sequential (one connection)"
-            } else {
-                name_of(&c.program)
-            },
+            name_of(&c.program),
             c.workers,
-            if c.program == SEQUENTIAL {
-                "its one connection"
-            } else {
-                writer_words(&c.writer)
-            },
+            writer_words(&c.writer),
             c.tasks_per_s.show(0, ""),
             ms(&scaled(&c.read_p50_s, 1e3)),
             ms(&scaled(&c.read_p99_s, 1e3)),
@@ -374,7 +359,7 @@ fn lessons(md: &mut String, mix: &Mix) {
     let best = |pick: &dyn Fn(&MixCase) -> Option<f64>| {
         mix.cases
             .iter()
-            .filter(|c| c.workers == most && c.program != SEQUENTIAL)
+            .filter(|c| c.workers == most)
             .filter_map(|c| Some((c, pick(c)?)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
     };

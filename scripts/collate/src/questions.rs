@@ -117,7 +117,7 @@ fn async_row(raw: &Path, case: &str, runs: usize) -> Result<Option<Vec<RunReport
 /// nothing when the run has neither folder.
 pub fn collate(raw: &Path, runs: usize) -> Result<Option<Questions>, String> {
     let mut questions = Questions::default();
-    for (program, cases) in read_run_reports(&raw.join("questions"), runs)? {
+    for (program, cases) in read_run_reports(&raw.join("questions"), runs)?.unwrap_or_default() {
         for (case, runs) in cases {
             let what = format!("questions {program} {case}");
             let (sql_on, workload) = case
@@ -140,7 +140,7 @@ pub fn collate(raw: &Path, runs: usize) -> Result<Option<Questions>, String> {
             }
         }
     }
-    for (program, cases) in read_run_reports(&raw.join("connections"), runs)? {
+    for (program, cases) in read_run_reports(&raw.join("connections"), runs)?.unwrap_or_default() {
         for (case, runs) in cases {
             let what = format!("connections {program} {case}");
             let (workload, connections) = case
