@@ -490,8 +490,9 @@ fetch_tasks() {   # PROGRAM
         *) echo "$heavy" ;;
     esac
 }
-# A task's cost is its run's wall time over its tasks. Python's per task is some 100 times
-# Rust's (30 to 100 times): 2,000 of its tasks measure it as well as 10,000, a fifth of the time.
+# A task's cost is its run's wall time over its tasks, and Python's is many times Rust's
+# (compare.md gives both): 2,000 of its tasks measure it as well as 10,000, in a fifth of the
+# time.
 overhead_tasks() {   # PROGRAM
     case "$1" in
         python-*) echo "--tasks 2000" ;;
