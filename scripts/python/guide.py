@@ -387,8 +387,22 @@ def rotate_left(x, r):
 # The methods. Each returns a Run: the outcomes in the order they arrived, and what it measured.
 
 # `workers_ready`: when the last worker process could take a task (multiprocessing only).
-Run = namedtuple("Run", "outcomes workers connections wall children_pss_kib notes workers_ready",
-                 defaults=(None,))
+# `work`: the time the tasks needed a core, where the method measured it (the sequential run).
+Run = namedtuple("Run",
+                 "outcomes workers connections wall children_pss_kib notes workers_ready work",
+                 defaults=(None, None))
+
+
+def thread_core_time():
+    """The time this thread has needed a core so far, as shared/src/usage.rs reads it: on Linux
+    the time it ran plus the time it waited, runnable, for a core (a sleep needs none);
+    elsewhere its CPU time. Read around work, it is what that work costs the machine's cores."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            ran, waited = f.read().split()[:2]
+        return (int(ran) + int(waited)) / 1e9
+    except (OSError, ValueError):
+        return time.thread_time()
 
 
 def run_limit(plan, workers):
@@ -401,11 +415,13 @@ def run_sequential(plan):
     """One connection, one task after another: the loop is the queue."""
     clock = Clock()
     conn = plan.database.connect()
+    before = thread_core_time()
     outcomes = [outcome_of(t, "main", run_blocking(conn, t, plan.timeout, clock))
                 for t in plan.tasks]
+    work = thread_core_time() - before
     wall = clock.now()
     conn.close()
-    return Run(outcomes, 1, None, wall, None, [])
+    return Run(outcomes, 1, None, wall, None, [], work=work)
 
 
 def run_threadpool(plan):
@@ -682,16 +698,25 @@ def list_schedule(durations, workers):
     return makespan
 
 
-def ideal(tasks, sql, workers, connections):
+def ideal(tasks, sql, work, workers, connections, cores):
     """From the baseline's task durations: the FIFO list-schedule makespan with these workers
     (every method here takes tasks in submission order), and the lower bound max(longest,
-    total / workers). SQL that shares fewer connections than workers is bounded by them too."""
+    total / workers). SQL that shares fewer connections than workers is bounded by them too, and
+    the tasks' work by the cores: no more than min(workers, cores) tasks compute at once.
+    Returns the makespan, the lower bound and what set the makespan."""
     makespan = list_schedule(tasks, workers)
     lower_bound = max(max(tasks, default=0.0), sum(tasks) / max(1, workers))
+    bound = "workers"
     if connections is not None and connections < workers:
-        makespan = max(makespan, list_schedule(sql, connections))
+        on_connections = list_schedule(sql, connections)
+        if on_connections > makespan:
+            bound = "connections"
+        makespan = max(makespan, on_connections)
         lower_bound = max(lower_bound, sum(sql) / connections)
-    return makespan, lower_bound
+    on_cores = work / max(1, min(workers, cores))
+    if on_cores > makespan:
+        bound = "cores"
+    return max(makespan, on_cores), max(lower_bound, on_cores), bound
 
 
 USAGE_FIELDS = ("user_cpu_s", "sys_cpu_s", "max_rss_kib", "children_max_rss_kib",
@@ -811,7 +836,8 @@ def baseline_figures(plan, run, baseline):
     """Speedup, ideal and efficiency, from the baseline's wall time and task durations; null
     without a baseline."""
     figures = dict.fromkeys(("baseline_wall_s", "speedup", "ideal_makespan_s",
-                             "fifo_makespan_s", "lower_bound_s", "ideal_speedup", "efficiency"))
+                             "fifo_makespan_s", "lower_bound_s", "ideal_speedup", "ideal_bound",
+                             "baseline_work_s", "efficiency"))
     figures["not_compared"] = "no sequential baseline ran (--no-baseline)"
     if baseline is None:
         return figures
@@ -824,7 +850,9 @@ def baseline_figures(plan, run, baseline):
 
     whole = [took(t, "started") for t in plan.tasks]
     sql = [took(t, "sql_started") for t in plan.tasks]
-    makespan, lower_bound = ideal(whole, sql, run.workers, run.connections)
+    work = baseline.work if baseline.work is not None else sum(sql)
+    makespan, lower_bound, bound = ideal(whole, sql, work, run.workers, run.connections,
+                                         available_cores())
     base = baseline.wall
     figures.update({
         "baseline_wall_s": base,
@@ -832,6 +860,8 @@ def baseline_figures(plan, run, baseline):
         "fifo_makespan_s": makespan,  # every method here takes its tasks in FIFO order
         "lower_bound_s": lower_bound,
         "ideal_speedup": base / makespan if makespan > 0 else None,
+        "ideal_bound": bound,
+        "baseline_work_s": work,
         "not_compared": not_comparable(run, baseline),
     })
     if figures["not_compared"] is None:

@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import unicodedata
 import unittest
 
@@ -36,7 +37,8 @@ REPORT_FIELDS = {
     "schema", "method", "workload", "build", "cores", "workers", "workers_asked", "connections",
     "dispatch",
     "lanes", "timeout_s", "wall_s", "startup_s", "baseline_wall_s", "speedup", "ideal_makespan_s",
-    "fifo_makespan_s", "lower_bound_s", "ideal_speedup", "efficiency", "not_compared", "counts",
+    "fifo_makespan_s", "lower_bound_s", "ideal_speedup", "ideal_bound", "baseline_work_s",
+    "efficiency", "not_compared", "counts",
     "latency", "usage",
     "writes", "rows_in_db_after", "notes", "tasks"}
 PYTHON_FIELDS = {"language", "interpreter", "workers_ready_s"}
@@ -417,17 +419,38 @@ class Arithmetic(unittest.TestCase):
                                                  "p99_s": None, "max_s": None})
 
     def test_four_fifo_workers_cannot_beat_3_25x_on_the_guide_workload(self):
-        makespan, lower_bound = guide.ideal(self.IO, [0.0] * 8, 4, None)
+        # A few ms of work each on 2 cores: the waits need none, so the workers bound it.
+        makespan, lower_bound, bound = guide.ideal(self.IO, [0.0] * 8, 0.08, 4, None, 2)
         self.assertAlmostEqual(makespan, 0.40)
         self.assertAlmostEqual(lower_bound, 0.325)
-        self.assertAlmostEqual(guide.ideal(self.IO, [0.0] * 8, 1000, None)[0], 0.30)
-        self.assertAlmostEqual(guide.ideal(self.IO, [0.0] * 8, 1, None)[0], 1.30)
+        self.assertEqual(bound, "workers")
+        self.assertAlmostEqual(guide.ideal(self.IO, [0.0] * 8, 0.0, 1000, None, 2)[0], 0.30)
+        self.assertAlmostEqual(guide.ideal(self.IO, [0.0] * 8, 0.0, 1, None, 2)[0], 1.30)
         self.assertEqual(guide.list_schedule([], 4), 0.0)
 
     def test_sql_that_shares_fewer_connections_is_bound_by_them(self):
-        makespan, lower_bound = guide.ideal([0.3] * 8, [0.3] * 8, 8, 2)
+        makespan, lower_bound, bound = guide.ideal([0.3] * 8, [0.3] * 8, 2.4, 8, 2, 8)
         self.assertAlmostEqual(makespan, 1.2)
         self.assertAlmostEqual(lower_bound, 1.2)
+        self.assertEqual(bound, "connections")
+
+    def test_work_on_more_workers_than_cores_is_bound_by_the_cores(self):
+        # 2.4 s of work: 4 workers on 2 cores need 1.2 s, not the 0.6 s that 4 cores would.
+        makespan, lower_bound, bound = guide.ideal([0.3] * 8, [0.3] * 8, 2.4, 4, None, 2)
+        self.assertAlmostEqual(makespan, 1.2)
+        self.assertAlmostEqual(lower_bound, 1.2)
+        self.assertEqual(bound, "cores")
+        self.assertEqual(guide.ideal([0.3] * 8, [0.3] * 8, 2.4, 2, None, 2)[2], "workers")
+
+    def test_the_sequential_run_measures_its_work_and_a_wait_needs_no_core(self):
+        before = guide.thread_core_time()
+        time.sleep(0.2)
+        self.assertLess(guide.thread_core_time() - before, 0.1)
+        before = guide.thread_core_time()
+        end = time.monotonic() + 0.1
+        while time.monotonic() < end:
+            pass
+        self.assertGreater(guide.thread_core_time() - before, 0.05)
 
     def test_the_checksum_is_order_sensitive_and_seeded_per_round(self):
         self.assertEqual(guide.digest_rows([], 1), (0, guide.FNV_OFFSET))

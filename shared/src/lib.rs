@@ -64,7 +64,7 @@ mod writes;
 pub use cli::CommonArgs;
 pub use error::{Error, Result};
 pub use fixture::Database;
-pub use ideal::{Durations, Ideal, ideal};
+pub use ideal::{Bound, Durations, Ideal, ideal};
 pub use method::Method;
 pub use outcome::{Dispatch, Lanes, Outcome, Outcomes, Run};
 pub use plan::Plan;

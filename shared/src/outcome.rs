@@ -192,6 +192,9 @@ pub struct Run {
     pub threads_started: Option<usize>,
     /// Anything the method wants the reader to know about this run, one sentence each.
     pub notes: Vec<String>,
+    /// The tasks' work: the time the threads that ran them needed a core, where the method
+    /// measured it (the sequential baseline does; the ideal counts the cores from it).
+    pub work: Option<Duration>,
 }
 
 impl Run {
@@ -223,7 +226,14 @@ impl Run {
             children_pss_kib: None,
             threads_started: None,
             notes: Vec::new(),
+            work: None,
         }
+    }
+
+    /// The tasks' work (see [`Run::work`]).
+    pub fn with_work(mut self, work: Duration) -> Run {
+        self.work = Some(work);
+        self
     }
 
     /// The SQLite connections the workers' SQL shared (see [`Run::connections`]).

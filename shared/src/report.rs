@@ -27,11 +27,18 @@
 //! baseline_wall_s   the sequential baseline's wall time on the same tasks
 //! speedup           baseline_wall_s / wall_s
 //! ideal_makespan_s  the list-schedule makespan of the baseline's task durations, with these
-//!                   workers in this dispatch order, and no less than their SQL takes on the
-//!                   connections it shares (see `ideal`)
+//!                   workers in this dispatch order, and no less than their work takes on
+//!                   min(workers, cores) cores, nor their SQL on the connections it shares
+//!                   (see `ideal`)
 //! fifo_makespan_s   the same in submission order
-//! lower_bound_s     max(longest task, total / workers)
+//! lower_bound_s     max(longest task, total / workers, work / min(workers, cores))
 //! ideal_speedup     baseline_wall_s / ideal_makespan_s
+//! ideal_bound       what set the ideal: "workers" (the tasks on the workers), "cores" (the
+//!                   tasks' work on this machine's cores) or "connections" (the SQL on the
+//!                   connections it shares); null without a baseline
+//! baseline_work_s   the time the baseline's thread needed a core for the tasks (its CPU time,
+//!                   and on Linux its waits for a core too): the work the cores' bound divides;
+//!                   null without a baseline
 //! efficiency        ideal_makespan_s / wall_s: 1.0 is the best this many workers can do
 //! not_compared      why speedup and efficiency are null: no baseline ran (--no-baseline), there
 //!                   were no tasks, or a task of the run or of the baseline did not end ok (a
@@ -126,6 +133,12 @@ pub struct Summary {
     pub fifo_makespan_s: Option<f64>,
     pub lower_bound_s: Option<f64>,
     pub ideal_speedup: Option<f64>,
+    /// What set the ideal: "workers", "cores" or "connections" (see `ideal::Bound`).
+    #[serde(default)]
+    pub ideal_bound: Option<String>,
+    /// The baseline's work: what the cores' bound of the ideal divides among the cores.
+    #[serde(default)]
+    pub baseline_work_s: Option<f64>,
     pub efficiency: Option<f64>,
     /// Why `speedup` and `efficiency` are `null`, in one sentence; `null` when they are given.
     #[serde(default)]
@@ -386,6 +399,8 @@ impl<'run> Report<'run> {
             fifo_makespan_s: None,
             lower_bound_s: None,
             ideal_speedup: None,
+            ideal_bound: None,
+            baseline_work_s: None,
             efficiency: None,
             not_compared: Some("no sequential baseline ran (--no-baseline)".to_string()),
             counts,
@@ -399,6 +414,7 @@ impl<'run> Report<'run> {
             let mut durations = Durations {
                 tasks: vec![0.0; tasks.len()],
                 sql: vec![0.0; tasks.len()],
+                work: 0.0,
                 expected: tasks.iter().map(|t| t.latency()).collect(),
             };
             for o in &baseline.outcomes {
@@ -409,13 +425,26 @@ impl<'run> Report<'run> {
                 durations.tasks[o.task - 1] = since(o.started());
                 durations.sql[o.task - 1] = since(o.sql_started());
             }
-            let ideal = ideal(&durations, run.workers, run.connections, run.dispatch);
+            durations.work = match baseline.work {
+                Some(work) => work.as_secs_f64(),
+                None => durations.sql.iter().sum(),
+            };
+            let cores = summary.cores;
+            let ideal = ideal(
+                &durations,
+                run.workers,
+                run.connections,
+                cores,
+                run.dispatch,
+            );
             let base = baseline.wall.as_secs_f64();
             summary.baseline_wall_s = Some(base);
             summary.ideal_makespan_s = Some(ideal.makespan);
             summary.fifo_makespan_s = Some(ideal.fifo_makespan);
             summary.lower_bound_s = Some(ideal.lower_bound);
             summary.ideal_speedup = (ideal.makespan > 0.0).then(|| base / ideal.makespan);
+            summary.ideal_bound = Some(ideal.bound.name().to_string());
+            summary.baseline_work_s = Some(durations.work);
             summary.not_compared = not_comparable(&summary.counts, baseline);
             if summary.not_compared.is_none() {
                 summary.speedup = Some(base / wall);

@@ -4,6 +4,9 @@
 //! tasks, and the ideal schedules are computed from the task durations measured here. It is
 //! also the first user of the conformance suite, and the simplest reading of what a task is:
 //! wait the latency, run the SQL, record the outcome.
+//!
+//! It also measures the tasks' work: the time this thread needed a core for them (their waits
+//! need none). The ideal counts the cores from it: work, unlike a wait, needs a core.
 
 use std::sync::Arc;
 
@@ -13,6 +16,7 @@ use crate::outcome::{Outcome, Outcomes, Run};
 use crate::plan::Plan;
 use crate::status::Clock;
 use crate::task::{catch_panic, run_blocking};
+use crate::usage::thread_core_time;
 
 pub const METHOD: Method = Method {
     name: "sequential",
@@ -26,11 +30,14 @@ pub fn run(plan: &Plan) -> Result<Run> {
     let startup = clock.now();
     let mut outcomes = Outcomes::new(plan);
     let main = Arc::from("main");
+    // Read around the loop, not around each task: a read costs about what a `SELECT 1` does.
+    let before = thread_core_time();
     for task in &plan.workload.tasks {
         // Every task is queued at the start: the loop is the queue.
         let attempt = catch_panic(&clock, || run_blocking(&conn, task, plan.timeout, &clock));
         outcomes.record(Outcome::new(task, &main, attempt));
     }
+    let work = thread_core_time().saturating_sub(before);
     let outcomes = outcomes.finish();
-    Ok(Run::new(outcomes, 1, startup, clock.now()))
+    Ok(Run::new(outcomes, 1, startup, clock.now()).with_work(work))
 }

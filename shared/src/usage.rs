@@ -11,10 +11,34 @@
 //! `/proc/self/status`, which `exec` resets. The test
 //! `the_peak_memory_is_the_programs_own_not_what_exec_inherited` shows the difference.
 
+use std::time::Duration;
+
 use nix::sys::resource::{Usage as RUsage, UsageWho, getrusage};
+use nix::time::{ClockId, clock_gettime};
 use serde::{Deserialize, Serialize};
 
 use crate::outcome::Run;
+
+/// The time the calling thread has needed a core so far: read before and after some work, what
+/// that work costs a machine's cores, whatever it waited for meanwhile.
+///
+/// A sleeping thread needs no core, so a task's wait adds nothing. On Linux this is the time the
+/// thread ran plus the time it waited, runnable, for a core (`/proc/thread-self/schedstat`): on
+/// a busy machine, work that had a core half the time took twice its CPU time, and the ideal is
+/// measured against that same machine. Elsewhere it is the thread's CPU time alone.
+pub fn thread_core_time() -> Duration {
+    #[cfg(target_os = "linux")]
+    if let Some(ran_and_waited) = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|line| {
+            let mut fields = line.split_whitespace().map(|f| f.parse::<u64>().ok());
+            Some(fields.next()?? + fields.next()??)
+        })
+    {
+        return Duration::from_nanos(ran_and_waited);
+    }
+    clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID).map_or(Duration::ZERO, Duration::from)
+}
 
 /// What the run cost the machine.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]

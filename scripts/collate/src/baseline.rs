@@ -98,13 +98,22 @@ pub fn measure_against(report: &mut RunReport, base: &RunReport) -> Result<(), S
             base.tasks.len()
         ));
     }
-    let durations = durations(&base.tasks);
+    let mut durations = durations(&base.tasks);
+    if let Some(work) = base.baseline_work_s {
+        durations.work = work;
+    }
     let dispatch = if report.dispatch == "longest-first" {
         Dispatch::LongestFirst
     } else {
         Dispatch::Fifo
     };
-    let ideal = ideal(&durations, report.workers, report.connections, dispatch);
+    let ideal = ideal(
+        &durations,
+        report.workers,
+        report.connections,
+        report.cores,
+        dispatch,
+    );
     let wall = report.wall_s;
     let base_wall = base.wall_s;
     let summary = &mut report.summary;
@@ -113,15 +122,18 @@ pub fn measure_against(report: &mut RunReport, base: &RunReport) -> Result<(), S
     summary.fifo_makespan_s = Some(ideal.fifo_makespan);
     summary.lower_bound_s = Some(ideal.lower_bound);
     summary.ideal_speedup = (ideal.makespan > 0.0).then(|| base_wall / ideal.makespan);
+    summary.ideal_bound = Some(ideal.bound.name().to_string());
+    summary.baseline_work_s = Some(durations.work);
     summary.not_compared = None;
     summary.speedup = (wall > 0.0).then(|| base_wall / wall);
     summary.efficiency = (wall > 0.0).then(|| ideal.makespan / wall);
     Ok(())
 }
 
-/// Each baseline task's whole time and its SQL's, from its report line. A priority queue would
-/// sort on the tasks' expected durations, which a report does not give: their measured ones
-/// stand in.
+/// Each baseline task's whole time and its SQL's, from its report line, and their work as the
+/// SQL's time (the baseline's report gives what it measured instead, where it did). A priority
+/// queue would sort on the tasks' expected durations, which a report does not give: their
+/// measured ones stand in.
 fn durations(tasks: &[TaskReport]) -> Durations {
     let since = |from: Option<f64>, to: Option<f64>| match (from, to) {
         (Some(from), Some(to)) => (to - from).max(0.0),
@@ -131,12 +143,14 @@ fn durations(tasks: &[TaskReport]) -> Durations {
         .iter()
         .map(|t| since(t.started_s, t.finished_s))
         .collect();
+    let sql: Vec<f64> = tasks
+        .iter()
+        .map(|t| since(t.sql_started_s, t.finished_s))
+        .collect();
     Durations {
         expected: whole.iter().map(|&s| Duration::from_secs_f64(s)).collect(),
-        sql: tasks
-            .iter()
-            .map(|t| since(t.sql_started_s, t.finished_s))
-            .collect(),
+        work: sql.iter().sum(),
+        sql,
         tasks: whole,
     }
 }

@@ -311,6 +311,12 @@ struct Case {
     children_pss_kib: Option<Spread>,
     speedup: Option<Spread>,
     ideal_speedup: Option<Spread>,
+    /// What set the ideal: "workers", "cores" or "connections" (see `shared::Bound`).
+    ideal_bound: Option<String>,
+    /// The median speedup is above the median ideal: no method beats the best schedule of the
+    /// baseline's own task times, so the baseline ran slower than its work needs (noise, a
+    /// cold cache), and the table marks it.
+    above_ideal: bool,
     efficiency: Option<Spread>,
     notes: Vec<String>,
 }
@@ -731,6 +737,12 @@ fn summarise(program: &str, case: &str, runs: &[RunReport]) -> Result<Case, Stri
     };
     let first = &runs[0];
     let tasks = first.tasks.len().max(1) as f64;
+    let speedup = optional(&|r| r.speedup);
+    let ideal_speedup = optional(&|r| r.ideal_speedup);
+    let above_ideal = match (&speedup, &ideal_speedup) {
+        (Some(s), Some(i)) => s.median > i.median,
+        _ => false,
+    };
     Ok(Case {
         command: format!("{program} {case}"),
         workers: first.workers,
@@ -742,8 +754,10 @@ fn summarise(program: &str, case: &str, runs: &[RunReport]) -> Result<Case, Stri
         max_rss_kib: spread(&|r| r.usage.max_rss_kib as f64)?,
         children_max_rss_kib: spread(&|r| r.usage.children_max_rss_kib as f64)?,
         children_pss_kib: optional(&|r| r.usage.children_pss_kib.map(|k| k as f64)),
-        speedup: optional(&|r| r.speedup),
-        ideal_speedup: optional(&|r| r.ideal_speedup),
+        speedup,
+        ideal_speedup,
+        ideal_bound: first.ideal_bound.clone(),
+        above_ideal,
         efficiency: optional(&|r| r.efficiency),
         notes: first.notes.clone(),
     })
@@ -881,10 +895,7 @@ fn markdown(
                 .get(name)
                 .ok_or_else(|| format!("{}: no '{name}' measurement", m.program))
         };
-        let speedup = |name: &str| -> Result<String, String> {
-            let c = case(name)?;
-            Ok(c.speedup.as_ref().map_or("–".into(), |s| s.show(2, "x")))
-        };
+        let speedup = |name: &str| -> Result<String, String> { Ok(speedup_cell(case(name)?)) };
         let row = if m.family == "sequential" {
             let overhead = case("overhead")?.per_task_us.show(2, " µs");
             format!(
@@ -1036,8 +1047,10 @@ fn legend(
         );
     }
     text.push_str(
-        "; ideal: the best 4 workers can do in FIFO order, from the baseline's task durations; \
-         efficiency: ideal time / wall time. ",
+        "; ideal: the best 4 workers can do in FIFO order on this machine's cores, from the \
+         baseline's task durations and its work (a wait needs no core, work does); efficiency: \
+         ideal time / wall time; †: a median speedup above its ideal, which no method can beat: \
+         the baseline ran slower than its work needs (noise, a cold cache). ",
     );
     let rust_cpu = tasks(Language::Rust, "cpu2").unwrap_or(8);
     let _ = write!(
@@ -1116,6 +1129,16 @@ fn legend(
 /// tasks a second.
 const SWEEP_WAIT_S: f64 = 0.1;
 
+/// A case's speedup as a table shows it, marked † when its median is above its ideal (see
+/// [`Case::above_ideal`]).
+fn speedup_cell(c: &Case) -> String {
+    match &c.speedup {
+        Some(s) if c.above_ideal => format!("{} †", s.show(2, "x")),
+        Some(s) => s.show(2, "x"),
+        None => "–".to_string(),
+    }
+}
+
 fn mib(kib: f64) -> String {
     format!("{:.1} MB", kib * 1024.0 / 1e6)
 }
@@ -1155,6 +1178,8 @@ mod tests {
             children_pss_kib: None,
             speedup: None,
             ideal_speedup: None,
+            ideal_bound: None,
+            above_ideal: false,
             efficiency: None,
             notes: Vec::new(),
         }

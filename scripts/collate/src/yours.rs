@@ -26,10 +26,10 @@ use plotters::prelude::*;
 use serde::Serialize;
 use shared::RunReport;
 
-use super::decision::{self, Shape};
+use super::decision::{self, Decision, Shape};
 use super::{
-    Args, Case, Language, Machine, ROWS, Reports, Spread, baseline, how_many_runs, html, load,
-    machine, summarise, timelines,
+    Args, Case, Language, Machine, ROWS, Reports, baseline, how_many_runs, html, load, machine,
+    summarise, timelines,
 };
 
 /// The case every method's runs are measured against: the sequential program's one run of the
@@ -55,10 +55,6 @@ pub struct Method {
 }
 
 impl Method {
-    pub fn speedup(&self, workers: usize) -> Option<&Spread> {
-        self.counts.get(&workers)?.speedup.as_ref()
-    }
-
     pub fn best_case(&self) -> Option<(usize, &Case)> {
         let w = self.best?;
         Some((w, self.counts.get(&w)?))
@@ -79,6 +75,8 @@ pub struct Yours {
     /// How the speedups are measured.
     pub baseline: &'static str,
     pub shape: Shape,
+    /// Which method, at how many workers, and whether the runs separate it from the rest.
+    pub decision: Decision,
     pub methods: Vec<Method>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub python_left_out: Option<String>,
@@ -110,10 +108,12 @@ pub fn collate(args: &Args) -> Result<String, String> {
         machine: machine(),
         baseline: baseline::HOW,
         shape,
+        decision: Decision::default(),
         methods,
         python_left_out: args.python_left_out.clone(),
         table_markdown: String::new(),
     };
+    yours.decision = decision::of(&yours);
     yours.table_markdown = markdown(&yours);
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let write = |name: &str, text: &str| {
@@ -275,7 +275,7 @@ fn markdown(y: &Yours) -> String {
             continue;
         }
         for w in &counts {
-            let cell = m.speedup(*w).map_or("–".to_string(), |s| s.show(2, "x"));
+            let cell = m.counts.get(w).map_or("–".to_string(), super::speedup_cell);
             let _ = write!(md, " {cell} |");
         }
         match m.best_case() {
@@ -284,7 +284,7 @@ fn markdown(y: &Yours) -> String {
                     md,
                     " {}: {}, efficiency {} |",
                     super::plural(w, "worker", "workers"),
-                    c.speedup.as_ref().map_or("–".into(), |s| s.show(2, "x")),
+                    super::speedup_cell(c),
                     c.efficiency.as_ref().map_or("–".into(), |s| s.show(2, "")),
                 );
             }
@@ -295,10 +295,13 @@ fn markdown(y: &Yours) -> String {
         md,
         "\nEach cell: the speedup over the sequential baseline ({}; each speedup divides that \
          round's baseline time by the method's, so it stays a ratio within one round). ideal: \
-         the best that many workers can do taking the tasks in order, from the baseline's task \
-         times (for async, whose SQL shares a few connections, also bounded by them). best: the \
-         fewest workers within 5% of the method's highest median speedup; efficiency: ideal \
-         time / wall time there.",
+         the best that many workers can do taking the tasks in order on this machine's cores, \
+         from the baseline's task times and its work (a wait needs no core, work does: past the \
+         cores, workers add nothing to work; for async, whose SQL shares a few connections, also \
+         bounded by them). †: a median speedup above its ideal, which no method can beat: the \
+         baseline ran slower than its work needs (noise, a cold cache). best: the fewest workers \
+         within 5% of the method's highest median speedup; efficiency: ideal time / wall time \
+         there.",
         baseline::HOW
     );
     if let Some(why) = &y.python_left_out {
@@ -335,7 +338,10 @@ fn chart(path: &Path, y: &Yours) -> Result<(), String> {
     root.fill(&WHITE).map_err(|e| fail(&e))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            format!("{}: speedup over sequential, by workers", y.workload),
+            format!(
+                "{}: speedup over sequential, by workers",
+                timelines::workload_words(&y.workload, y.tasks)
+            ),
             ("sans-serif", 20),
         )
         .margin(15)
