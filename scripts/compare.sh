@@ -8,7 +8,9 @@
 # once, with the latency each kind sees), questions.md (the questions Rust users ask most, with
 # this run's figures), pitfalls.md (PITFALLS.md's tables, with this run's figures) and start.md
 # (how soon a pool of worker processes is ready under each start method, in Rust and Python), in
-# results/ or in --out DIR, and index.html, all of it on one page.
+# target/compare/ or in --out DIR, and index.html, all of it on one page. The committed results/
+# and the figures in the docs are the project's reference run, which only --update-docs
+# rewrites: a reader's run never changes a file git tracks.
 #
 # With --db FILE --workload-file FILE (or --workload NAME), it compares every method on that one
 # workload instead, at the worker counts that matter for it, and decides for it (see
@@ -31,10 +33,11 @@ unset CDPATH   # or `cd` could print where it went into the paths this script re
 
 usage() {
     cat <<'EOF'
-Usage: scripts/compare.sh [--runs N] [--quick] [--out DIR] [--no-python]
-       scripts/compare.sh --db FILE --workload-file FILE [--runs N] [--quick] [--out DIR] [--no-python]
-       scripts/compare.sh --workload NAME [--db FILE] [--runs N] [--quick] [--out DIR] [--no-python]
-       scripts/compare.sh --collate-only [--out DIR]
+Usage: scripts/compare.sh [--runs N] [--quick] [--timeout S] [--out DIR] [--no-python]
+       scripts/compare.sh --db FILE --workload-file FILE [--runs N] [--quick] [--timeout S] [--out DIR] [--no-python]
+       scripts/compare.sh --workload NAME [--db FILE] [--runs N] [--quick] [--timeout S] [--out DIR] [--no-python]
+       scripts/compare.sh --update-docs [--runs N] [--timeout S] [--no-python]
+       scripts/compare.sh --collate-only [--out DIR | --update-docs]
 
 Runs the sequential baseline and the four methods on the same workloads and writes
 DIR/compare.md (the table), DIR/compare.json (every figure, the machine), DIR/compare.svg,
@@ -45,7 +48,9 @@ DIR/writes-lessons.md (what the writes teach), DIR/mix.md (the app preset's read
 at once, each way of writing, with their latency), DIR/questions.md (the questions Rust users
 ask most, each with this run's figure), DIR/pitfalls.md (the tables of PITFALLS.md, with this
 run's figures) and DIR/start.md (worker processes forked, spawned or forked by a fork server, in
-Rust and Python), with every program's raw report in DIR/raw (replaced on each run).
+Rust and Python), with every program's raw report in DIR/raw (replaced on each run). DIR is
+target/compare/ in the project (git ignores it) unless --out names another; the committed
+results/ and the docs keep the project's reference run (see --update-docs).
 Each round runs the sequential baseline once per workload, and every method of the round is
 measured against it (the methods run with --no-baseline); cpu and fetch run the first 4 of
 their 8 tasks on 2 workers.
@@ -61,7 +66,14 @@ tasks with 1 round of digest per value instead of 230, which in Python would tak
                   --no-python): a check that everything works, not a measurement. Never writes
                   to results/: its default DIR is a new scratch folder under $TMPDIR (or /tmp),
                   and the script prints where.
-  --out DIR       write the results to DIR (default results/, or a scratch folder with --quick)
+  --timeout S     how long each task may take from its start, in seconds (more than 0, at most
+                  86400; 0.5 is fine), given to every program the run starts, guide.py too
+                  (default: theirs, 10 s), except where a measurement sets its own (the faults
+                  injected to hang for PITFALLS.md keep their 1 s)
+  --out DIR       write the results to DIR (default target/compare/ in the project, or a scratch
+                  folder with --quick or your workload). Since a run replaces DIR/raw, the
+                  script writes only into a new or empty folder, or one it wrote before (marked
+                  by its file DIR/.compare-sh); any other DIR is refused, nothing in it touched.
   --db FILE       your SQLite database, for --workload-file (never written: a workload whose
                   tasks write runs on scratch copies, as the programs always do)
   --workload-file FILE
@@ -69,8 +81,12 @@ tasks with 1 round of digest per value instead of 230, which in Python would tak
                   {"name", "sql", "params", "latency_ms"}: compare every method on them alone
   --workload NAME one preset (io, cpu, fetch, mixed, overhead, scale, writes, app) alone, the same way
   --no-python     leave out the Python rows, even with python3 on the PATH
+  --update-docs   for maintainers, on the machine the docs name: a full run into the committed
+                  results/, whose blocks then go into the docs (see below). Not with --quick,
+                  --out or your workload; results/ is written by nothing else.
   --collate-only  measure nothing: collate DIR/raw again, as the run that wrote it did (its
-                  runs, mode and command), and, for results/, put the blocks into the docs
+                  runs, mode and command), DIR as for a run (target/compare/ by default); with
+                  --update-docs, results/, whose blocks then go into the docs again
   -h, --help      this help
 
 Your workload (--db with --workload-file, or --workload): the sequential baseline, then each
@@ -81,19 +97,19 @@ DIR/compare.md (speedup at each count, the best count per method, against the id
 compare.json, compare.svg, timelines.svg (each Rust method at its best count), decide.md (which
 method, at how many workers, and why, for that workload) and index.html. DIR defaults to a
 folder named after the workload under $TMPDIR (or /tmp); never results/ or the docs. Bad input
-(no such file, not SQLite, a workload that does not parse or has no tasks, a task that fails)
-exits 2 with one line, before anything is written to DIR.
+(no such file, not SQLite, a workload that does not parse or has no tasks, a task that fails
+or, run alone, outlasts --timeout) exits 2 with one line, before anything is written to DIR.
 
 Every DIR gets index.html: the table, the decision, the chart and the timelines on one page,
 self-contained (inline SVG, nothing fetched); the script prints its path at the end. On
-stderr, a long run says what it runs and about how long is left (estimated from the runs so
-far).
+stderr, the script says first that it builds, then, as a long run goes, what it runs and about
+how long is left (estimated from the runs so far), and last how long the measuring took, and
+the build before it.
 
-A full run into results/ (no --quick, no --out elsewhere) also puts each generated block,
-results/NAME.md, into every doc among README.md, PITFALLS.md and docs/*.md that has a
-<!-- NAME:begin --> line and, after it, a <!-- NAME:end --> line, so that the docs always show
-the measured figures. The blocks: compare, decide, lessons, writes, writes-lessons, mix,
-questions, pitfalls, start.
+A run with --update-docs writes results/ and puts each generated block, results/NAME.md, into
+every doc among README.md, PITFALLS.md and docs/*.md that has a <!-- NAME:begin --> line and,
+after it, a <!-- NAME:end --> line, so that the docs show the figures results/ holds. The
+blocks: compare, decide, lessons, writes, writes-lessons, mix, questions, pitfalls, start.
 Half a pair of markers, or markers no block fills, is an error, found before anything is
 measured. Binaries are taken from ${CARGO_TARGET_DIR:-target}/release.
 EOF
@@ -102,7 +118,9 @@ EOF
 command="scripts/compare.sh${*:+ $*}"
 runs=""
 quick=0
+timeout=""
 out=""
+update_docs=0
 python_wanted=1
 collate_only=0
 user_db=""
@@ -114,6 +132,15 @@ while [ $# -gt 0 ]; do
             [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --runs takes a whole number from 1" >&2; exit 2; }
             runs=$2; shift 2 ;;
         --quick) quick=1; shift ;;
+        --timeout)
+            # The programs take any number of seconds above 0 and up to a day, decimals too; the
+            # same is checked here, so that a wrong value costs one line before anything is built.
+            seconds='^([0-9]+[.]?[0-9]*|[.][0-9]+)$'
+            if ! [[ "${2:-}" =~ $seconds ]] || ! awk -v s="$2" 'BEGIN { exit !(s + 0 > 0 && s + 0 <= 86400) }'; then
+                echo "compare.sh: --timeout takes a number of seconds, more than 0 and at most 86400 (one day)" >&2
+                exit 2
+            fi
+            timeout=$2; shift 2 ;;
         --out)
             [ -n "${2:-}" ] || { echo "compare.sh: --out takes a folder" >&2; exit 2; }
             out=$2; shift 2 ;;
@@ -128,14 +155,26 @@ while [ $# -gt 0 ]; do
             [[ "${2:-}" =~ ^[a-z]+$ ]] || { echo "compare.sh: --workload takes a preset's name (io, cpu, fetch, mixed, overhead, scale, writes, app)" >&2; exit 2; }
             user_preset=$2; shift 2 ;;
         --collate-only) collate_only=1; shift ;;
+        --update-docs) update_docs=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
 yours=0
 [ -n "$user_db$user_workload_file$user_preset" ] && yours=1
-if [ "$collate_only" = 1 ] && { [ "$quick" = 1 ] || [ -n "$runs" ] || [ "$python_wanted" = 0 ] || [ "$yours" = 1 ]; }; then
-    echo "compare.sh: --collate-only takes only --out: the run that wrote DIR/raw set the rest" >&2
+if [ "$collate_only" = 1 ] && { [ "$quick" = 1 ] || [ -n "$runs$timeout" ] || [ "$python_wanted" = 0 ] || [ "$yours" = 1 ]; }; then
+    echo "compare.sh: --collate-only takes only --out or --update-docs: the run that wrote DIR/raw set the rest" >&2
+    exit 2
+fi
+# results/ and the docs' figures are the project's reference run, one full measurement on the
+# machine the docs name; a check or one user's workload would replace it with figures that
+# answer another question.
+if [ "$update_docs" = 1 ] && [ "$quick" = 1 ]; then
+    echo "compare.sh: --update-docs writes the reference run into results/ and the docs, and --quick is a check, not a measurement: leave out one of them" >&2
+    exit 2
+fi
+if [ "$update_docs" = 1 ] && [ "$yours" = 1 ]; then
+    echo "compare.sh: --update-docs writes the guide's workloads into results/ and the docs, never your workload: leave out --update-docs" >&2
     exit 2
 fi
 if [ -n "$user_workload_file" ] && [ -n "$user_preset" ]; then
@@ -167,6 +206,7 @@ fi
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "compare.sh: $*"; exit 1; }
+refuse() { say "compare.sh: $*"; exit 2; }
 
 # --out is taken from where the script was started, before it moves to the repository's root.
 if [ -n "$out" ]; then
@@ -181,59 +221,6 @@ bin="$target/release"
 scratch=${TMPDIR:-/tmp}
 scratch=${scratch%/}
 
-# Your workload is tried before anything is written: read by the programs themselves (they
-# say what is wrong with a file in one line), then run once, one task at a time, which also
-# finds a task that fails, warms the database's pages into the cache as any first run would,
-# and says whether a task writes. Sets user_name (the workload's name), user_tasks and
-# user_writes, and leaves the tasks in $checked/workload.json, in the form every program reads.
-checked=""
-refuse() { say "compare.sh: $*"; exit 2; }
-check_your_workload() {
-    local from=() db=() line
-    checked=$(mktemp -d "$scratch/compare-check.XXXXXX")
-    trap 'rm -rf "$checked"' EXIT
-    if [ -n "$user_preset" ]; then from=(--workload "$user_preset"); else from=(--workload-file "$user_workload_file"); fi
-    [ -n "$user_db" ] && db=(--db "$user_db")
-    cargo build --release --workspace --quiet
-    if ! "$bin/sequential" "${from[@]}" --dump-workload > "$checked/workload.json" 2> "$checked/stderr"; then
-        line=$(grep -v '^$' "$checked/stderr" | head -n 1)
-        refuse "${line#sequential: error: }"
-    fi
-    if grep -q '^  "tasks": \[\]$' "$checked/workload.json"; then
-        refuse "${user_workload_file:-$user_preset}: the list of tasks is empty: nothing to compare"
-    fi
-    user_name=$(sed -n 's/^  "workload": "\(.*\)",$/\1/p' "$checked/workload.json" | head -n 1)
-    [ -n "$user_name" ] || refuse "${user_workload_file:-$user_preset}: the workload has no name"
-    local status=0
-    "$bin/sequential" ${db[@]+"${db[@]}"} "${from[@]}" --no-baseline --json \
-        > "$checked/trial.json" 2> "$checked/stderr" || status=$?
-    case "$status" in
-        0) ;;
-        1) line=$(awk '/^      "name": /{ name = $2 } /^      "error": "/{ sub(/^      "error": /, ""); print "task " name " " $0; exit }' "$checked/trial.json" \
-                   | sed 's/"\([^"]*\)",* "\(.*\)",*$/\1: \2/')
-           refuse "a task does not end ok when run alone, so no method could be compared on it: ${line:-its report says no more}" ;;
-        *) line=$(grep -v '^$' "$checked/stderr" | head -n 1)
-           refuse "${line#sequential: error: }" ;;
-    esac
-    user_tasks=$(grep -c '^      "arrival": ' "$checked/trial.json" || true)
-    user_writes=0
-    if grep -q '^      "writes": true' "$checked/trial.json"; then user_writes=1; fi
-    return 0
-}
-if [ "$yours" = 1 ]; then
-    check_your_workload
-fi
-
-if [ -z "$out" ] && [ "$yours" = 1 ]; then
-    out="$scratch/compare-$(printf '%s' "$user_name" | tr -c 'A-Za-z0-9._-' '_')"
-fi
-if [ -z "$out" ]; then
-    if [ "$quick" = 1 ]; then
-        out=$(mktemp -d "$scratch/compare-quick.XXXXXX")
-    else
-        out="$root/results"
-    fi
-fi
 # An absolute path with the part of it that exists resolved (symlinks, `..`), so that two ways
 # of naming results/ are recognised as one, before anything is created.
 resolve() {
@@ -244,27 +231,126 @@ resolve() {
     done
     printf '%s%s\n' "$(cd "$dir" && pwd -P)" "$rest"
 }
-out=$(resolve "$out")
-# Only a full run into the committed results/ speaks for the README; a quick run never touches
-# either of them.
-if [ "$quick" = 1 ] || [ "$yours" = 1 ]; then
+# Where the results may go, checked before anything is built or written. results/ is the
+# project's reference run, which the docs quote, so only --update-docs writes it. Any other
+# folder is the script's only if it is new, empty, or marked by an earlier run with the file
+# $mark: a run replaces DIR/raw and its own files in DIR, and a folder of someone's own files
+# named by mistake (the project's root, a home folder, one with a raw/ of its own) must be
+# refused whole, not emptied.
+mark=.compare-sh
+check_out() {
     case "$out/" in
         "$root/results/"*)
             if [ "$yours" = 1 ]; then
                 refuse "your workload's comparison never goes to results/, which the docs quote (choose another --out)"
-            fi
-            refuse "--quick never writes to results/ (choose another --out)" ;;
+            elif [ "$quick" = 1 ]; then
+                refuse "--quick never writes to results/ (choose another --out)"
+            elif [ "$update_docs" = 0 ]; then
+                refuse "results/ is the project's reference run, which the docs quote, and only --update-docs (for maintainers) writes it: leave out --out for target/compare/, or choose another"
+            fi ;;
     esac
+    if [ "$update_docs" = 1 ] && [ "$out" != "$root/results" ]; then
+        refuse "--update-docs writes results/ and the docs, nowhere else: leave out --out"
+    fi
+    if [ -e "$out" ] && [ ! -d "$out" ]; then
+        refuse "$out is not a folder (choose another --out)"
+    fi
+    if [ -d "$out" ] && [ ! -f "$out/$mark" ] && [ -n "$(ls -A "$out" 2> /dev/null)" ]; then
+        refuse "$out has files compare.sh did not write (it has no $mark), and a run replaces its raw/: choose a new or empty folder for --out"
+    fi
+    return 0
+}
+# Makes DIR and marks it as the script's, so that a later run may replace what this one writes.
+claim_out() {
+    mkdir -p "$out" || die "could not make $out"
+    if [ ! -f "$out/$mark" ]; then
+        printf '%s\n' "scripts/compare.sh writes this folder: each run replaces raw/ and the files it writes here, nothing else; without this file, it would refuse the folder." \
+            > "$out/$mark" || die "could not write $out/$mark"
+    fi
+}
+# A full run, or a collation again, goes to target/compare/ (git ignores target/), so that a
+# reader's run changes no file git tracks; --update-docs to results/. A quick run's scratch
+# folder and your workload's are chosen once they are known, below.
+if [ -z "$out" ] && [ "$quick" = 0 ] && [ "$yours" = 0 ]; then
+    if [ "$update_docs" = 1 ]; then out="$root/results"; else out="$root/target/compare"; fi
 fi
-mkdir -p "$out"
-update_docs=0
-[ "$out" = "$root/results" ] && update_docs=1
+if [ -n "$out" ]; then
+    out=$(resolve "$out")
+    check_out
+fi
+
+# Your workload is tried before anything is written: read by the programs themselves (they
+# say what is wrong with a file in one line), then run once, one task at a time, with the
+# --timeout the comparison will use, which also finds a task that fails or would time out,
+# warms the database's pages into the cache as any first run would, and says whether a task
+# writes. Sets user_name (the workload's name), user_tasks and user_writes, and leaves the
+# tasks in $checked/workload.json, in the form every program reads.
+checked=""
+check_your_workload() {
+    local from=() db=() limit=() line
+    checked=$(mktemp -d "$scratch/compare-check.XXXXXX")
+    trap 'rm -rf "$checked"' EXIT
+    if [ -n "$user_preset" ]; then from=(--workload "$user_preset"); else from=(--workload-file "$user_workload_file"); fi
+    [ -n "$user_db" ] && db=(--db "$user_db")
+    [ -n "$timeout" ] && limit=(--timeout "$timeout")
+    if ! "$bin/sequential" "${from[@]}" --dump-workload > "$checked/workload.json" 2> "$checked/stderr"; then
+        line=$(grep -v '^$' "$checked/stderr" | head -n 1)
+        refuse "${line#sequential: error: }"
+    fi
+    if grep -q '^  "tasks": \[\]$' "$checked/workload.json"; then
+        refuse "${user_workload_file:-$user_preset}: the list of tasks is empty: nothing to compare"
+    fi
+    user_name=$(sed -n 's/^  "workload": "\(.*\)",$/\1/p' "$checked/workload.json" | head -n 1)
+    [ -n "$user_name" ] || refuse "${user_workload_file:-$user_preset}: the workload has no name"
+    local status=0
+    "$bin/sequential" ${db[@]+"${db[@]}"} "${from[@]}" ${limit[@]+"${limit[@]}"} --no-baseline --json \
+        > "$checked/trial.json" 2> "$checked/stderr" || status=$?
+    case "$status" in
+        0) ;;
+        1) line=$(first_failed_task "$checked/trial.json")
+           refuse "a task does not end ok when run alone, so no method could be compared on it: ${line:-its report says no more}" ;;
+        *) line=$(grep -v '^$' "$checked/stderr" | head -n 1)
+           refuse "${line#sequential: error: }" ;;
+    esac
+    user_tasks=$(grep -c '^      "arrival": ' "$checked/trial.json" || true)
+    user_writes=0
+    if grep -q '^      "writes": true' "$checked/trial.json"; then user_writes=1; fi
+    return 0
+}
+# The first task of a report whose error is a string, as `task "NAME": ERROR`. The report is
+# serde_json's pretty JSON, where each task's fields are lines of their own, six spaces in, its
+# name before its error; a name is a whole JSON string (it may hold spaces and escaped quotes),
+# so it is taken from the line, not split into words, and its \" and \\ are undone.
+first_failed_task() {   # REPORT
+    awk '
+        function value(line) {
+            sub(/^      "[a-z_]+": "/, "", line)
+            sub(/",?$/, "", line)
+            return unescape(line)
+        }
+        function unescape(s,   out, c, i) {
+            out = ""
+            for (i = 1; i <= length(s); i++) {
+                c = substr(s, i, 1)
+                if (c == "\\" && i < length(s)) {
+                    i++
+                    c = substr(s, i, 1)
+                    if (c != "\"" && c != "\\") c = "\\" c
+                }
+                out = out c
+            }
+            return out
+        }
+        /^      "name": "/ { name = value($0) }
+        /^      "error": "/ { printf "task \"%s\": %s\n", name, value($0); exit }
+    ' "$1"
+}
 
 # The docs show the measured figures as blocks that collate writes, each results/NAME.md put
 # between two marker lines (<!-- NAME:begin --> and <!-- NAME:end -->) in every doc that has
-# them, so that the docs and results/ cannot drift apart. A run that is to update them checks
-# every doc's markers before it measures: a 15-minute run should not end in a doc it cannot
-# update.
+# them, so that the docs and results/ cannot drift apart. A run that is to update them
+# (--update-docs) checks every doc's markers before it builds or measures: a 5-minute run should
+# not end in a doc it cannot update.
 blocks="compare decide lessons writes writes-lessons mix questions pitfalls start"
 # Sets splices to one "NAME DOC" line for each block a doc marks; dies on half a pair, a pair
 # out of order, two pairs of one name in one doc, or a name that is no block.
@@ -316,7 +402,8 @@ replace_section() {   # DOC NAME FILE
 if [ "$update_docs" = 1 ]; then
     find_splices
 fi
-# collate reads raw/ and writes the results; for results/, each block then goes into the docs.
+# collate reads raw/ and writes the results; with --update-docs (into results/), each block
+# then goes into the docs.
 # raw/collate-args keeps collate's arguments for this run (one a line), so that --collate-only
 # can collate the same reports again as this run did.
 collate_and_splice() {
@@ -338,9 +425,8 @@ EOF
     fi
 }
 
-raw="$out/raw"
-
 if [ "$collate_only" = 1 ]; then
+    raw="$out/raw"
     [ -s "$raw/collate-args" ] || die "$raw/collate-args is missing: --collate-only collates the reports of an earlier run of this script, into the same --out"
     collate_args=()
     while IFS= read -r line; do collate_args+=("$line"); done < "$raw/collate-args"
@@ -353,7 +439,36 @@ if [ "$collate_only" = 1 ]; then
     say "open $out/index.html: the table, the decision, the chart and the timelines on one page"
     exit 0
 fi
-say "results go to $out"
+
+# Every program is built once, before anything runs, and the first line says so: a first build
+# takes minutes, which should neither pass in silence nor count as the comparison's time (the
+# closing line gives the two apart).
+say "building every program in release (once)…"
+build_started=$SECONDS
+cargo build --release --workspace --quiet || die "the build failed (cargo's messages are above)"
+build_took=$((SECONDS - build_started))
+
+if [ "$yours" = 1 ]; then
+    check_your_workload
+fi
+if [ -z "$out" ]; then
+    if [ "$yours" = 1 ]; then
+        out="$scratch/compare-$(printf '%s' "$user_name" | tr -c 'A-Za-z0-9._-' '_')"
+    else
+        out=$(mktemp -d "$scratch/compare-quick.XXXXXX")
+    fi
+    out=$(resolve "$out")
+    check_out
+fi
+claim_out
+raw="$out/raw"
+if [ "$update_docs" = 1 ]; then
+    say "results go to $out, and their blocks into the docs"
+elif [ "$quick" = 0 ] && [ "$yours" = 0 ]; then
+    say "results go to $out (the committed results/ and the docs keep the project's reference run)"
+else
+    say "results go to $out"
+fi
 
 # The Python rows need python3, 3.9 or newer (guide.py's floor). Without it they are left out
 # with one line saying so, not an error: the Rust comparison stands on its own.
@@ -375,11 +490,7 @@ if [ "$yours" = 1 ] && [ "$user_writes" = 1 ] && [ -n "$python" ]; then
     say "compare.sh: $python_left_out: the Python rows are left out"
 fi
 
-if [ "$yours" = 0 ]; then   # your workload's check built them already
-    say "building every program in release (once)…"
-    cargo build --release --workspace --quiet
-fi
-
+# DIR is the script's (check_out), so its raw/ is too: the reports of the run before go.
 rm -rf "$raw"
 mkdir -p "$raw/writes" "$raw/faults" "$raw/mix" "$raw/questions" "$raw/connections" "$raw/start"
 workloads="$raw/workloads"
@@ -441,17 +552,21 @@ fi
 # prints its report with --json. `python-<method>` is the guide's method run by guide.py, which
 # takes the same flags except that a workload comes from its file (--workload-file). In a
 # measurement's flags, `--workload-file NAME` names a file in raw/workloads, since the flags are
-# words without spaces and DIR may have some.
+# words without spaces and DIR may have some. --timeout, when given, reaches every program,
+# except a measurement that sets its own (a fault injected to hang times out at 1 s, and the
+# programs refuse a flag given twice).
 launch() {
-    local program=$1 words
+    local program=$1 words own_timeout=0
     shift
     words=()
     while [ $# -gt 0 ]; do
+        if [ "$1" = --timeout ]; then own_timeout=1; fi
         case "$program $1" in
             "python-"*" --workload"|*" --workload-file") words+=(--workload-file "$workloads/$2.json"); shift 2 ;;
             *) words+=("$1"); shift ;;
         esac
     done
+    if [ -n "$timeout" ] && [ "$own_timeout" = 0 ]; then words+=(--timeout "$timeout"); fi
     # Your database, for every program alike (a path, which may have spaces, is never a word of
     # a measurement's flags).
     if [ -n "$user_db" ]; then words+=(--db "$user_db"); fi
@@ -819,8 +934,8 @@ if [ "$yours" = 1 ]; then collate_args+=(--own-workload); fi
 printf '%s\n' "${collate_args[@]}" > "$raw/collate-args"
 collate_and_splice
 if [ "$yours" = 1 ]; then
-    say "done in $((SECONDS - started)) s: $out/compare.md, compare.json, compare.svg, decide.md, timelines.svg (raw reports in $out/raw)"
+    say "done in $((SECONDS - started)) s (the build took $build_took s before): $out/compare.md, compare.json, compare.svg, decide.md, timelines.svg (raw reports in $out/raw)"
 else
-    say "done in $((SECONDS - started)) s: $out/compare.md, compare.json, compare.svg, decide.md, lessons.md, timelines.svg, writes.md, writes-lessons.md, mix.md, questions.md, pitfalls.md, start.md (raw reports in $out/raw)"
+    say "done in $((SECONDS - started)) s (the build took $build_took s before): $out/compare.md, compare.json, compare.svg, decide.md, lessons.md, timelines.svg, writes.md, writes-lessons.md, mix.md, questions.md, pitfalls.md, start.md (raw reports in $out/raw)"
 fi
 say "open $out/index.html: the table, the decision, the chart and the timelines on one page"
