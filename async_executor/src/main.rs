@@ -3,13 +3,12 @@
 
 use std::process::ExitCode;
 
-use async_executor::{DEFAULT_CONNECTIONS, METHOD, Options, Runtime, SqlOn};
-use clap::Parser;
+use async_executor::{DEFAULT_CONNECTIONS, METHOD, MOST_IN_FLIGHT, Options, Runtime, SqlOn};
 
 /// Run SQLite queries as tokio tasks on one event loop and gather every outcome, as
 /// asyncio.gather(..., return_exceptions=True) does. For this program, --workers N is how many
 /// tasks may be in flight at once; without it, all of them, up to 50,000.
-#[derive(Parser)]
+#[derive(clap::Parser)]
 #[command(version)]
 struct Args {
     #[command(flatten)]
@@ -36,7 +35,8 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let every_task = "every task at once, as gather does, up to that many";
+    let args: Args = shared::cli::parse(&METHOD, MOST_IN_FLIGHT, Some(every_task));
     let options = Options {
         runtime: args.runtime,
         sql_on: args.sql_on,

@@ -4,6 +4,7 @@
 //! waits and the SQL ran in different places. They change nothing in the run.
 
 use shared::Plan;
+use shared::cli::counted;
 
 use crate::{Options, Runtime, SqlOn};
 
@@ -26,17 +27,31 @@ pub(crate) fn of(
     }
     let loop_threads = match options.runtime {
         Runtime::Current => "1 event-loop thread (tokio current-thread, like asyncio)".to_string(),
-        Runtime::Multi => format!("{} tokio worker threads", runtime.metrics().num_workers()),
+        Runtime::Multi => counted(
+            runtime.metrics().num_workers() as u64,
+            "tokio worker thread",
+            "tokio worker threads",
+        ),
     };
+    let connection_threads = counted(
+        connections as u64,
+        "connection thread",
+        "connection threads",
+    );
     let mut notes = vec![match options.sql_on {
         SqlOn::Connections => format!(
-            "the waits ran on {loop_threads}; the SQL and the work on its rows on {connections} \
-             connection threads, because SQLite blocks the thread that runs it"
+            "the waits ran on {loop_threads}; the SQL and the work on its rows on \
+             {connection_threads}, because SQLite blocks the thread that runs it"
         ),
         SqlOn::SpawnBlocking => format!(
             "the waits ran on {loop_threads}; the SQL and the work on its rows on tokio's \
-             blocking threads (spawn_blocking, at most {most_threads} threads of the runtime \
-             alive at once), each query with one of {connections} connections lent from a pool"
+             blocking threads (spawn_blocking, at most {} of the runtime alive at once), each \
+             query with {} lent from a pool",
+            counted(most_threads as u64, "thread", "threads"),
+            match connections {
+                1 => "the one connection".to_string(),
+                n => format!("one of {n} connections"),
+            }
         ),
     }];
     if plan.writes().is_some_and(|w| w.is_single()) {

@@ -37,7 +37,7 @@
 //! the report's notes; `platform.rs`, what only Linux offers; `start.rs`, workers that are
 //! not forks of this process (`--start spawn` and `forkserver`). What is there for speed or scale
 //! only, which a first reading can skip, opens with what it buys, measured: `pipelining.rs`,
-//! `bursts.rs`, `close_range.rs`, `lazy_connection.rs` and `memory.rs`.
+//! `bursts.rs`, `close_range.rs`, `lazy_connection.rs`, `memory.rs` and `room.rs`.
 
 mod briefing;
 mod bursts;
@@ -52,6 +52,7 @@ mod options;
 mod pipelining;
 mod platform;
 mod process;
+mod room;
 mod spawn;
 mod start;
 mod worker;
@@ -87,9 +88,9 @@ pub const METHOD: Method = Method {
 
 /// Runs the plan on worker processes.
 ///
-/// `plan.workers` children (default: one per core, as `Pool()` does) are forked, or fewer when
-/// there are fewer tasks. Under `Start::Fork`, refuses to run in a process with more than one
-/// thread, where `fork()` is not safe: see `Pool::fork_worker`.
+/// `plan.workers` children (default: one per core, as `Pool()` does) are forked, fewer when there
+/// are fewer tasks; more than the system can start are refused before any fork (`room.rs`). Under
+/// `Start::Fork`, refuses a process with more than one thread, unsafe to fork (`fork_worker`).
 pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     // Only a fork needs one thread (`start.rs`); where threads cannot be counted, no check.
     let forks = matches!(options.start, Start::Fork);
@@ -99,8 +100,8 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
              and this one has {threads}"
         )));
     }
-    // A process a worker (one per core unless `--workers` says), never more than the tasks.
-    let size = plan.workers_or(std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let size = plan.workers_or(Options::default_workers());
+    room::for_processes(size, plan.workers, &options.start)?;
     let clock = Clock::start();
     // With `--writer single`, one process does every write (see `writer.rs`). It is forked
     // first, while this process has one thread and no worker, and the workers run a plan whose

@@ -1,11 +1,10 @@
 //! The multiprocessing demo: the common flags, the method, the report.
 
-use clap::Parser;
 use clap::builder::RangedU64ValueParser;
 use multiprocessing_executor::{ForkServer, METHOD, Options, Start};
 
 /// Runs SQLite queries on fork()ed worker processes, tasks and results over pipes.
-#[derive(Parser)]
+#[derive(clap::Parser)]
 #[command(name = "multiprocessing_executor", version)]
 struct Args {
     #[command(flatten)]
@@ -39,7 +38,8 @@ enum StartMethod {
 fn main() -> std::process::ExitCode {
     // A spawned worker (`--start spawn`) serves here, and never goes further.
     multiprocessing_executor::serve_if_spawned();
-    let args = Args::parse();
+    let per_core = "one per core on this machine, as Pool() does";
+    let args: Args = shared::cli::parse(&METHOD, Options::default_workers(), Some(per_core));
     let parent_death_signal = !args.no_parent_death_signal;
     let start = match args.start {
         StartMethod::Fork => Start::Fork,

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use nix::unistd::Pid;
+use shared::cli::counted;
 use shared::{Outcome, Run};
 
 use crate::frames::WriterTally;
@@ -114,9 +115,13 @@ impl Notes {
         if !self.startups.is_empty() {
             let mean = self.startups.iter().sum::<Duration>() / self.startups.len() as u32;
             notes.push(format!(
-                "{} worker processes {}; from the request until ready (a child opens its connection later, at its \
+                "{} {}; from the request until ready (a child opens its connection later, at its \
                  first query): {:.0} µs per child on average, all ready {:.2} ms after the start",
-                self.startups.len(),
+                counted(
+                    self.startups.len() as u64,
+                    "worker process",
+                    "worker processes"
+                ),
                 self.started,
                 mean.as_secs_f64() * 1e6,
                 self.all_ready.as_secs_f64() * 1e3
@@ -144,8 +149,12 @@ impl Notes {
         notes.extend(self.events[..shown].iter().cloned());
         if self.events.len() > shown {
             notes.push(format!(
-                "and {} more workers lost and replaced",
-                self.events.len() - shown
+                "and {} lost and replaced",
+                counted(
+                    (self.events.len() - shown) as u64,
+                    "more worker",
+                    "more workers"
+                )
             ));
         }
         notes

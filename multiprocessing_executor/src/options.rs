@@ -43,6 +43,12 @@ impl Options {
     /// write that did not fit would block the parent while the child, its result pipe full,
     /// waits for the parent to read, and neither would ever move again.
     pub const MOST_PIPELINE: usize = 1024;
+
+    /// How many worker processes a run starts when `--workers` does not say: one per core, as
+    /// Python's `Pool()` does (never more than there are tasks).
+    pub fn default_workers() -> usize {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
 }
 
 impl Default for Options {

@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use shared::Task;
+use shared::cli::counted;
 
 use crate::options::Options;
 
@@ -94,8 +95,8 @@ impl<'a> Pipelining<'a> {
     pub fn note(&self) -> Option<String> {
         (self.pipelined > 0).then(|| {
             format!(
-                "{} jobs were written to a busy child (up to {} held per child), all queued behind jobs under {} µs",
-                self.pipelined,
+                "{} written to a busy child (up to {} held per child), all queued behind jobs under {} µs",
+                counted(self.pipelined as u64, "job was", "jobs were"),
                 self.depth,
                 SHORT_TASK.as_micros()
             )

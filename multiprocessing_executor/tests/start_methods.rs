@@ -96,18 +96,35 @@ fn a_workload_that_writes_is_refused_with_a_clear_error(how: How) {
     assert!(message.contains("--start fork"), "{message}");
 }
 
-/// Starts the demo binary on `args` and `--start HOW`, in a process group of its own (as a shell
-/// starts a job), with its output thrown away.
+/// Starts the demo binary on `args` and `--start HOW` as an interactive shell starts a job: in a
+/// process group of its own, and with Ctrl-C's `SIGINT` at its default action, ending it. Its
+/// output is thrown away.
+///
+/// The default has to be restored: a process started with `SIGINT` ignored (by `nohup`, as a
+/// background job of a script, by some CI runners) passes that on to every program it starts,
+/// across `exec`, and the demo would then sail through the Ctrl-C check's signal as if it had
+/// never come.
 fn start(how: &str, args: &[&str]) -> Child {
     use std::os::unix::process::CommandExt;
-    Command::new(env!("CARGO_BIN_EXE_multiprocessing_executor"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_multiprocessing_executor"));
+    command
         .args(args)
         .args(["--start", how, "--json", "--no-baseline"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("the demo binary starts")
+        .process_group(0);
+    // SAFETY: this runs in the child between `fork` and `exec`, where only async-signal-safe
+    // calls may be made: `signal` is one (it is `sigaction` underneath), and nothing here
+    // allocates or takes a lock. (The signal mask needs no reset: `Command` empties it.)
+    unsafe {
+        command.pre_exec(|| {
+            if libc::signal(libc::SIGINT, libc::SIG_DFL) == libc::SIG_ERR {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.spawn().expect("the demo binary starts")
 }
 
 /// Every process below `parent`: its children, theirs, and so on.

@@ -5,7 +5,8 @@
 //! fixture, the first time), runs the method, runs the sequential baseline, prints the report,
 //! and exits 0 when every task is ok, 1 when the run completed but some task did not, 2 when the
 //! run could not be made (bad flags or input, with a one-line message; clap's usage errors also
-//! exit 2).
+//! exit 2). [`parse`] reads a program's flags, with the help of the common ones made to its
+//! method.
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -25,6 +26,9 @@ use crate::usage::Snapshot;
 use crate::workload::{Fault, Injection, Preset, Workload};
 use crate::write_settings::{Begin, Synchronous, WriteSettings, WriterKind};
 
+/// A count with its noun, as the reports print them: the methods' notes use it too.
+pub use crate::render::counted;
+
 /// The flags common to every program.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonArgs {
@@ -36,7 +40,8 @@ pub struct CommonArgs {
     #[arg(long, value_name = "N")]
     pub tasks: Option<usize>,
 
-    /// How many tasks may run at once [default: the method's own].
+    /// How many tasks may run at once, never more than there are tasks [default: the method's
+    /// own, which [`parse`] writes into each program's help].
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub workers: Option<usize>,
 
@@ -95,6 +100,41 @@ pub struct CommonArgs {
     /// commits what is queued in one transaction (single).
     #[arg(long, value_enum, default_value_t = WriterKind::Shared, help_heading = "Writes")]
     pub writer: WriterKind,
+}
+
+/// Parses a program's flags (`A` flattens [`CommonArgs`]), as `A::parse()` would, with the help
+/// of two common flags written for `method`. `--workers` gives the method's default as a number,
+/// `workers`, and the rule it follows (`rule`: "one per core on this machine"), since "the
+/// method's own" tells a reader nothing. `--inject` offers only the faults the method accepts:
+/// a crash only where a worker is a process; typed anyway, it is refused with the reason (see
+/// [`CommonArgs::workload`]).
+pub fn parse<A: clap::Parser>(method: &Method, workers: usize, rule: Option<&str>) -> A {
+    let default = match rule {
+        Some(rule) => format!("{workers}, {rule}"),
+        None => workers.to_string(),
+    };
+    let faults = if method.survives_crash {
+        "error, panic, hang or crash"
+    } else {
+        "error, panic or hang"
+    };
+    // Both arguments are in every program's parser, flattened from `CommonArgs`: `mut_arg`,
+    // which panics on an unknown name, finds them.
+    let mut command = A::command()
+        .mut_arg("workers", |arg| {
+            arg.help(format!(
+                "How many tasks may run at once, never more than there are tasks \
+                 [default: {default}]"
+            ))
+        })
+        .mut_arg("inject", |arg| {
+            arg.help(format!(
+                "Inject a fault into a task: {faults}, at a task number (from 1). Repeatable."
+            ))
+        });
+    let matches = command.get_matches_mut();
+    // clap's own errors: one usage message, and exit 2 (help and version exit 0).
+    A::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut command).exit())
 }
 
 /// A count of at least one, for `--workers` and any flag like it (`--connections`).
@@ -290,12 +330,14 @@ fn recorded_writes(plan: &Plan, run: &Run) -> Result<Option<(u64, Option<String>
         .filter(|id| ok.binary_search(id).is_err())
         .collect();
     let note = (!lost.is_empty() || !kept.is_empty()).then(|| {
+        let lost_are = if lost.len() == 1 { "is" } else { "are" };
+        let kept_are = if kept.len() == 1 { "is" } else { "are" };
         format!(
-            "the run's own table does not agree with the outcomes: {} write task(s) ended ok \
-             and are not recorded there {lost:?}, {} are recorded there and did not end ok \
+            "the run's own table does not agree with the outcomes: {} ended ok and {lost_are} \
+             not recorded there {lost:?}, {} {kept_are} recorded there and did not end ok \
              {kept:?}",
-            lost.len(),
-            kept.len()
+            counted(lost.len() as u64, "write task", "write tasks"),
+            kept.len(),
         )
     });
     Ok(Some((found.len() as u64, note)))

@@ -30,10 +30,15 @@ pub fn human(report: &Report) -> String {
     out
 }
 
-/// "1 task", "8 tasks".
-fn counted(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+/// A count and its noun, singular for one: "1 task", "8 tasks", "1 worker process". Both forms
+/// are given, since English does not always add an s ("child", "children").
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
+
+/// How many of the tasks that did not end ok the summary names, with their errors; the rest are
+/// counted, and every one is in `--json`.
+const NOT_OK_NAMED: usize = 5;
 
 fn header(out: &mut String, r: &Report) {
     // More workers asked for than were started: one a task at most (see `Plan::threads`).
@@ -51,8 +56,8 @@ fn header(out: &mut String, r: &Report) {
         "{} · workload {} · {} · {}{asked}{order} · timeout {} s · {} build\n",
         r.method,
         r.workload,
-        counted(r.task_count(), "task"),
-        counted(r.workers, "worker"),
+        counted(r.task_count() as u64, "task", "tasks"),
+        counted(r.workers as u64, "worker", "workers"),
         r.timeout_s,
         r.build
     );
@@ -104,10 +109,11 @@ fn table(out: &mut String, r: &Report, colour: bool) {
         );
     }
     if r.task_count() > TABLE_ROWS {
+        let more = (r.task_count() - TABLE_ROWS) as u64;
         let _ = writeln!(
             out,
-            "    … and {} more tasks (every one is in --json)",
-            r.task_count() - TABLE_ROWS
+            "    … and {} (every one is in --json)",
+            counted(more, "more task", "more tasks")
         );
     }
     out.push_str("(in the order the results arrived; times in seconds from the start of the run");
@@ -212,11 +218,12 @@ fn timeline(out: &mut String, r: &Report) {
         );
     }
     if lanes.len() > TIMELINE_LANES {
+        let more = (lanes.len() - TIMELINE_LANES) as u64;
         let _ = writeln!(
             out,
-            "{:>name_width$}  … and {} more workers",
+            "{:>name_width$}  … and {}",
             "",
-            lanes.len() - TIMELINE_LANES
+            counted(more, "more worker", "more workers")
         );
     }
     out.push('\n');
@@ -284,7 +291,8 @@ fn writes(out: &mut String, r: &Report) {
         Some(after) if after == ok => writeln!(
             out,
             "  write tasks recorded in the database after the run: {after}, the {ok} that ended \
-             ok ({changed} rows changed)"
+             ok ({} changed)",
+            counted(changed, "row", "rows")
         ),
         // Each write records its task in the same transaction, whatever the method: a
         // difference is the program's fault, not the user's (a note says which tasks).
@@ -305,14 +313,18 @@ fn writes(out: &mut String, r: &Report) {
 /// the server that serves it. Writes get a line of their own only when there are some.
 fn latency(out: &mut String, r: &Report) {
     let ms = |s: Option<f64>| s.map_or("-".to_string(), |s| format!("{:.1}", s * 1e3));
-    for (kind, p) in [("reads", &r.latency.read), ("writes", &r.latency.write)] {
+    let kinds = [
+        ("read", "reads", &r.latency.read),
+        ("write", "writes", &r.latency.write),
+    ];
+    for (one, many, p) in kinds {
         if p.count == 0 {
             continue;
         }
         let _ = writeln!(
             out,
-            "  latency of {} {kind} (taken to done), ms: p50 {} · p95 {} · p99 {} · max {}",
-            p.count,
+            "  latency of {} (taken to done), ms: p50 {} · p95 {} · p99 {} · max {}",
+            counted(p.count as u64, one, many),
             ms(p.p50_s),
             ms(p.p95_s),
             ms(p.p99_s),
@@ -327,11 +339,13 @@ fn summary(out: &mut String, r: &Report) {
     outcome.extend(c.not_ok());
     let _ = writeln!(
         out,
-        "summary: {} · wall {:.3} s · startup {}",
+        "summary: {} · wall {:.3} s{} · startup {}",
         outcome.join(", "),
         r.wall_s,
+        throughput(r),
         short_time(r.startup_s)
     );
+    not_ok(out, r);
     match (
         r.baseline_wall_s,
         r.speedup,
@@ -407,6 +421,50 @@ fn summary(out: &mut String, r: &Report) {
     if r.build == "debug" {
         out.push_str(
             "  debug build: these figures are for learning, not for comparison; add --release to measure\n",
+        );
+    }
+}
+
+/// " · 2500 tasks/s": the tasks of the run over its wall time, what a server's owner asks of a
+/// method first. Nothing for a run with no tasks, or too short to time.
+fn throughput(r: &Report) -> String {
+    let tasks = r.task_count();
+    if tasks == 0 || r.wall_s <= 0.0 {
+        return String::new();
+    }
+    let rate = tasks as f64 / r.wall_s;
+    // Three significant figures or so: a rate of tiny tasks is noisy past them.
+    let digits = if rate >= 100.0 {
+        0
+    } else if rate >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!(" · {rate:.digits$} tasks/s")
+}
+
+/// The tasks that did not end ok, each named whole, quoted, and with its error: the table shows
+/// only the first rows, and cuts a long name to its column. The name is quoted as Rust quotes a
+/// string (`{:?}`), so that a name with spaces or quotes of its own still reads as one name:
+/// `task 2 "bad \"no such column"`.
+fn not_ok(out: &mut String, r: &Report) {
+    let c = &r.counts;
+    let count = c.failed + c.timed_out + c.not_run;
+    if count == 0 {
+        return;
+    }
+    for t in r.by_id().filter(|t| t.status != "ok").take(NOT_OK_NAMED) {
+        let why = t.error.as_deref().unwrap_or("never started");
+        let status = t.status.replace('_', " ");
+        let _ = writeln!(out, "  {status}: task {} {:?}: {why}", t.id, t.name);
+    }
+    if count > NOT_OK_NAMED {
+        let more = (count - NOT_OK_NAMED) as u64;
+        let _ = writeln!(
+            out,
+            "  … and {} that did not end ok (every one is in --json)",
+            counted(more, "more task", "more tasks")
         );
     }
 }

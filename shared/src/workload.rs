@@ -330,8 +330,13 @@ impl Workload {
         for injection in injections {
             let count = self.tasks.len();
             let task = self.tasks.get_mut(injection.task - 1).ok_or_else(|| {
+                let has = match count {
+                    0 => "no tasks".to_string(),
+                    1 => "1 task (numbered 1)".to_string(),
+                    n => format!("{n} tasks (numbered 1 to {n})"),
+                };
                 Error::input(format!(
-                    "--inject {}@{}: the workload has {count} tasks (numbered 1 to {count})",
+                    "--inject {}@{}: the workload has {has}",
                     injection.fault, injection.task
                 ))
             })?;

@@ -37,6 +37,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, Scope, ScopedJoinHandle};
 use std::time::Duration;
 
+use shared::cli::counted;
 use shared::panic_message;
 use tracing::debug;
 
@@ -109,7 +110,8 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
                     // Out of threads (or memory): run on the workers there are. With none,
                     // every task is reported `not_run`, and the run still ends.
                     notes.push(format!(
-                        "could not start worker-{id} ({e}): ran on {id} workers"
+                        "could not start worker-{id} ({e}): ran on {}",
+                        counted(id as u64, "worker", "workers")
                     ));
                     break;
                 }
@@ -152,8 +154,12 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
     let connections = context.connections.size();
     if connections < started {
         notes.push(format!(
-            "{started} threads shared {connections} SQLite connections, each taken only for a \
-             task's SQL"
+            "{started} threads shared {}, each taken only for a task's SQL",
+            counted(
+                connections as u64,
+                "SQLite connection",
+                "SQLite connections"
+            )
         ));
     }
     let workers = started.max(1);

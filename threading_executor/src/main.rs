@@ -2,11 +2,10 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use threading_executor::{METHOD, Options, Priority};
+use threading_executor::{DEFAULT_WORKERS, METHOD, Options, Priority};
 
 /// Run SQLite queries on N named worker threads that pull tasks from one shared queue.
-#[derive(Parser)]
+#[derive(clap::Parser)]
 #[command(version)]
 struct Args {
     #[command(flatten)]
@@ -18,7 +17,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = shared::cli::parse(&METHOD, DEFAULT_WORKERS, None);
     let options = Options {
         priority: args.priority,
     };

@@ -45,6 +45,7 @@ use std::time::{Duration, Instant};
 use rayon::{ThreadPool, ThreadPoolBuilder};
 use tracing::debug;
 
+use shared::cli::counted;
 use shared::{
     Attempt, Clock, ConnectionPool, Error, Method, Outcome, Outcomes, Plan, Run, Status, Task,
     catch_panic, run_blocking_with,
@@ -113,7 +114,10 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
             Ok(())
         })
         .build()
-        .map_err(|e| Error::system(format!("cannot start {workers} pool threads: {e}")))?;
+        .map_err(|e| {
+            let threads = counted(workers as u64, "pool thread", "pool threads");
+            Error::system(format!("cannot start {threads}: {e}"))
+        })?;
     let startup = clock.now();
 
     // `submit`: each task is spawned into the pool, as a job that sends its outcome on the
@@ -175,9 +179,9 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
 
     let size = context.connections.size();
     let mut notes = vec![format!(
-        "{workers} pool threads shared {size} SQLite connection{}, each taken only around a \
-         task's SQL",
-        if size == 1 { "" } else { "s" }
+        "{} shared {}, each taken only around a task's SQL",
+        counted(workers as u64, "pool thread", "pool threads"),
+        counted(size as u64, "SQLite connection", "SQLite connections")
     )];
     if shutdown >= Duration::from_millis(1) {
         notes.push(format!(
@@ -190,8 +194,13 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
         .filter(|o| o.status == Status::NotRun)
         .count();
     if missing > 0 {
+        let had = if missing == 1 {
+            "task had"
+        } else {
+            "tasks had"
+        };
         notes.push(format!(
-            "{missing} tasks had not reported when the run's deadline passed"
+            "{missing} {had} not reported when the run's deadline passed"
         ));
     }
     Ok(Run::new(outcomes, workers, startup, wall)

@@ -3,12 +3,11 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use threadpool_executor::{METHOD, Options};
+use threadpool_executor::{DEFAULT_WORKERS, METHOD, Options};
 
 /// Runs SQLite queries on a dedicated rayon thread pool, taking results as they complete
 /// (Python's ThreadPoolExecutor.submit + as_completed).
-#[derive(Parser)]
+#[derive(clap::Parser)]
 #[command(name = "threadpool_executor", version)]
 struct Args {
     #[command(flatten)]
@@ -21,7 +20,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = shared::cli::parse(&METHOD, DEFAULT_WORKERS, None);
     let options = Options {
         connections: args.connections,
     };

@@ -5,11 +5,10 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use shared::{CommonArgs, Error, sequential};
 
 /// Runs the workload one task at a time: the baseline every speedup is measured against.
-#[derive(Parser)]
+#[derive(clap::Parser)]
 #[command(name = "sequential", version)]
 struct Args {
     #[command(flatten)]
@@ -17,7 +16,8 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let one = "the only number the baseline accepts";
+    let args: Args = shared::cli::parse(&sequential::METHOD, 1, Some(one));
     if args.common.workers.is_some_and(|n| n != 1) {
         eprintln!(
             "sequential: error: {}",
