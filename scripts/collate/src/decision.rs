@@ -379,6 +379,14 @@ pub fn markdown(y: &Yours) -> String {
     );
     md.push_str("Why, in this run's figures (medians; the whole table is in `compare.md`):\n\n");
     let _ = writeln!(md, "- {}", verdict(y, chosen, &rust, top));
+    if top < 1.0 {
+        let _ = writeln!(
+            md,
+            "- No method beats the sequential loop here ({top:.2}x at the best): handing a task \
+             this small to a worker costs more than running it. Run them one after another, or \
+             give each worker a batch of them."
+        );
+    }
     let _ = writeln!(md, "- {}", scaling(chosen, y.machine.cores, y.shape.kind));
     let _ = writeln!(
         md,
