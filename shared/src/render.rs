@@ -366,6 +366,17 @@ fn summary(out: &mut String, r: &Report) {
                 who(r),
                 r.lower_bound_s.unwrap_or(0.0)
             );
+            // Said only where it binds: with no more workers than cores, the workers do.
+            if r.ideal_bound.as_deref() == Some("cores")
+                && let Some(work) = r.baseline_work_s
+            {
+                let _ = writeln!(
+                    out,
+                    "  set by the cores: the tasks' {work:.3} s of work, on {} cores, cannot end \
+                     sooner (waits need no core; work does)",
+                    r.workers.min(r.cores)
+                );
+            }
             if r.dispatch != "fifo"
                 && let Some(fifo) = r.fifo_makespan_s
             {
