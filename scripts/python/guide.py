@@ -765,6 +765,11 @@ def percentiles(seconds):
             "max_s": seconds[-1] if n else None}
 
 
+def counted(n, one, many):
+    """A count and its noun, singular for one: "1 task", "8 tasks"."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def build_report(method, plan, run, usage, baseline):
     """The run's report, measured against `baseline` (a sequential Run) when there is one."""
     tasks = task_reports(plan, run)
@@ -917,7 +922,8 @@ def human(report):
     """A per-task table (the first rows, in arrival order) and a summary, for a terminal."""
     r = report
     out = [f"{r['method']} ({r['interpreter']}) · workload {r['workload']} · "
-           f"{len(r['tasks'])} tasks · {r['workers']} worker{'s' if r['workers'] != 1 else ''} · "
+           f"{counted(len(r['tasks']), 'task', 'tasks')} · "
+           f"{counted(r['workers'], 'worker', 'workers')} · "
            f"timeout {r['timeout_s']:g} s", ""]
     rows = sorted(r["tasks"], key=lambda t: t["arrival"] or math.inf)
     if not rows:
@@ -937,19 +943,34 @@ def human(report):
                 f"{seconds(t['finished_s']):>7}  {t['status']:<9}  {rows_count:>7}  "
                 f"{t['checksum'] or t['error'] or ''}")
         if len(rows) > 24:
-            out.append(f"    … and {len(rows) - 24} more tasks (every one is in --json)")
+            out.append(f"    … and {counted(len(rows) - 24, 'more task', 'more tasks')} "
+                       "(every one is in --json)")
         out += ["(in the order the results arrived; times in seconds from the start of the run)",
                 ""]
     c = r["counts"]
     parts = [f"{c[k]} {k.replace('_', ' ')}" for k in ("ok", "failed", "timed_out", "not_run")
              if c[k] or k == "ok"]
     startup = "-" if r["startup_s"] is None else f"{r['startup_s'] * 1000:.2f} ms"
-    out.append(f"summary: {' · '.join(parts)} · wall {r['wall_s']:.3f} s · startup {startup}")
+    per_s = f" · {len(rows) / r['wall_s']:.0f} tasks/s" if r["wall_s"] > 0 and rows else ""
+    out.append(f"summary: {' · '.join(parts)} · wall {r['wall_s']:.3f} s{per_s} · "
+               f"startup {startup}")
+    # The tasks that did not end ok, named whole (the table cuts long names and shows 24 rows).
+    not_ok = [t for t in r["tasks"] if t["status"] not in ("ok", "not_run")]
+    for t in not_ok[:5]:
+        out.append(f"  {t['status'].replace('_', ' ')}: task {t['id']} {json.dumps(t['name'])}: "
+                   f"{t['error'] or ''}")
+    if len(not_ok) > 5:
+        out.append(f"  … and {counted(len(not_ok) - 5, 'more task', 'more tasks')} that did "
+                   "not end ok (every one is in --json)")
     if r["speedup"] is not None:
         line = f"  speedup {r['speedup']:.2f}x over sequential ({r['baseline_wall_s']:.3f} s)"
         if r["ideal_speedup"] is not None:
-            line += (f" · ideal {r['ideal_speedup']:.2f}x with {r['workers']} workers"
+            line += (f" · ideal {r['ideal_speedup']:.2f}x with "
+                     f"{counted(r['workers'], 'worker', 'workers')}"
                      f" · efficiency {r['efficiency']:.0%}")
+            if r.get("ideal_bound") == "cores":
+                line += (f" (set by the cores: {r['baseline_work_s']:.3f} s of work on "
+                         f"{min(r['workers'], r['cores'])} cores)")
         out.append(line)
     elif r.get("not_compared"):
         out.append(f"  no speedup or efficiency: {r['not_compared']}")

@@ -295,6 +295,16 @@ class Reports(unittest.TestCase):
         self.assertIn("summary: 3 ok", r.stdout)
         self.assertIn("speedup", r.stdout)
 
+    def test_a_failed_task_is_named_whole_with_its_error_and_counts_are_singular(self):
+        tasks = light_tasks(1) + [query('a "bad" column, named at length', "SELECT nope")]
+        r = run_guide("--method", "threading", "--workers", "1", "--workload-file",
+                      workload_file(tasks), "--db", small_db, "--no-baseline")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn('failed: task 2 "a \\"bad\\" column, named at length": ', r.stdout)
+        self.assertIn("no such column", r.stdout)
+        self.assertIn("2 tasks · 1 worker ·", r.stdout)
+        self.assertIn("tasks/s", r.stdout)
+
     def test_the_table_stays_aligned_with_wide_characters_in_task_names(self):
         tasks = light_tasks(3)
         tasks[1]["name"], tasks[2]["name"] = "顧客の注文", "🚀 launch"

@@ -30,11 +30,7 @@ pub fn human(report: &Report) -> String {
     out
 }
 
-/// A count and its noun, singular for one: "1 task", "8 tasks", "1 worker process". Both forms
-/// are given, since English does not always add an s ("child", "children").
-pub fn counted(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+pub use crate::status::counted;
 
 /// How many of the tasks that did not end ok the summary names, with their errors; the rest are
 /// counted, and every one is in `--json`.

@@ -139,14 +139,18 @@ impl GroupCommits {
         } else {
             0.0
         };
-        let most = match self.largest_batch {
-            1 => "1 task".to_string(),
-            n => format!("{n} tasks"),
-        };
         format!(
-            "{writer} committed {} rows in {} transactions: {per_commit:.1} rows a commit on \
-             average, at most {most} in one",
-            self.rows, self.transactions
+            "{writer} committed {} in {}: {per_commit:.1} rows a commit on average, at most {} \
+             in one",
+            counted(self.rows, "row", "rows"),
+            counted(self.transactions, "transaction", "transactions"),
+            counted(self.largest_batch as u64, "task", "tasks"),
         )
     }
+}
+
+/// A count and its noun, singular for one: "1 task", "8 tasks", "1 worker process". Both forms
+/// are given, since English does not always add an s ("child", "children").
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
