@@ -13,35 +13,9 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
-
 use super::decide::TREE;
-use super::yours::{Method, Yours};
+use super::your_workload::{Decision, Kind, Method, Shape, Yours};
 use super::{Language, Reports};
-
-/// What the tasks spend their time on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// Most of each task is its wait: workers beyond the cores still help, up to one per task.
-    Waits,
-    /// Most of each task is its SQL, computed inside SQLite.
-    Sqlite,
-    /// Most of each task is the program's own work on the rows its SQL returns.
-    Program,
-}
-
-/// The workload's shape, from the baseline's reports.
-#[derive(Debug, Serialize)]
-pub struct Shape {
-    pub kind: Kind,
-    /// The share of the baseline's task time spent waiting (median over the runs).
-    pub wait_share: f64,
-    /// Rows each task returned, on average.
-    pub rows_per_task: f64,
-    /// How the SQL part was told apart (SQLite or the program), in one sentence.
-    pub evidence: String,
-}
 
 /// The share of waiting at or above which a workload is said to wait.
 const WAITS: f64 = 0.5;
@@ -146,23 +120,6 @@ const THREADPOOL: &str = "threadpool_executor";
 const ASYNC: &str = "async_executor";
 const PROCESSES: &str = "multiprocessing_executor";
 const THREADING: &str = "threading_executor";
-
-/// The answer for the workload, as compare.json carries it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Decision {
-    /// The program to use: the clear winner, or the tree's choice among the tied; `null` when
-    /// no Rust method has a speedup.
-    pub choice: Option<String>,
-    /// At how many workers: the choice's best count.
-    pub workers: Option<usize>,
-    /// Whether the choice beat every other method beyond the noise of the runs.
-    pub clear: bool,
-    /// The methods the runs cannot tell apart from the fastest, the choice among them (empty
-    /// when the answer is clear).
-    pub tied: Vec<String>,
-    /// Why, in one sentence.
-    pub why: String,
-}
 
 /// How much faster a method's median must be than another's to count, beside being beyond the
 /// noise: the 5% the best count uses too, since less is not worth choosing a method for.
@@ -608,7 +565,7 @@ mod tests {
             c.efficiency = Some(spread(s / w as f64));
             counts.insert(w, c);
         }
-        let best = crate::yours::tests::best_of(&counts);
+        let best = crate::your_workload::best(&counts);
         Method {
             program: program.to_string(),
             method: row.label(),

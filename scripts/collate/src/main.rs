@@ -70,6 +70,7 @@ mod start;
 mod timelines;
 mod writes;
 mod writes_lessons;
+mod your_workload;
 mod yours;
 
 /// Collates the reports written by scripts/compare.sh into DIR/compare.{md,json,svg},

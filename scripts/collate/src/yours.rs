@@ -23,66 +23,18 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use plotters::prelude::*;
-use serde::Serialize;
 use shared::RunReport;
 
-use super::decision::{self, Decision, Shape};
+use super::decision;
+use super::your_workload::{Decision, Method, Yours, best};
 use super::{
-    Args, Case, Language, Machine, ROWS, Reports, baseline, how_many_runs, html, load, machine,
-    summarise, timelines,
+    Args, Language, ROWS, Reports, baseline, how_many_runs, html, load, machine, summarise,
+    timelines,
 };
 
 /// The case every method's runs are measured against: the sequential program's one run of the
 /// round.
 const BASELINE: &str = "baseline";
-
-/// The best count: the fewest workers within this fraction of a method's highest median
-/// speedup, since a worker more that gains less than the noise of a shared machine is a cost
-/// with nothing measured to show for it.
-const WITHIN: f64 = 0.95;
-
-/// One method on the workload: its runs at each worker count.
-#[derive(Debug, Serialize)]
-pub struct Method {
-    pub program: String,
-    pub method: String,
-    pub family: String,
-    pub language: Language,
-    /// By worker count; the sequential program's one case sits under 1.
-    pub counts: BTreeMap<usize, Case>,
-    /// The fewest workers within 5% of the highest median speedup.
-    pub best: Option<usize>,
-}
-
-impl Method {
-    pub fn best_case(&self) -> Option<(usize, &Case)> {
-        let w = self.best?;
-        Some((w, self.counts.get(&w)?))
-    }
-}
-
-/// compare.json for a workload of the reader's.
-#[derive(Debug, Serialize)]
-pub struct Yours {
-    pub workload: String,
-    pub tasks: usize,
-    /// Whether any task writes (then every run worked on a scratch copy of the database).
-    pub writes: bool,
-    pub command: String,
-    pub mode: String,
-    pub runs: usize,
-    pub machine: Machine,
-    /// How the speedups are measured.
-    pub baseline: &'static str,
-    pub shape: Shape,
-    /// Which method, at how many workers, and whether the runs separate it from the rest.
-    pub decision: Decision,
-    pub methods: Vec<Method>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub python_left_out: Option<String>,
-    /// compare.md.
-    pub table_markdown: String,
-}
 
 pub fn collate(args: &Args) -> Result<String, String> {
     let (mut reports, _) = load(&args.raw, args.runs)?;
@@ -188,16 +140,6 @@ fn methods(reports: &Reports, python: bool) -> Result<Vec<Method>, String> {
         });
     }
     Ok(methods)
-}
-
-/// The fewest workers within 5% of the highest median speedup.
-fn best(counts: &BTreeMap<usize, Case>) -> Option<usize> {
-    let speedup = |c: &Case| c.speedup.as_ref().map(|s| s.median);
-    let top = counts.values().filter_map(speedup).fold(f64::NAN, f64::max);
-    counts
-        .iter()
-        .find(|(_, c)| speedup(c).is_some_and(|s| s >= WITHIN * top))
-        .map(|(w, _)| *w)
 }
 
 /// The worker counts of the run, from the methods that have the most.
@@ -458,14 +400,9 @@ fn timeline_runs(reports: &Reports, y: &Yours) -> Vec<(String, RunReport)> {
 }
 
 #[cfg(test)]
-pub mod tests {
+mod tests {
     use super::*;
     use crate::tests::{case, spread};
-
-    /// The best count of these cases, for the decision's tests.
-    pub fn best_of(counts: &BTreeMap<usize, Case>) -> Option<usize> {
-        best(counts)
-    }
 
     #[test]
     fn the_best_count_is_the_fewest_workers_within_five_percent_of_the_highest() {

@@ -1,8 +1,10 @@
 //! The docs say what the tree is: the README's reading order gives each file's length, and
 //! every relative link in the README and docs/ points at a file that exists.
 //!
-//! A length written by hand goes stale the day the file changes; this test fails that day,
-//! with the length to write instead.
+//! A length written by hand goes stale as the file changes. The README gives each as "about N
+//! lines", and this test fails when a file has grown or shrunk by more than a tenth (or ten
+//! lines) past it, with the length to write instead: an edit of a few lines to a lesson does
+//! not break it, a lesson that doubled does.
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +13,8 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Every "`path` (N lines" in the text: a file of the tree and the length the text gives it.
+/// Every "`path` (N lines" or "`path` (about N lines" in the text: a file of the tree and the
+/// length the text gives it.
 fn stated_lengths(text: &str) -> Vec<(String, usize)> {
     let mut found = Vec::new();
     for piece in text.split('`').collect::<Vec<_>>().windows(2) {
@@ -19,6 +22,7 @@ fn stated_lengths(text: &str) -> Vec<(String, usize)> {
         let Some(rest) = after.strip_prefix(" (") else {
             continue;
         };
+        let rest = rest.strip_prefix("about ").unwrap_or(rest);
         let Some((number, unit)) = rest.split_once(' ') else {
             continue;
         };
@@ -46,9 +50,10 @@ fn the_readme_gives_each_lesson_file_its_true_length() {
         let text = std::fs::read_to_string(root.join(&path))
             .unwrap_or_else(|e| panic!("the README names {path}, which cannot be read: {e}"));
         let actual = text.lines().count();
-        assert_eq!(
-            lines, actual,
-            "the README says {path} has {lines} lines; it has {actual}"
+        let slack = (actual / 10).max(10);
+        assert!(
+            lines.abs_diff(actual) <= slack,
+            "the README says {path} has about {lines} lines; it has {actual}"
         );
     }
 }

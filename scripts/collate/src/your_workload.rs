@@ -1,0 +1,109 @@
+//! The comparison of a workload of the reader's, as data: each method's runs by worker count,
+//! the workload's shape, and the decision. `yours` fills it from the reports and writes its
+//! files; `decision` reads it to decide and to say why. Both sit above this file, which imports
+//! neither.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Case, Language, Machine};
+
+/// The best count: the fewest workers within this fraction of a method's highest median
+/// speedup, since a worker more that gains less than the noise of a shared machine is a cost
+/// with nothing measured to show for it.
+const WITHIN: f64 = 0.95;
+
+/// One method on the workload: its runs at each worker count.
+#[derive(Debug, Serialize)]
+pub struct Method {
+    pub program: String,
+    pub method: String,
+    pub family: String,
+    pub language: Language,
+    /// By worker count; the sequential program's one case sits under 1.
+    pub counts: BTreeMap<usize, Case>,
+    /// The fewest workers within 5% of the highest median speedup.
+    pub best: Option<usize>,
+}
+
+impl Method {
+    pub fn best_case(&self) -> Option<(usize, &Case)> {
+        let w = self.best?;
+        Some((w, self.counts.get(&w)?))
+    }
+}
+
+/// compare.json for a workload of the reader's.
+#[derive(Debug, Serialize)]
+pub struct Yours {
+    pub workload: String,
+    pub tasks: usize,
+    /// Whether any task writes (then every run worked on a scratch copy of the database).
+    pub writes: bool,
+    pub command: String,
+    pub mode: String,
+    pub runs: usize,
+    pub machine: Machine,
+    /// How the speedups are measured.
+    pub baseline: &'static str,
+    pub shape: Shape,
+    /// Which method, at how many workers, and whether the runs separate it from the rest.
+    pub decision: Decision,
+    pub methods: Vec<Method>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub python_left_out: Option<String>,
+    /// compare.md.
+    pub table_markdown: String,
+}
+
+/// What the tasks spend their time on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Most of each task is its wait: workers beyond the cores still help, up to one per task.
+    Waits,
+    /// Most of each task is its SQL, computed inside SQLite.
+    Sqlite,
+    /// Most of each task is the program's own work on the rows its SQL returns.
+    Program,
+}
+
+/// The workload's shape, from the baseline's reports.
+#[derive(Debug, Serialize)]
+pub struct Shape {
+    pub kind: Kind,
+    /// The share of the baseline's task time spent waiting (median over the runs).
+    pub wait_share: f64,
+    /// Rows each task returned, on average.
+    pub rows_per_task: f64,
+    /// How the SQL part was told apart (SQLite or the program), in one sentence.
+    pub evidence: String,
+}
+
+/// The answer for the workload, as compare.json carries it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Decision {
+    /// The program to use: the clear winner, or the tree's choice among the tied; `null` when
+    /// no Rust method has a speedup.
+    pub choice: Option<String>,
+    /// At how many workers: the choice's best count.
+    pub workers: Option<usize>,
+    /// Whether the choice beat every other method beyond the noise of the runs.
+    pub clear: bool,
+    /// The methods the runs cannot tell apart from the fastest, the choice among them (empty
+    /// when the answer is clear).
+    pub tied: Vec<String>,
+    /// Why, in one sentence.
+    pub why: String,
+}
+
+/// The fewest workers within 5% of the highest median speedup.
+pub fn best(counts: &BTreeMap<usize, Case>) -> Option<usize> {
+    let speedup = |c: &Case| c.speedup.as_ref().map(|s| s.median);
+    let top = counts.values().filter_map(speedup).fold(f64::NAN, f64::max);
+    counts
+        .iter()
+        .find(|(_, c)| speedup(c).is_some_and(|s| s >= WITHIN * top))
+        .map(|(w, _)| *w)
+}
