@@ -6,6 +6,10 @@
 //! laptop on a train as from a CI artifact. Its text is the run's own Markdown blocks
 //! (compare.md, decide.md, ...), turned into HTML by the little that they use: headings,
 //! paragraphs, lists, tables, code blocks, `code` and **bold**.
+//!
+//! The page is as wide as a comfortable line of text, and no wider on a narrow screen: a chart
+//! scales down to the column (its viewBox keeps its proportions), and a table wider than the
+//! column scrolls inside a box of its own, so that the page itself never scrolls sideways.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -20,18 +24,28 @@ pub enum Part<'a> {
 
 /// Writes `out/index.html`, titled `title`, from `parts`; the SVG files are read from `out`.
 pub fn write(out: &Path, title: &str, parts: &[Part]) -> Result<(), String> {
+    // A first block that opens by saying the title again (decide.md's "Which method for `x`?
+    // Decided from this run" under "Which method for x?") gives the page its heading, rather
+    // than repeating it one line lower.
+    let opening = match parts.first() {
+        Some(Part::Markdown(text)) => title_heading(title, text),
+        _ => None,
+    };
+    let heading = opening.map_or_else(|| escape(title), |(heading, _)| inline(heading));
     let mut page = String::new();
     let _ = write!(
         page,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{heading}</h1>\n",
         escape(title),
-        escape(title)
     );
-    for part in parts {
+    for (i, part) in parts.iter().enumerate() {
         match part {
-            Part::Markdown(text) => page.push_str(&markdown(text)),
+            Part::Markdown(text) => match opening {
+                Some((_, rest)) if i == 0 => page.push_str(&markdown(rest)),
+                _ => page.push_str(&markdown(text)),
+            },
             Part::Svg(heading, file) => {
                 let path = out.join(file);
                 let svg = std::fs::read_to_string(&path)
@@ -40,7 +54,7 @@ pub fn write(out: &Path, title: &str, parts: &[Part]) -> Result<(), String> {
                     page,
                     "<h2>{}</h2>\n<div class=\"figure\">{}</div>\n",
                     escape(heading),
-                    inline_svg(&svg)
+                    with_view_box(inline_svg(&svg))
                 );
             }
         }
@@ -56,7 +70,43 @@ table{border-collapse:collapse;margin:1em 0;font-size:0.9em}\
 th,td{border:1px solid #ccc;padding:0.3em 0.5em;text-align:left;vertical-align:top}\
 th{background:#f3f3f3}pre{background:#f6f6f6;padding:0.8em;overflow-x:auto;line-height:1.2}\
 code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:0.92em}\
-.figure{overflow-x:auto;margin:1em 0}";
+.figure{margin:1em 0}.figure svg{display:block;max-width:100%;height:auto}\
+.table{overflow-x:auto;margin:1em 0}.table table{margin:0}";
+
+/// The first heading of `markdown`, when it is its first line and says `title` (perhaps with
+/// more after it, and with `code` or **bold** in it): its text, and the Markdown after it.
+fn title_heading<'a>(title: &str, markdown: &'a str) -> Option<(&'a str, &'a str)> {
+    let text = markdown.trim_start();
+    let (line, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let heading = line.strip_prefix('#')?.trim_start_matches('#').trim();
+    let plain = |s: &str| s.replace(['`', '*'], "");
+    plain(heading)
+        .starts_with(&plain(title))
+        .then_some((heading, rest))
+}
+
+/// An SVG element that scales: the page sets its width to at most the column's and its height
+/// from its proportions, which a browser takes from the viewBox. plotters writes one; one made
+/// from the width and the height is added to an SVG without it.
+fn with_view_box(svg: &str) -> String {
+    let Some(tag) = svg.strip_prefix("<svg").and_then(|s| s.split_once('>')) else {
+        return svg.to_string();
+    };
+    let attribute = |name: &str| {
+        let (_, after) = tag.0.split_once(&format!(" {name}=\""))?;
+        after.split_once('"').map(|(value, _)| value)
+    };
+    match (
+        attribute("viewBox"),
+        attribute("width"),
+        attribute("height"),
+    ) {
+        (None, Some(width), Some(height)) => {
+            format!("<svg viewBox=\"0 0 {width} {height}\"{}", &svg[4..])
+        }
+        _ => svg.to_string(),
+    }
+}
 
 /// An SVG file as an element of the page: without its XML declaration, which may only open a
 /// file.
@@ -141,7 +191,7 @@ fn markdown(text: &str) -> String {
             let tag = if level <= 3 { "h2" } else { "h3" };
             let _ = writeln!(html, "<{tag}>{}</{tag}>", inline(trimmed[level..].trim()));
         } else if trimmed.starts_with('|') {
-            html.push_str("<table>\n");
+            html.push_str("<div class=\"table\"><table>\n");
             let mut row = 0;
             let mut current = Some(trimmed);
             while let Some(line) = current {
@@ -162,7 +212,7 @@ fn markdown(text: &str) -> String {
                     .next_if(|l| l.trim_start().starts_with('|'))
                     .map(str::trim_end);
             }
-            html.push_str("</table>\n");
+            html.push_str("</table></div>\n");
         } else if let Some(item) = trimmed.strip_prefix("- ") {
             html.push_str("<ul>\n");
             let mut item = item.to_string();
@@ -227,6 +277,37 @@ mod tests {
     }
 
     #[test]
+    fn a_table_scrolls_in_its_own_box_and_a_chart_scales_to_the_column() {
+        let html = markdown("| method | 1 |\n|---|---|\n| a | 1.00x |\n");
+        assert!(html.starts_with("<div class=\"table\"><table>"), "{html}");
+        assert!(html.trim_end().ends_with("</table></div>"), "{html}");
+        assert!(STYLE.contains(".table{overflow-x:auto"));
+        assert!(STYLE.contains(".figure svg{display:block;max-width:100%;height:auto}"));
+
+        let bare = "<svg width=\"900\" height=\"520\" xmlns=\"x\"><rect width=\"5\"/></svg>";
+        assert_eq!(
+            with_view_box(bare),
+            "<svg viewBox=\"0 0 900 520\" width=\"900\" height=\"520\" xmlns=\"x\">\
+             <rect width=\"5\"/></svg>"
+        );
+        let plotted = "<svg width=\"9\" height=\"5\" viewBox=\"0 0 9 5\"></svg>";
+        assert_eq!(with_view_box(plotted), plotted);
+    }
+
+    #[test]
+    fn a_first_heading_that_says_the_title_again_becomes_the_pages_heading() {
+        let (heading, rest) = title_heading(
+            "Which method for shelves?",
+            "### Which method for `shelves`? Decided from this run\n\nFrom a run.\n",
+        )
+        .expect("the heading says the title");
+        assert_eq!(heading, "Which method for `shelves`? Decided from this run");
+        assert_eq!(rest.trim(), "From a run.");
+        assert!(title_heading("Four ways, measured", "### The comparison\n\nText.").is_none());
+        assert!(title_heading("Which method for shelves?", "Text first.\n### Which").is_none());
+    }
+
+    #[test]
     fn an_svg_file_goes_inline_without_its_xml_declaration() {
         let svg = "<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>";
         assert!(inline_svg(svg).starts_with("<svg"));
@@ -246,13 +327,18 @@ mod tests {
             &dir,
             "Which method for shelves?",
             &[
-                Part::Markdown("Some **text**."),
+                Part::Markdown("### Which method for `shelves`? Decided here\n\nSome **text**."),
                 Part::Svg("A chart", "a.svg"),
             ],
         )
         .expect("written");
         let page = std::fs::read_to_string(dir.join("index.html")).expect("a page");
         std::fs::remove_dir_all(&dir).ok();
+        assert!(
+            page.contains("<h1>Which method for <code>shelves</code>? Decided here</h1>"),
+            "{page}"
+        );
+        assert_eq!(page.matches("Which method for").count(), 2, "{page}");
         assert!(page.contains("<svg xmlns"), "{page}");
         assert!(
             page.contains("<title>Which method for shelves?</title>"),

@@ -22,6 +22,8 @@ use std::cmp::Ordering;
 use std::path::Path;
 
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use shared::RunReport;
@@ -93,17 +95,92 @@ pub fn draw(path: &Path, panels: &[Panel]) -> Result<(), String> {
     // One scale for all: the latest moment any panel has to show, with a little room after it.
     let x_max = panels.iter().map(|p| latest(p.report)).fold(0.1, f64::max) * 1.03;
 
+    let axis = TimeAxis::up_to(x_max);
+
     let root = SVGBackend::new(path, (WIDTH, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| fail(&e))?;
     let (legend_area, mut rest) = root.split_vertically(LEGEND_HEIGHT);
-    legend(&legend_area).map_err(|e| fail(&e))?;
+    legend(&legend_area, &caption(panels)).map_err(|e| fail(&e))?;
     for (i, (panel, lanes)) in panels.iter().zip(&lanes).enumerate() {
         let (area, below) = rest.split_vertically(heights[i]);
         let last = i + 1 == panels.len();
-        draw_panel(&area, panel, lanes, x_max, last).map_err(|e| fail(&e))?;
+        draw_panel(&area, panel, lanes, &axis, last).map_err(|e| fail(&e))?;
         rest = below;
     }
     root.present().map_err(|e| fail(&e))
+}
+
+/// The time axis's ticks, every `step` seconds from 0, and the decimals their labels need.
+///
+/// The step is the smallest of 1, 2 or 5 × 10^k seconds that puts at most [`MOST_STEPS`] steps
+/// across the axis, and a label has as many decimals as the step has: plotters' own ticks,
+/// printed with one decimal, read "0.0 0.1 0.1 0.2 0.2" on a run of a third of a second.
+#[derive(Clone)]
+struct TimeAxis {
+    end: f64,
+    step: f64,
+    decimals: usize,
+}
+
+/// At most this many steps across the time axis: about 60 px each on the chart's 930, room
+/// for a label such as "0.35" and a gap after it.
+const MOST_STEPS: f64 = 16.0;
+
+impl TimeAxis {
+    fn up_to(end: f64) -> TimeAxis {
+        let mut power = (end / MOST_STEPS).log10().floor() as i32;
+        let step = loop {
+            let unit = 10f64.powi(power);
+            if let Some(step) = [1.0, 2.0, 5.0]
+                .map(|m| m * unit)
+                .into_iter()
+                .find(|step| end / step <= MOST_STEPS)
+            {
+                break step;
+            }
+            power += 1;
+        };
+        TimeAxis {
+            end,
+            step,
+            decimals: usize::try_from(-power).unwrap_or(0),
+        }
+    }
+
+    /// Every tick from 0 to the end of the axis. Each is a multiple of the step, not a sum of
+    /// steps, so that no rounding error piles up along the axis.
+    fn ticks(&self) -> Vec<f64> {
+        let steps = (self.end / self.step + 1e-9).floor() as usize;
+        (0..=steps).map(|i| i as f64 * self.step).collect()
+    }
+
+    fn label(&self, seconds: f64) -> String {
+        format!("{seconds:.*}", self.decimals)
+    }
+}
+
+/// The axis as plotters' coordinate: seconds placed as on any range of them, with the ticks
+/// chosen above in place of plotters' own.
+impl Ranged for TimeAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, seconds: &f64, pixels: (i32, i32)) -> i32 {
+        RangedCoordf64::from(self.range()).map(seconds, pixels)
+    }
+
+    /// The ticks for the grid's lines and labels; none for its light lines, which are not drawn.
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        0.0..self.end
+    }
 }
 
 fn panel_height(lanes: usize, last: bool) -> u32 {
@@ -175,13 +252,42 @@ fn natural(a: &str, b: &str) -> Ordering {
     split(a).cmp(&split(b))
 }
 
+/// What the panels show, above them all: the workload, named as the reader named it.
+fn caption(panels: &[Panel]) -> String {
+    let workload = panels.first().map_or(("io", 0), |p| {
+        let c = &p.report.counts;
+        (
+            p.report.workload.as_str(),
+            c.ok + c.failed + c.timed_out + c.not_run,
+        )
+    });
+    format!(
+        "{}, first run of each: one bar per task, from its start to its finish. All panels \
+         share one time scale.",
+        workload_words(workload.0, workload.1)
+    )
+}
+
+/// A workload as a chart's caption names it: the guide's io benchmark as such, any other by
+/// its name (a file of the reader's tasks is named after the file) and its number of tasks.
+pub fn workload_words(workload: &str, tasks: usize) -> String {
+    let plural = if tasks == 1 { "" } else { "s" };
+    if workload == "io" && tasks == 8 {
+        "The io workload (the guide's 8 tasks)".to_string()
+    } else {
+        format!("The workload \"{workload}\" ({tasks} task{plural})")
+    }
+}
+
 /// What the panel's run was: method, workers, wall time, speedup against its ideal.
 fn title(panel: &Panel) -> String {
     let r = panel.report;
     if r.method == "sequential" {
+        // "the tasks", not "the io tasks": the caption names the workload, and a reader's
+        // workload named after its file ("tasks.json") would read "the tasks tasks".
         return format!(
-            "{}: the {} tasks one after the other, {:.2} s",
-            panel.method, r.workload, r.wall_s
+            "{}: the tasks one after the other, {:.2} s",
+            panel.method, r.wall_s
         );
     }
     let mut title = format!(
@@ -204,10 +310,11 @@ fn draw_panel(
     area: &DrawingArea<SVGBackend, Shift>,
     panel: &Panel,
     lanes: &[Lane],
-    x_max: f64,
+    axis: &TimeAxis,
     last: bool,
 ) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
     let report = panel.report;
+    let x_max = axis.end;
     area.draw(&Text::new(
         title(panel),
         (12, 8),
@@ -224,13 +331,12 @@ fn draw_panel(
         .margin_right(RIGHT_MARGIN)
         .x_label_area_size(if last { LAST_AXIS_HEIGHT } else { AXIS_HEIGHT })
         .y_label_area_size(LANE_LABEL_WIDTH)
-        .build_cartesian_2d(0.0..x_max, 0.0..count as f64)?;
+        .build_cartesian_2d(axis.clone(), 0.0..count as f64)?;
     chart
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(0)
-        .x_labels(16)
-        .x_label_formatter(&|s| format!("{s:.1}"))
+        .x_label_formatter(&|s| axis.label(*s))
         // Fixed sizes: plotters would otherwise scale the labels to the panel's height, and
         // the baseline's one-lane panel would get labels too small to read.
         .x_label_style(("sans-serif", 12))
@@ -291,11 +397,7 @@ fn end_lines(
     Ok(())
 }
 
-type Chart<'a, 'b> = ChartContext<
-    'a,
-    SVGBackend<'b>,
-    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
->;
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<TimeAxis, RangedCoordf64>>;
 
 impl Ending {
     /// The wait's colour and the SQL's: blue when ok, red when failed, orange when timed out.
@@ -390,9 +492,10 @@ fn label_bar(
 /// What the colours and lines mean, once, above every panel.
 fn legend(
     area: &DrawingArea<SVGBackend, Shift>,
+    caption: &str,
 ) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
     area.draw(&Text::new(
-        "The io workload (the guide's 8 tasks), first run of each: one bar per task, from its start to its finish. All panels share one time scale.",
+        caption,
         (12, 10),
         ("sans-serif", 15).into_font().color(&INK),
     ))?;
@@ -484,6 +587,53 @@ mod tests {
         let per_task = lanes(&report("task", &THREE_TASKS));
         let labels: Vec<&str> = per_task.iter().map(|l| l.label.as_str()).collect();
         assert_eq!(labels, ["#1 task_1", "#2 task_2", "#3 task_3"]);
+    }
+
+    #[test]
+    fn every_time_label_differs_from_the_others_however_long_the_run() {
+        for end in [0.103, 0.3, 0.34, 1.3, 1.46, 12.0, 12.4, 95.0, 250.0] {
+            let axis = TimeAxis::up_to(end);
+            let labels: Vec<String> = axis.ticks().iter().map(|&t| axis.label(t)).collect();
+            let mut distinct = labels.clone();
+            distinct.dedup();
+            assert_eq!(distinct, labels, "{end} s");
+            assert!((5..=17).contains(&labels.len()), "{end} s: {labels:?}");
+            assert!(*axis.ticks().last().expect("ticks") <= end, "{end} s");
+        }
+        let labels = |end: f64| {
+            let axis = TimeAxis::up_to(end);
+            axis.ticks()
+                .iter()
+                .map(|&t| axis.label(t))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(labels(0.3)[..3], ["0.00", "0.02", "0.04"]);
+        assert_eq!(labels(1.3)[..3], ["0.0", "0.1", "0.2"]);
+        assert_eq!(labels(12.0)[..3], ["0", "1", "2"]);
+    }
+
+    #[test]
+    fn the_caption_names_the_workload_the_panels_ran() {
+        let guide = report("worker", &THREE_TASKS);
+        let mut json = serde_json::to_value(&guide).expect("a report is JSON");
+        json["workload"] = "shelves".into();
+        let theirs: RunReport = serde_json::from_value(json).expect("still a report");
+        let caption_of = |report: &RunReport| {
+            caption(&[Panel {
+                method: "threading".to_string(),
+                report,
+            }])
+        };
+        assert!(
+            caption_of(&theirs).starts_with("The workload \"shelves\" (3 tasks), first run"),
+            "{}",
+            caption_of(&theirs)
+        );
+        assert!(!caption_of(&guide).contains("guide's"));
+        assert_eq!(
+            workload_words("io", 8),
+            "The io workload (the guide's 8 tasks)"
+        );
     }
 
     #[test]
