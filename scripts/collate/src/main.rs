@@ -1049,9 +1049,8 @@ fn legend(
     }
     text.push_str(
         "; ideal: the best 4 workers can do in FIFO order on this machine's cores, from the \
-         baseline's task durations and its work (a wait needs no core, work does); efficiency: \
-         ideal time / wall time; †: a median speedup above its ideal, which no method can beat: \
-         the baseline ran slower than its work needs (noise, a cold cache). ",
+         baseline's task times; efficiency: ideal time / wall time; †: above its ideal, which \
+         no method beats: a slow baseline (noise). ",
     );
     let rust_cpu = tasks(Language::Rust, "cpu2").unwrap_or(8);
     let _ = write!(
