@@ -18,19 +18,9 @@ fn demo() -> Command {
     Command::new(env!("CARGO_BIN_EXE_multiprocessing_executor"))
 }
 
-/// What `--help` says of `flag`: the lines after the flag's own, up to the next blank line.
+/// What `--help` says of `flag`.
 fn help_of(flag: &str) -> String {
-    let out = demo().arg("--help").output().expect("the demo runs");
-    assert_eq!(out.status.code(), Some(0));
-    let help = String::from_utf8_lossy(&out.stdout).into_owned();
-    let mut lines = help
-        .lines()
-        .skip_while(|l| !l.trim_start().starts_with(flag));
-    lines
-        .next()
-        .unwrap_or_else(|| panic!("no {flag} in:\n{help}"));
-    let said: Vec<&str> = lines.take_while(|l| !l.trim().is_empty()).collect();
-    said.join(" ")
+    shared::conformance::help_of(env!("CARGO_BIN_EXE_multiprocessing_executor"), flag)
 }
 
 fn the_help_gives_the_default_number_of_workers_on_this_machine() {

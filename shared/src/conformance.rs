@@ -30,6 +30,25 @@ use crate::task::quiet_injected_panics;
 use crate::workload::{Fault, Injection, Preset, Workload};
 use crate::write_settings::{Begin, WriteSettings, WriterKind};
 
+/// What a program's `--help` says of `flag`: the lines after the flag's own, up to the next
+/// blank line, joined into one. `program` is the binary's path (`env!("CARGO_BIN_EXE_…")`).
+pub fn help_of(program: &str, flag: &str) -> String {
+    let out = std::process::Command::new(program)
+        .arg("--help")
+        .output()
+        .expect("the program runs");
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines = help
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with(flag));
+    lines
+        .next()
+        .unwrap_or_else(|| panic!("no {flag} in:\n{help}"));
+    let said: Vec<&str> = lines.take_while(|l| !l.trim().is_empty()).collect();
+    said.join(" ")
+}
+
 /// The JSON report a program printed, after checking that it ended with exit 0 (its stderr
 /// says why not, if it did not): what a test of a program's command line starts from.
 pub fn json_report(out: &std::process::Output) -> serde_json::Value {

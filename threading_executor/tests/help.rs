@@ -10,19 +10,9 @@ fn threading(args: &[&str]) -> Output {
         .expect("the program runs")
 }
 
-/// What `--help` says of `flag`: the lines after the flag's own, up to the next blank line.
+/// What `--help` says of `flag`.
 fn help_of(flag: &str) -> String {
-    let out = threading(&["--help"]);
-    assert_eq!(out.status.code(), Some(0));
-    let help = String::from_utf8_lossy(&out.stdout).into_owned();
-    let mut lines = help
-        .lines()
-        .skip_while(|l| !l.trim_start().starts_with(flag));
-    lines
-        .next()
-        .unwrap_or_else(|| panic!("no {flag} in:\n{help}"));
-    let said: Vec<&str> = lines.take_while(|l| !l.trim().is_empty()).collect();
-    said.join(" ")
+    shared::conformance::help_of(env!("CARGO_BIN_EXE_threading_executor"), flag)
 }
 
 #[test]
