@@ -184,7 +184,7 @@ pub fn decide(kind: Kind, tasks: usize, rust: &[&Method]) -> Decision {
         .copied()
         .filter(|m| m.program == fastest.program || !beats(fastest, m))
         .collect();
-    let short = |m: &Method| m.method.split(' ').next().unwrap_or(&m.method).to_string();
+    let short = |m: &Method| m.short().to_string();
     if tied.len() == 1 {
         return Decision {
             choice: Some(fastest.program.clone()),
@@ -304,7 +304,7 @@ pub fn markdown(y: &Yours) -> String {
             .tied
             .iter()
             .filter_map(|p| by_program(p))
-            .map(|m| m.method.split(' ').next().unwrap_or(&m.method).to_string())
+            .map(|m| m.short().to_string())
             .collect();
         let _ = write!(
             md,
@@ -406,7 +406,7 @@ fn branch(kind: Kind, tasks: usize, cores: usize) -> String {
 /// The decision in this run's figures: how the winner beat the rest, or why the runs call a
 /// tie, and whether the tree's first choice for the branch is the answer.
 fn verdict(y: &Yours, chosen: &Method, rust: &[&Method], top: f64) -> String {
-    let short = |m: &Method| m.method.split(' ').next().unwrap_or(&m.method).to_string();
+    let short = |m: &Method| m.short().to_string();
     let spread = |m: &Method| {
         let runs = runs_of(m);
         let low = runs.iter().copied().fold(f64::INFINITY, f64::min);
@@ -468,11 +468,7 @@ fn scaling(m: &Method, cores: usize, kind: Kind) -> String {
         .iter()
         .filter_map(|(w, c)| Some(format!("{w}: {:.2}x", c.speedup.as_ref()?.median)))
         .collect();
-    let mut line = format!(
-        "{} by workers: {}",
-        m.method.split(' ').next().unwrap_or(&m.method),
-        points.join(", ")
-    );
+    let mut line = format!("{} by workers: {}", m.short(), points.join(", "));
     match m.best {
         Some(best) if m.counts.keys().any(|&w| w > best) => {
             let _ = write!(
@@ -500,7 +496,7 @@ fn scaling(m: &Method, cores: usize, kind: Kind) -> String {
 fn at_best(rust: &[&Method]) -> String {
     rust.iter()
         .map(|m| {
-            let short = m.method.split(' ').next().unwrap_or(&m.method);
+            let short = m.short();
             match m.best_case() {
                 Some((w, c)) => format!(
                     "{short} {} at {w} ({})",

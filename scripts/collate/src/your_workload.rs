@@ -28,6 +28,11 @@ pub struct Method {
 }
 
 impl Method {
+    /// The method's first word, as a sentence names it among others: "threadpool".
+    pub fn short(&self) -> &str {
+        self.method.split(' ').next().unwrap_or(&self.method)
+    }
+
     pub fn best_case(&self) -> Option<(usize, &Case)> {
         let w = self.best?;
         Some((w, self.counts.get(&w)?))
