@@ -75,7 +75,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::ideal::{Durations, ideal};
+use crate::ideal::{Durations, Ideal, ideal};
 use crate::outcome::{Dispatch, Lanes, Outcome, Run};
 use crate::plan::Plan;
 use crate::status::Status;
@@ -301,6 +301,19 @@ impl Counts {
 }
 
 impl Summary {
+    /// Gives the summary its baseline's wall time, the ideal computed from that baseline, and
+    /// the work the ideal's cores' bound divided: the figures a run measured against its own
+    /// baseline and one measured against a round's shared baseline (collate) both carry.
+    pub fn set_ideal(&mut self, baseline_wall_s: f64, ideal: &Ideal, work_s: f64) {
+        self.baseline_wall_s = Some(baseline_wall_s);
+        self.ideal_makespan_s = Some(ideal.makespan);
+        self.fifo_makespan_s = Some(ideal.fifo_makespan);
+        self.lower_bound_s = Some(ideal.lower_bound);
+        self.ideal_speedup = (ideal.makespan > 0.0).then(|| baseline_wall_s / ideal.makespan);
+        self.ideal_bound = Some(ideal.bound.name().to_string());
+        self.baseline_work_s = Some(work_s);
+    }
+
     /// 0 when every task is ok, 1 when the run completed but some task did not.
     pub fn exit_code(&self) -> u8 {
         u8::from(self.counts.ok != self.counts.total())
@@ -438,13 +451,7 @@ impl<'run> Report<'run> {
                 run.dispatch,
             );
             let base = baseline.wall.as_secs_f64();
-            summary.baseline_wall_s = Some(base);
-            summary.ideal_makespan_s = Some(ideal.makespan);
-            summary.fifo_makespan_s = Some(ideal.fifo_makespan);
-            summary.lower_bound_s = Some(ideal.lower_bound);
-            summary.ideal_speedup = (ideal.makespan > 0.0).then(|| base / ideal.makespan);
-            summary.ideal_bound = Some(ideal.bound.name().to_string());
-            summary.baseline_work_s = Some(durations.work);
+            summary.set_ideal(base, &ideal, durations.work);
             summary.not_compared = not_comparable(&summary.counts, baseline);
             if summary.not_compared.is_none() {
                 summary.speedup = Some(base / wall);

@@ -117,13 +117,7 @@ pub fn measure_against(report: &mut RunReport, base: &RunReport) -> Result<(), S
     let wall = report.wall_s;
     let base_wall = base.wall_s;
     let summary = &mut report.summary;
-    summary.baseline_wall_s = Some(base_wall);
-    summary.ideal_makespan_s = Some(ideal.makespan);
-    summary.fifo_makespan_s = Some(ideal.fifo_makespan);
-    summary.lower_bound_s = Some(ideal.lower_bound);
-    summary.ideal_speedup = (ideal.makespan > 0.0).then(|| base_wall / ideal.makespan);
-    summary.ideal_bound = Some(ideal.bound.name().to_string());
-    summary.baseline_work_s = Some(durations.work);
+    summary.set_ideal(base_wall, &ideal, durations.work);
     summary.not_compared = None;
     summary.speedup = (wall > 0.0).then(|| base_wall / wall);
     summary.efficiency = (wall > 0.0).then(|| ideal.makespan / wall);
