@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use shared::{Dispatch, Durations, RunReport, TaskReport, ideal};
 
-use super::Reports;
+use crate::model::Reports;
 
 /// How compare.md says where the speedups come from, so that a reader comparing with an older
 /// table knows what changed in how they are measured.

@@ -11,7 +11,7 @@ use std::path::Path;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{Case, Language, MethodFigures, SWEEP_WAIT_S, Spread, executors, sweep};
+use crate::model::{Case, Language, MethodFigures, SWEEP_WAIT_S, Spread, executors, sweep};
 
 /// The colours of the two languages in compare.svg: each method's Rust bars beside its Python
 /// bars, told apart by colour; light and dark tell the two measurements of one panel apart.

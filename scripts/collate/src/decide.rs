@@ -16,7 +16,8 @@
 use std::fmt::Write as _;
 
 use super::figures::{Figures, NOT_MEASURED, one, span};
-use super::{Args, Machine, MethodFigures};
+use crate::Args;
+use crate::model::{Machine, MethodFigures};
 
 const THREADPOOL: &str = "threadpool_executor";
 const ASYNC: &str = "async_executor";

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 
 use super::decide::TREE;
 use super::your_workload::{Decision, Kind, Method, Shape, Yours};
-use super::{Language, Reports};
+use crate::model::{Language, Reports};
 
 /// The share of waiting at or above which a workload is said to wait.
 const WAITS: f64 = 0.5;
@@ -267,7 +267,11 @@ pub fn markdown(y: &Yours) -> String {
     let kind = if y.mode == "quick" {
         "a quick run (one repetition: a check that everything works, not a measurement)".to_string()
     } else {
-        format!("{} ({})", "a full run", super::how_many_runs(y.runs))
+        format!(
+            "{} ({})",
+            "a full run",
+            crate::format::how_many_runs(y.runs)
+        )
     };
     let _ = writeln!(
         md,
@@ -276,7 +280,7 @@ pub fn markdown(y: &Yours) -> String {
         y.machine.cores,
         y.machine.cpu,
         y.workload,
-        super::plural(y.tasks, "task", "tasks"),
+        crate::format::plural(y.tasks, "task", "tasks"),
     );
     let rust = rust_methods(y);
     let decision = &y.decision;
@@ -291,8 +295,8 @@ pub fn markdown(y: &Yours) -> String {
         return md;
     };
     let top = rust.iter().filter_map(|m| peak(m)).fold(0.0, f64::max);
-    let speedup = super::speedup_cell(case);
-    let at = super::plural(workers, "worker", "workers");
+    let speedup = crate::format::speedup_cell(case);
+    let at = crate::format::plural(workers, "worker", "workers");
     if decision.clear {
         let _ = write!(
             md,
@@ -529,7 +533,7 @@ fn python(y: &Yours) -> Option<String> {
         "In Python (the guide's own methods on the same tasks, against Python's own sequential \
          run), the best is {} at {}: {}. {}",
         best.0.method,
-        super::plural(w, "worker", "workers"),
+        crate::format::plural(w, "worker", "workers"),
         case.speedup.as_ref().map_or("–".into(), |s| s.show(2, "x")),
         match y.shape.kind {
             Kind::Program =>
@@ -546,8 +550,8 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::model::{Machine, ROWS};
     use crate::tests::{case, spread};
-    use crate::{Machine, ROWS};
 
     /// A method whose median speedup at each of 1, 2, 4 and 8 workers is given, each against an
     /// ideal of that many workers.
@@ -605,7 +609,7 @@ mod tests {
         let mut m = method(program, speedups);
         for c in m.counts.values_mut() {
             let s = c.speedup.as_ref().expect("a speedup").median;
-            c.speedup = crate::Spread::of(vec![s - noise, s, s + noise]);
+            c.speedup = crate::model::Spread::of(vec![s - noise, s, s + noise]);
         }
         m
     }

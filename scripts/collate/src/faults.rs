@@ -12,7 +12,8 @@ use std::path::Path;
 use serde::Serialize;
 use shared::Counts;
 
-use super::{Spread, read_run_reports};
+use crate::model::Spread;
+use crate::read::read_run_reports;
 
 /// A task that did not end ok, as the first run reported it.
 #[derive(Debug, Clone, Serialize)]

@@ -3,7 +3,7 @@
 //! and "not measured in this run" where the run has no such figure, so that a page never
 //! quotes a figure the run did not measure.
 
-use super::{Case, Language, MethodFigures, SWEEP_WAIT_S};
+use crate::model::{Case, Language, MethodFigures, SWEEP_WAIT_S};
 
 pub const NOT_MEASURED: &str = "not measured in this run";
 
@@ -87,8 +87,8 @@ impl<'a> Figures<'a> {
     /// The largest worker count of the sweep that every swept method ran (Python's methods are
     /// not swept).
     pub fn widest_sweep(&self) -> Option<usize> {
-        super::executors(self.methods)
-            .filter_map(|m| super::sweep(&m.cases).last().map(|(w, _)| *w))
+        crate::model::executors(self.methods)
+            .filter_map(|m| crate::model::sweep(&m.cases).last().map(|(w, _)| *w))
             .min()
     }
 
@@ -102,8 +102,8 @@ impl<'a> Figures<'a> {
 
     /// The worker counts of the sweep, from the first swept method.
     pub fn sweep_counts(&self) -> Vec<usize> {
-        super::executors(self.methods)
-            .map(|m| super::sweep(&m.cases))
+        crate::model::executors(self.methods)
+            .map(|m| crate::model::sweep(&m.cases))
             .find(|points| !points.is_empty())
             .map(|points| points.iter().map(|(w, _)| *w).collect())
             .unwrap_or_default()

@@ -11,8 +11,8 @@
 
 use std::fmt::Write as _;
 
-use super::MethodFigures;
 use super::figures::{Figures, NOT_MEASURED, one, span};
+use crate::model::MethodFigures;
 
 const SEQUENTIAL: &str = "sequential";
 const THREADPOOL: &str = "threadpool_executor";
@@ -457,7 +457,7 @@ mod tests {
             .find(|m| m.program == PROCESSES)
             .expect("the fixture has processes");
         let io4 = processes.cases.get_mut("io4").expect("and their io4");
-        io4.efficiency = crate::Spread::of(vec![0.8]);
+        io4.efficiency = crate::model::Spread::of(vec![0.8]);
         let md = markdown(&methods, 2);
         assert!(
             md.contains("Not everyone reaches the ideal in this run: multiprocessing (Rust, fork) fell short."),

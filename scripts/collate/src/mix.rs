@@ -21,7 +21,8 @@ use std::path::Path;
 use serde::Serialize;
 use shared::RunReport;
 
-use super::{Spread, read_run_reports};
+use crate::model::Spread;
+use crate::read::read_run_reports;
 
 /// One program with one writer at one worker count, over its runs.
 #[derive(Debug, Serialize)]
@@ -220,7 +221,7 @@ pub fn markdown(mix: &Mix) -> String {
          write's own transaction, are exactly the writes that ended ok.\n",
         first.tasks,
         first.writes,
-        super::how_many_runs(mix.runs),
+        crate::format::how_many_runs(mix.runs),
     );
     md.push_str(
         "| method | workers | who writes | requests/s | read p50 | read p99 | write p50 | write p99 | failed writes | writes checked |\n\

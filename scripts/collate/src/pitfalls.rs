@@ -10,13 +10,14 @@
 
 use std::fmt::Write as _;
 
-use super::Comparison;
 use super::faults::{Fault, Faults};
 use super::figures::{Figures, one, span};
 use super::mix::Mix;
 use super::start::{self, Start};
 use super::writes::{Writes, WritesCase};
-use super::writes_lessons::{count, find, is_defaults, is_single, rate, thousands};
+use super::writes_lessons::{count, find, is_defaults, is_single, rate};
+use crate::Comparison;
+use crate::format::thousands;
 
 const THREADPOOL: &str = "threadpool_executor";
 const ASYNC: &str = "async_executor";

@@ -18,8 +18,10 @@ use serde::Serialize;
 use shared::RunReport;
 
 use super::writes::Writes;
-use super::writes_lessons::{count, find, thousands};
-use super::{Spread, read_run_reports};
+use super::writes_lessons::{count, find};
+use crate::format::thousands;
+use crate::model::Spread;
+use crate::read::read_run_reports;
 
 /// One way of running async's SQL on one workload, over its runs.
 #[derive(Debug, Serialize)]
@@ -587,7 +589,7 @@ pub fn markdown(
             md,
             "Each cell: wall time, and the threads the run started (the main thread not \
              counted); {}. Both ways with 4 connections, without a baseline.\n",
-            super::how_many_runs(runs)
+            crate::format::how_many_runs(runs)
         );
         sql_on_table(&mut md, q);
     }
@@ -597,7 +599,11 @@ pub fn markdown(
             .connection_sweep
             .first()
             .map_or(0, |p| p.tasks_per_s.values.len());
-        let _ = writeln!(md, "Tasks per second; {}.\n", super::how_many_runs(runs));
+        let _ = writeln!(
+            md,
+            "Tasks per second; {}.\n",
+            crate::format::how_many_runs(runs)
+        );
         sweep_table(&mut md, q);
     }
     md

@@ -15,7 +15,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{Spread, read_reports};
+use crate::format::render;
+use crate::model::Spread;
+use crate::read::read_reports;
 
 /// The three start methods, in the order the table shows them.
 const HOWS: [&str; 3] = ["fork", "spawn", "forkserver"];
@@ -100,94 +102,56 @@ fn ms(spread: &Spread, per: usize) -> String {
     scaled.show(decimals, " ms")
 }
 
-/// start.md: the table, then the lesson in this run's figures.
-pub fn markdown(start: Option<&Start>) -> String {
-    let Some(start) = start else {
-        return "_Not measured in this run: `scripts/compare.sh` measures the start methods \
-                into raw/start._\n"
-            .to_string();
-    };
-    let mut out = String::new();
-    out.push_str(
-        "| start method | pool of 4 ready | per worker | 100 workers ready | per worker |\n\
-         |---|---|---|---|---|\n",
-    );
-    for (program, language) in PROGRAMS {
+/// Milliseconds per worker in a pool of 4, in Rust and Python, for one start method.
+#[derive(Serialize)]
+struct PerWorker {
+    rust: f64,
+    python: f64,
+}
+
+/// A row of start.md's table: the start method, the language, and its four cells, written.
+#[derive(Serialize)]
+struct TableRow {
+    how: &'static str,
+    language: &'static str,
+    cells: [String; 4],
+}
+
+/// start.md (templates/start.md): the table, then the lesson in this run's figures; a
+/// sentence whose figures are missing is left out.
+pub fn markdown(start: Option<&Start>) -> Result<String, String> {
+    let mut rows = Vec::new();
+    for (program, language) in start.map_or(&[][..], |_| &PROGRAMS[..]) {
         for how in HOWS {
             let cell = |workers: usize, per: usize| {
                 start
-                    .get(program, how, workers)
+                    .and_then(|s| s.get(program, how, workers))
                     .map_or("not run".to_string(), |r| ms(&r.ready_s, per))
             };
-            out.push_str(&format!(
-                "| {how} ({language}) | {} | {} | {} | {} |\n",
-                cell(4, 1),
-                cell(4, 4),
-                cell(100, 1),
-                cell(100, 100),
-            ));
+            let cells = [cell(4, 1), cell(4, 4), cell(100, 1), cell(100, 100)];
+            rows.push(TableRow {
+                how,
+                language,
+                cells,
+            });
         }
     }
-    out.push_str(
-        "\nReady: when the last worker of the pool could take a task, from the start of the run \
-         (median of the runs, range in brackets); per worker: that divided by the workers. One \
-         task per worker, the io workload's. Rust: `multiprocessing_executor --start HOW`; \
-         Python: `guide.py --method multiprocessing --start HOW`, with 4 workers only: at 100, \
-         each of Python's spawned or fork-served workers imports or re-runs the program, which \
-         would take `compare.sh` many seconds a run, and the pool of 4 gives that cost per \
-         worker already.\n\n",
-    );
-    out.push_str(&lesson(start));
-    out
-}
-
-/// The lesson, each sentence from this run's figures; a sentence whose figures are missing is
-/// left out.
-fn lesson(start: &Start) -> String {
-    let per = |program: &str, how: &str| {
-        let r = start.get(program, how, 4)?;
-        Some(r.ready_s.median * 1e3 / 4.0)
+    let per = |how: &str| {
+        let per = |program: &str| Some(start?.get(program, how, 4)?.ready_s.median * 1e3 / 4.0);
+        Some(PerWorker {
+            rust: per(PROGRAMS[0].0)?,
+            python: per(PROGRAMS[1].0)?,
+        })
     };
-    let (rust, python) = (PROGRAMS[0].0, PROGRAMS[1].0);
-    let mut out = String::from("#### What each start method costs\n\n");
-    if let (Some(r), Some(p)) = (per(rust, "fork"), per(python, "fork")) {
-        out.push_str(&format!(
-            "- **fork** copies the parent's page tables, not its memory: {r:.2} ms per worker \
-             in Rust, {p:.1} ms in Python, whose workers also start the Pool's machinery. It \
-             is only safe in a process with one thread and no open connection: see \
-             PITFALLS.md.\n"
-        ));
-    }
-    if let (Some(r), Some(p)) = (per(rust, "spawn"), per(python, "spawn")) {
-        out.push_str(&format!(
-            "- **spawn** starts the program afresh. Rust's worker is the same program run again \
-             ({r:.2} ms per worker: an `exec`, the loader, and a plan read from the pipe). \
-             Python's is a fresh interpreter that imports the program again ({p:.1} ms per \
-             worker, {:.0}x Rust's): that import is where the guide's \"~100 ms per process\" \
-             comes from, and it is the default on macOS and Windows.\n",
-            p / r
-        ));
-    }
-    if let (Some(r), Some(p)) = (per(rust, "forkserver"), per(python, "forkserver")) {
-        out.push_str(&format!(
-            "- **forkserver** forks each worker from a small server started first ({r:.2} ms \
-             per worker in Rust, {p:.1} ms in Python, where the first worker also waits for the \
-             server, itself a spawned interpreter, to start). Python 3.14 made it Linux's \
-             default.\n"
-        ));
-    }
-    out.push_str(
-        "\n**When a fork server is right.** When a program needs worker processes after it has \
-         started threads (a runtime, a logger, a connection pool) or opened connections: a fork \
-         from that process copies them half-made, and a spawn pays for a whole program start \
-         per worker. A server forked first thing, while the program is still one thread with \
-         nothing open, forks every worker cheaply and cleanly, for the whole of the program's \
-         life, replacements included. **Spawn** is right where there is no `fork()` at all \
-         (Windows), or where each worker should share nothing with its parent. **Fork** is \
-         right, and cheapest, where the parent is known to be one thread with nothing open \
-         when it forks, as `multiprocessing_executor` is by design.\n",
-    );
-    out
+    render(
+        "start.md",
+        serde_json::json!({
+            "rows": rows,
+            "fork": per("fork"),
+            "spawn": per("spawn"),
+            "forkserver": per("forkserver"),
+        }),
+    )
 }
 
 /// PITFALLS.md's figure for a program that has threads when it needs workers: what a Rust

@@ -22,7 +22,9 @@ use std::path::Path;
 use serde::Serialize;
 use shared::{RunReport, WritesReport};
 
-use super::{Language, ROWS, Spread, plural, read_reports};
+use crate::format::plural;
+use crate::model::{Language, ROWS, Spread};
+use crate::read::read_reports;
 
 /// The hand-written threads' runs of the `io` tasks, alone and as the first tasks of a workload
 /// whose other tasks write: the case names compare.sh gives them.

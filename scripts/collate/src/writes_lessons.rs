@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 
 use super::writes::{Writes, WritesCase};
+use crate::format::thousands;
 
 const THREADING: &str = "threading_executor";
 const PROCESSES: &str = "multiprocessing_executor";
@@ -16,19 +17,6 @@ const PROCESSES: &str = "multiprocessing_executor";
 /// Readers whose SQL took less than this many times as long beside a writer are within the
 /// noise of a few milliseconds of SQL.
 const NOT_SLOWED: f64 = 1.25;
-
-/// `2,252`: rows per second read more easily with a thousands separator.
-pub fn thousands(value: f64) -> String {
-    let digits = format!("{:.0}", value.max(0.0));
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
 
 /// `2,252–2,392 rows/s` over the medians given, or one figure.
 pub fn rate(values: &[f64]) -> String {

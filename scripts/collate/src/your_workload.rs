@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Case, Language, Machine};
+use crate::model::{Case, Language, Machine};
 
 /// The best count: the fewest workers within this fraction of a method's highest median
 /// speedup, since a worker more that gains less than the noise of a shared machine is a cost

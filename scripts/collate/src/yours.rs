@@ -27,10 +27,11 @@ use shared::RunReport;
 
 use super::decision;
 use super::your_workload::{Decision, Method, Yours, best};
-use super::{
-    Args, Language, ROWS, Reports, baseline, how_many_runs, html, load, machine, summarise,
-    timelines,
-};
+use super::{baseline, html, timelines};
+use crate::Args;
+use crate::format::how_many_runs;
+use crate::model::{Language, ROWS, Reports};
+use crate::read::{load, machine, summarise};
 
 /// The case every method's runs are measured against: the sequential program's one run of the
 /// round.
@@ -159,7 +160,7 @@ fn markdown(y: &Yours) -> String {
         md,
         "Workload `{}`: {} ({}), measured with `{}` ({}) on {} cores ({}), {}, {}.\n",
         y.workload,
-        super::plural(y.tasks, "task", "tasks"),
+        crate::format::plural(y.tasks, "task", "tasks"),
         if y.writes {
             "some write: every run worked on a scratch copy of the database"
         } else {
@@ -180,7 +181,7 @@ fn markdown(y: &Yours) -> String {
     let counts = counts(y);
     md.push_str("| method |");
     for w in &counts {
-        let _ = write!(md, " {} |", super::plural(*w, "worker", "workers"));
+        let _ = write!(md, " {} |", crate::format::plural(*w, "worker", "workers"));
     }
     md.push_str(" best |\n|---|");
     for _ in 0..=counts.len() {
@@ -217,7 +218,10 @@ fn markdown(y: &Yours) -> String {
             continue;
         }
         for w in &counts {
-            let cell = m.counts.get(w).map_or("–".to_string(), super::speedup_cell);
+            let cell = m
+                .counts
+                .get(w)
+                .map_or("–".to_string(), crate::format::speedup_cell);
             let _ = write!(md, " {cell} |");
         }
         match m.best_case() {
@@ -225,8 +229,8 @@ fn markdown(y: &Yours) -> String {
                 let _ = writeln!(
                     md,
                     " {}: {}, efficiency {} |",
-                    super::plural(w, "worker", "workers"),
-                    super::speedup_cell(c),
+                    crate::format::plural(w, "worker", "workers"),
+                    crate::format::speedup_cell(c),
                     c.efficiency.as_ref().map_or("–".into(), |s| s.show(2, "")),
                 );
             }

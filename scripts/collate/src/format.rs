@@ -1,0 +1,94 @@
+//! How a figure is written: plurals, milliseconds, megabytes, a speedup cell; and the
+//! templates every sentence lives in (`scripts/collate/templates`, see [`render`]). The bottom
+//! layer: it imports the model and nothing above it.
+
+use crate::model::{Case, Spread};
+
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `once`, `twice`, `230 times`.
+pub fn times(n: u32) -> String {
+    match n {
+        1 => "once".to_string(),
+        2 => "twice".to_string(),
+        n => format!("{n} times"),
+    }
+}
+
+/// What a cell of the table is: with one run there is no median and no range to give.
+pub fn how_many_runs(runs: usize) -> String {
+    if runs == 1 {
+        "1 run of each measurement: each cell is that run's figure, with no range".to_string()
+    } else {
+        format!("{runs} runs of each measurement, median with min–max")
+    }
+}
+
+/// A case's speedup as a table shows it, marked † when its median is above its ideal (see
+/// [`Case::above_ideal`]).
+pub fn speedup_cell(c: &Case) -> String {
+    match &c.speedup {
+        Some(s) if c.above_ideal => format!("{} †", s.show(2, "x")),
+        Some(s) => s.show(2, "x"),
+        None => "–".to_string(),
+    }
+}
+
+pub fn mib(kib: f64) -> String {
+    format!("{:.1} MB", kib * 1024.0 / 1e6)
+}
+
+pub fn ms(s: &Spread) -> String {
+    format!("{:.2} ms", s.median * 1000.0)
+}
+
+/// `2,252`: rows per second read more easily with a thousands separator.
+pub fn thousands(value: f64) -> String {
+    let digits = format!("{:.0}", value.max(0.0));
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// Every template of `scripts/collate/templates`, embedded at build time (build.rs), with the
+/// filters the templates write figures with. Blocks (`{% if %}`, `{% for %}`) on a line of
+/// their own leave no line behind, and a template's last newline is kept, so a template reads
+/// like the Markdown it writes.
+fn templates() -> &'static minijinja::Environment<'static> {
+    static ENV: std::sync::OnceLock<minijinja::Environment<'static>> = std::sync::OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = minijinja::Environment::new();
+        let mut syntax = minijinja::syntax::SyntaxConfig::builder();
+        syntax
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true);
+        env.set_syntax(syntax.build().expect("the default delimiters"));
+        // A name the code did not hand over is an error, not an empty string in the docs.
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        minijinja_embed::load_templates!(&mut env);
+        env.add_filter("fixed", |v: f64, decimals: Option<usize>| {
+            format!("{v:.*}", decimals.unwrap_or(2))
+        });
+        env.add_filter("thousands", thousands);
+        env
+    })
+}
+
+/// `name` (a file of `scripts/collate/templates`) filled in from `model`: the sentences are the
+/// template's, the figures the model's.
+pub fn render(name: &str, model: impl serde::Serialize) -> Result<String, String> {
+    let template = templates()
+        .get_template(name)
+        .map_err(|e| format!("template {name}: {e}"))?;
+    template
+        .render(minijinja::value::Serde(model))
+        .map_err(|e| format!("template {name}: {e:#}"))
+}

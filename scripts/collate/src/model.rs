@@ -1,0 +1,285 @@
+//! The model every output reads: the table's rows, one measurement's figures over its runs
+//! ([`Case`], each figure a [`Spread`]), a method's cases, the machine, and the names of the
+//! cases `scripts/compare.sh` runs ([`cases`]). The bottom layer, with [`crate::read`] and
+//! [`crate::format`]: it imports no output.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use shared::RunReport;
+
+/// What a program is written in, as its report says (`"language"`; the Rust programs' reports
+/// predate the field and leave it out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Rust,
+    Python,
+}
+
+impl Language {
+    pub fn of(report: &serde_json::Value) -> Result<Language, String> {
+        match report.get("language").and_then(|l| l.as_str()) {
+            None | Some("rust") => Ok(Language::Rust),
+            Some("python") => Ok(Language::Python),
+            Some(other) => Err(format!("an unknown language '{other}'")),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Rust => "Rust",
+            Language::Python => "Python",
+        }
+    }
+}
+
+/// One row of the table: the program whose reports fill it, and what the reader sees.
+pub struct Row {
+    /// The `<program>` in the report files' names.
+    pub program: &'static str,
+    /// The method, in the words both languages share: the table's first word, and what
+    /// compare.svg groups by.
+    pub family: &'static str,
+    pub language: Language,
+    /// The mechanism, after the language, in the row's label.
+    pub mechanism: &'static str,
+}
+
+impl Row {
+    /// `threadpool (Python, ThreadPoolExecutor)`.
+    pub fn label(&self) -> String {
+        format!(
+            "{} ({}, {})",
+            self.family,
+            self.language.name(),
+            self.mechanism
+        )
+    }
+}
+
+pub const fn row(
+    program: &'static str,
+    family: &'static str,
+    language: Language,
+    mechanism: &'static str,
+) -> Row {
+    Row {
+        program,
+        family,
+        language,
+        mechanism,
+    }
+}
+
+/// The rows of the table, in order: each method in Rust, then the same method in Python, so
+/// that the two sit one above the other.
+pub const ROWS: [Row; 10] = [
+    row("sequential", "sequential", Language::Rust, "baseline"),
+    row(
+        "python-sequential",
+        "sequential",
+        Language::Python,
+        "baseline",
+    ),
+    row(
+        "threadpool_executor",
+        "threadpool",
+        Language::Rust,
+        "rayon pool",
+    ),
+    row(
+        "python-threadpool",
+        "threadpool",
+        Language::Python,
+        "ThreadPoolExecutor",
+    ),
+    row("async_executor", "async", Language::Rust, "tokio"),
+    row(
+        "python-asyncio",
+        "async",
+        Language::Python,
+        "asyncio.gather",
+    ),
+    row(
+        "multiprocessing_executor",
+        "multiprocessing",
+        Language::Rust,
+        "fork",
+    ),
+    row(
+        "python-multiprocessing",
+        "multiprocessing",
+        Language::Python,
+        "multiprocessing.Pool",
+    ),
+    row(
+        "threading_executor",
+        "threading",
+        Language::Rust,
+        "hand-written",
+    ),
+    row(
+        "python-threading",
+        "threading",
+        Language::Python,
+        "queue.Queue + Thread",
+    ),
+];
+
+/// What the guide reported on its own io benchmark ("8 SQLite queries with artificial delays
+/// (0.05 s to 0.3 s)"), on a machine and with worker counts it does not give: quoted under the
+/// table, never measured here.
+pub const GUIDE_QUOTED: [(&str, &str); 4] = [
+    ("ThreadPoolExecutor", "3.00x"),
+    ("asyncio", "4.13x"),
+    ("multiprocessing", "3.82x"),
+    ("manual threading", "3.01x"),
+];
+
+/// A figure over the runs: the median, the range, and every value.
+#[derive(Debug, Clone, Serialize)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    pub values: Vec<f64>,
+}
+
+impl Spread {
+    pub fn of(mut values: Vec<f64>) -> Option<Spread> {
+        if values.is_empty() || values.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        let raw = values.clone();
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        let median = if n % 2 == 1 {
+            values[n / 2]
+        } else {
+            (values[n / 2 - 1] + values[n / 2]) / 2.0
+        };
+        Some(Spread {
+            median,
+            min: values[0],
+            max: values[n - 1],
+            values: raw,
+        })
+    }
+
+    /// `3.24x (3.22–3.25)`, or just `3.24x` when there was one run or no spread at this precision.
+    pub fn show(&self, decimals: usize, unit: &str) -> String {
+        let median = format!("{:.decimals$}", self.median);
+        let (min, max) = (
+            format!("{:.decimals$}", self.min),
+            format!("{:.decimals$}", self.max),
+        );
+        if self.values.len() < 2 || min == max {
+            format!("{median}{unit}")
+        } else {
+            format!("{median}{unit} ({min}–{max})")
+        }
+    }
+}
+
+/// The figures of one measurement (a program on a case) over its runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Case {
+    pub command: String,
+    pub workers: usize,
+    pub tasks: usize,
+    pub wall_s: Spread,
+    pub startup_s: Spread,
+    pub per_task_us: Spread,
+    pub tasks_per_s: Spread,
+    pub max_rss_kib: Spread,
+    pub children_max_rss_kib: Spread,
+    pub children_pss_kib: Option<Spread>,
+    pub speedup: Option<Spread>,
+    pub ideal_speedup: Option<Spread>,
+    /// What set the ideal: "workers", "cores" or "connections" (see `shared::Bound`).
+    pub ideal_bound: Option<String>,
+    /// The median speedup is above the median ideal: no method beats the best schedule of the
+    /// baseline's own task times, so the baseline ran slower than its work needs (noise, a
+    /// cold cache), and the table marks it.
+    pub above_ideal: bool,
+    pub efficiency: Option<Spread>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MethodFigures {
+    pub program: String,
+    pub method: String,
+    /// The method in the words both languages share ("threadpool", "async", ...).
+    pub family: String,
+    /// "rust" for this workspace's programs, "python" for guide.py's methods.
+    pub language: Language,
+    /// The interpreter that ran a Python method, as its reports name it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interpreter: Option<String>,
+    pub cases: BTreeMap<String, Case>,
+    /// The smallest worker count of the sweep within 5% of the highest throughput (Rust's
+    /// methods only: Python's are not swept).
+    pub best_concurrency: Option<usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Machine {
+    pub cores: usize,
+    pub cpu: String,
+    pub os: String,
+    pub rustc: String,
+}
+
+/// fetch's rounds of digest per value in each language: the one way the two are not given the
+/// same tasks.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Rounds {
+    pub rust_fetch: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub python_fetch: Option<u32>,
+}
+
+/// Every report: program → case → runs, in run order (r1 first).
+pub type Reports = BTreeMap<String, BTreeMap<String, Vec<RunReport>>>;
+
+/// The sweep's points, by worker count, from the cases named `sweep-<workers>`.
+pub fn sweep(cases: &BTreeMap<String, Case>) -> Vec<(usize, &Case)> {
+    let mut points: Vec<(usize, &Case)> = cases
+        .iter()
+        .filter_map(|(name, case)| Some((name.strip_prefix("sweep-")?.parse().ok()?, case)))
+        .collect();
+    points.sort_by_key(|(workers, _)| *workers);
+    points
+}
+
+pub fn best_concurrency(cases: &BTreeMap<String, Case>) -> Option<usize> {
+    let points = sweep(cases);
+    let peak = points
+        .iter()
+        .map(|(_, c)| c.tasks_per_s.median)
+        .fold(0.0, f64::max);
+    points
+        .iter()
+        .find(|(_, c)| c.tasks_per_s.median >= 0.95 * peak)
+        .map(|(w, _)| *w)
+}
+
+/// The methods that are swept and drawn per worker: every method but the baselines.
+pub fn executors(methods: &[MethodFigures]) -> impl Iterator<Item = &MethodFigures> {
+    methods.iter().filter(|m| m.family != "sequential")
+}
+
+/// How many tasks one language's methods ran in `case` (the first method's: they all run the
+/// same), if that language ran it.
+pub fn tasks_in(methods: &[MethodFigures], language: Language, case: &str) -> Option<usize> {
+    executors(methods)
+        .filter(|m| m.language == language)
+        .find_map(|m| m.cases.get(case))
+        .map(|c| c.tasks)
+}
+
+/// Each sweep task waits the `scale` preset's 100 ms, so W workers can finish at most W / 0.1 s
+/// tasks a second.
+pub const SWEEP_WAIT_S: f64 = 0.1;

@@ -1,0 +1,235 @@
+//! Reading the raw reports `scripts/compare.sh` wrote: each `<program>__<case>__r<run>.json`
+//! into program → case → runs, each measurement summarised over its runs, and the machine.
+//! The bottom layer: it imports the model and nothing above it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use shared::RunReport;
+
+use crate::model::{Case, Language, Machine, Reports, Rounds, Spread};
+
+impl Rounds {
+    /// Rust's from the preset itself; Python's from the workload file guide.py was given.
+    pub fn read(raw: &Path, python: bool) -> Result<Rounds, String> {
+        let first = |workload: shared::Workload| workload.tasks.first().map(|t| t.query.rounds);
+        let rust_fetch = first(shared::Workload::preset(shared::Preset::Fetch, None))
+            .ok_or("the fetch preset has no tasks")?;
+        let python_fetch = if python {
+            let path = raw.join("workloads").join("fetch.json");
+            let workload = shared::Workload::from_file(&path, None)
+                .map_err(|e| format!("the workload guide.py ran: {e}"))?;
+            Some(first(workload).ok_or_else(|| format!("{}: no tasks", path.display()))?)
+        } else {
+            None
+        };
+        Ok(Rounds {
+            rust_fetch,
+            python_fetch,
+        })
+    }
+}
+
+/// Where a program's reports say they come from; every report of one program must agree.
+#[derive(Debug, PartialEq)]
+pub struct Origin {
+    pub language: Language,
+    pub interpreter: Option<String>,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.interpreter {
+            Some(interpreter) => write!(f, "{} ({interpreter})", self.language.name()),
+            None => f.write_str(self.language.name()),
+        }
+    }
+}
+
+/// Reads every report, and where each program's come from. Any unreadable report, or one in
+/// which a task did not end ok, is an error that names its file (and with it the program).
+pub fn load(raw: &Path, runs: usize) -> Result<(Reports, BTreeMap<String, Origin>), String> {
+    let mut origins: BTreeMap<String, Origin> = BTreeMap::new();
+    let reports = read_reports(raw, runs, |path, program, value| {
+        let invalid = |e: &dyn std::fmt::Display| {
+            format!("{} ({program}): not a valid report: {e}", path.display())
+        };
+        let origin = Origin {
+            language: Language::of(&value).map_err(|e| invalid(&e))?,
+            interpreter: value
+                .get("interpreter")
+                .and_then(|i| i.as_str())
+                .map(str::to_string),
+        };
+        let report: RunReport = serde_json::from_value(value).map_err(|e| invalid(&e))?;
+        match origins.get(program) {
+            Some(known) if *known != origin => {
+                return Err(format!(
+                    "{}: from {origin}, where {program}'s other reports are from {known}",
+                    path.display()
+                ));
+            }
+            Some(_) => {}
+            None => {
+                origins.insert(program.to_string(), origin);
+            }
+        }
+        if report.counts.ok != report.tasks.len() {
+            return Err(format!(
+                "{}: {:?} tasks were not all ok",
+                path.display(),
+                report.counts
+            ));
+        }
+        Ok(report)
+    })?;
+    Ok((reports, origins))
+}
+
+/// Reads every `<program>__<case>__r<run>.json` in `dir` (its folders are left alone), each
+/// turned by `read` into what the caller keeps, given the file, its program and its JSON, into
+/// program → case → runs, r1 first. Each case must have `runs` reports.
+/// The programs' reports in `dir` (`<program>__<case>__r<run>.json`), by program and case, or
+/// `None` when the run has no such folder (a run from before its section was measured).
+pub fn read_run_reports(dir: &Path, runs: usize) -> Result<Option<Reports>, String> {
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    read_reports(dir, runs, |path, program, value| {
+        serde_json::from_value::<RunReport>(value)
+            .map_err(|e| format!("{} ({program}): not a valid report: {e}", path.display()))
+    })
+    .map(Some)
+}
+
+pub fn read_reports<T>(
+    dir: &Path,
+    runs: usize,
+    mut read: impl FnMut(&Path, &str, serde_json::Value) -> Result<T, String>,
+) -> Result<BTreeMap<String, BTreeMap<String, Vec<T>>>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // Keyed by run number while reading, because the folder lists its files in no set order.
+    let mut found: BTreeMap<String, BTreeMap<String, BTreeMap<usize, T>>> = BTreeMap::new();
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let name = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let parts: Vec<&str> = name.split("__").collect();
+        let misnamed = || {
+            format!(
+                "{}: not named <program>__<case>__r<run>.json",
+                path.display()
+            )
+        };
+        let [program, case, run] = parts[..] else {
+            return Err(misnamed());
+        };
+        let run: usize = run
+            .strip_prefix('r')
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(misnamed)?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // As a value first, for the fields only some reports have.
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{} ({program}): not a valid report: {e}", path.display()))?;
+        let kept = read(&path, program, value)?;
+        found
+            .entry(program.to_string())
+            .or_default()
+            .entry(case.to_string())
+            .or_default()
+            .insert(run, kept);
+    }
+    for (program, cases) in &found {
+        for (case, reports) in cases {
+            if reports.len() != runs {
+                return Err(format!(
+                    "{program} {case}: {} reports, expected {runs}",
+                    reports.len()
+                ));
+            }
+        }
+    }
+    Ok(found
+        .into_iter()
+        .map(|(program, cases)| {
+            let cases = cases
+                .into_iter()
+                .map(|(case, runs)| (case, runs.into_values().collect()))
+                .collect();
+            (program, cases)
+        })
+        .collect())
+}
+
+pub fn summarise(program: &str, case: &str, runs: &[RunReport]) -> Result<Case, String> {
+    let spread = |f: &dyn Fn(&RunReport) -> f64| {
+        Spread::of(runs.iter().map(f).collect())
+            .ok_or_else(|| format!("{program} {case}: a figure is not a number"))
+    };
+    let optional = |f: &dyn Fn(&RunReport) -> Option<f64>| -> Option<Spread> {
+        runs.iter()
+            .map(f)
+            .collect::<Option<Vec<f64>>>()
+            .and_then(Spread::of)
+    };
+    let first = &runs[0];
+    let tasks = first.tasks.len().max(1) as f64;
+    let speedup = optional(&|r| r.speedup);
+    let ideal_speedup = optional(&|r| r.ideal_speedup);
+    let above_ideal = match (&speedup, &ideal_speedup) {
+        (Some(s), Some(i)) => s.median > i.median,
+        _ => false,
+    };
+    Ok(Case {
+        command: format!("{program} {case}"),
+        workers: first.workers,
+        tasks: first.tasks.len(),
+        wall_s: spread(&|r| r.wall_s)?,
+        startup_s: spread(&|r| r.startup_s)?,
+        per_task_us: spread(&|r| r.wall_s / tasks * 1e6)?,
+        tasks_per_s: spread(&|r| tasks / r.wall_s)?,
+        max_rss_kib: spread(&|r| r.usage.max_rss_kib as f64)?,
+        children_max_rss_kib: spread(&|r| r.usage.children_max_rss_kib as f64)?,
+        children_pss_kib: optional(&|r| r.usage.children_pss_kib.map(|k| k as f64)),
+        speedup,
+        ideal_speedup,
+        ideal_bound: first.ideal_bound.clone(),
+        above_ideal,
+        efficiency: optional(&|r| r.efficiency),
+        notes: first.notes.clone(),
+    })
+}
+
+pub fn machine() -> Machine {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))?
+                .split(':')
+                .nth(1)
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string());
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let rustc = std::process::Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".to_string());
+    Machine {
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpu,
+        os: format!("{} {}", std::env::consts::OS, release.trim()),
+        rustc,
+    }
+}
