@@ -67,7 +67,7 @@ pub fn collate(dir: &Path, runs: usize) -> Result<Option<Faults>, String> {
         for (case, runs) in by_case {
             let first = &runs[0];
             let wall_s = Spread::of(runs.iter().map(|r| r.wall_s).collect())
-                .ok_or_else(|| format!("{program} {case}: a wall time is not a number"))?;
+                .ok_or_else(|| format!("{program} {case}: wall_s not finite"))?;
             cases.push(Fault {
                 program: program.clone(),
                 case: case.clone(),

@@ -57,6 +57,30 @@ pub fn thousands(value: f64) -> String {
     out
 }
 
+pub const NOT_MEASURED: &str = "not measured in this run";
+
+/// `3.29x`, or "not measured in this run".
+pub fn one(value: Option<f64>, decimals: usize, unit: &str) -> String {
+    value.map_or(NOT_MEASURED.to_string(), |v| {
+        format!("{v:.decimals$}{unit}")
+    })
+}
+
+/// `0.82–0.95x` over the values the run has, one figure if they agree at this precision.
+pub fn span(values: &[Option<f64>], decimals: usize, unit: &str) -> String {
+    let present: Vec<f64> = values.iter().flatten().copied().collect();
+    let Some(low) = present.iter().copied().reduce(f64::min) else {
+        return NOT_MEASURED.to_string();
+    };
+    let high = present.iter().copied().fold(low, f64::max);
+    let (low, high) = (format!("{low:.decimals$}"), format!("{high:.decimals$}"));
+    if low == high {
+        format!("{low}{unit}")
+    } else {
+        format!("{low}–{high}{unit}")
+    }
+}
+
 /// Every template of `scripts/collate/templates`, embedded at build time (build.rs), with the
 /// filters the templates write figures with. Blocks (`{% if %}`, `{% for %}`) on a line of
 /// their own leave no line behind, and a template's last newline is kept, so a template reads
@@ -78,6 +102,40 @@ fn templates() -> &'static minijinja::Environment<'static> {
             format!("{v:.*}", decimals.unwrap_or(2))
         });
         env.add_filter("thousands", thousands);
+        // `{{ case.wall_s | show(3, " s") }}`: a Spread handed over whole, written as a table
+        // writes it (`Spread::show`), so that the template chooses the precision and the unit.
+        env.add_filter(
+            "show",
+            |spread: minijinja::Value, decimals: usize, unit: Option<String>| {
+                let figure = |key: &str| f64::try_from(spread.get_attr(key)?);
+                let values = spread.get_attr("values")?.try_iter()?;
+                let spread = Spread {
+                    median: figure("median")?,
+                    min: figure("min")?,
+                    max: figure("max")?,
+                    values: values.map(f64::try_from).collect::<Result<_, _>>()?,
+                };
+                Ok::<_, minijinja::Error>(spread.show(decimals, &unit.unwrap_or_default()))
+            },
+        );
+        env.add_filter("plural", |n: usize, one: &str, many: &str| {
+            plural(n, one, many)
+        });
+        env.add_filter("times", times);
+        env.add_filter(
+            "one",
+            |v: Option<f64>, decimals: usize, unit: Option<String>| {
+                one(v, decimals, &unit.unwrap_or_default())
+            },
+        );
+        env.add_filter(
+            "span",
+            |v: Vec<Option<f64>>, decimals: usize, unit: Option<String>| {
+                span(&v, decimals, &unit.unwrap_or_default())
+            },
+        );
+        // The "within 5%" of the sentences is the rule's own figure (see `model::WITHIN`).
+        env.add_global("within", (crate::model::WITHIN * 100.0).round() as i64);
         env
     })
 }

@@ -4,15 +4,19 @@
 //! The page stands alone: the SVG files are put inline, the style is in the page, and nothing
 //! is fetched (no script, no font, no framework, no link out), so that it opens the same from a
 //! laptop on a train as from a CI artifact. Its text is the run's own Markdown blocks
-//! (compare.md, decide.md, ...), turned into HTML by the little that they use: headings,
-//! paragraphs, lists, tables, code blocks, `code` and **bold**.
+//! (compare.md, decide.md, ...), turned into HTML by pulldown-cmark; the page around them, its
+//! style included, is `templates/index.html`.
 //!
 //! The page is as wide as a comfortable line of text, and no wider on a narrow screen: a chart
 //! scales down to the column (its viewBox keeps its proportions), and a table wider than the
 //! column scrolls inside a box of its own, so that the page itself never scrolls sideways.
 
-use std::fmt::Write as _;
 use std::path::Path;
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use serde::Serialize;
+
+use crate::format::render;
 
 /// A part of the page, in order.
 pub enum Part<'a> {
@@ -20,6 +24,14 @@ pub enum Part<'a> {
     Markdown(&'a str),
     /// An SVG file of the folder, put inline under a heading.
     Svg(&'a str, &'a str),
+}
+
+/// A part as the page template takes it: HTML already, or a heading and an inline SVG.
+#[derive(Serialize)]
+struct PagePart {
+    html: Option<String>,
+    heading: Option<String>,
+    svg: Option<String>,
 }
 
 /// Writes `out/index.html`, titled `title`, from `parts`; the SVG files are read from `out`.
@@ -31,47 +43,37 @@ pub fn write(out: &Path, title: &str, parts: &[Part]) -> Result<(), String> {
         Some(Part::Markdown(text)) => title_heading(title, text),
         _ => None,
     };
-    let heading = opening.map_or_else(|| escape(title), |(heading, _)| inline(heading));
-    let mut page = String::new();
-    let _ = write!(
-        page,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{heading}</h1>\n",
-        escape(title),
-    );
+    let mut page = Vec::new();
     for (i, part) in parts.iter().enumerate() {
-        match part {
-            Part::Markdown(text) => match opening {
-                Some((_, rest)) if i == 0 => page.push_str(&markdown(rest)),
-                _ => page.push_str(&markdown(text)),
+        page.push(match part {
+            Part::Markdown(text) => PagePart {
+                html: Some(markdown(match opening {
+                    Some((_, rest)) if i == 0 => rest,
+                    _ => text,
+                })),
+                heading: None,
+                svg: None,
             },
             Part::Svg(heading, file) => {
                 let path = out.join(file);
                 let svg = std::fs::read_to_string(&path)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
-                let _ = write!(
-                    page,
-                    "<h2>{}</h2>\n<div class=\"figure\">{}</div>\n",
-                    escape(heading),
-                    with_view_box(inline_svg(&svg))
-                );
+                PagePart {
+                    html: None,
+                    heading: Some(heading.to_string()),
+                    svg: Some(with_view_box(inline_svg(&svg))),
+                }
             }
-        }
+        });
     }
-    page.push_str("</body>\n</html>\n");
+    let heading = opening.map_or_else(|| markdown_inline(title), |(h, _)| markdown_inline(h));
+    let html = render(
+        "index.html",
+        serde_json::json!({ "title": title, "heading": heading, "parts": page }),
+    )?;
     let path = out.join("index.html");
-    std::fs::write(&path, page).map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::write(&path, html).map_err(|e| format!("{}: {e}", path.display()))
 }
-
-const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;\
-max-width:1250px;margin:2em auto;padding:0 1em;line-height:1.45;color:#222}\
-table{border-collapse:collapse;margin:1em 0;font-size:0.9em}\
-th,td{border:1px solid #ccc;padding:0.3em 0.5em;text-align:left;vertical-align:top}\
-th{background:#f3f3f3}pre{background:#f6f6f6;padding:0.8em;overflow-x:auto;line-height:1.2}\
-code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:0.92em}\
-.figure{margin:1em 0}.figure svg{display:block;max-width:100%;height:auto}\
-.table{overflow-x:auto;margin:1em 0}.table table{margin:0}";
 
 /// The first heading of `markdown`, when it is its first line and says `title` (perhaps with
 /// more after it, and with `code` or **bold** in it): its text, and the Markdown after it.
@@ -120,134 +122,46 @@ fn inline_svg(svg: &str) -> &str {
     }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// `code`, **bold**, and a link's text (the page links nowhere); the rest escaped.
-fn inline(text: &str) -> String {
-    let mut html = String::new();
-    let mut rest = text;
-    let mut bold = false;
-    while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix('`')
-            && let Some((code, tail)) = after.split_once('`')
-        {
-            let _ = write!(html, "<code>{}</code>", escape(code));
-            rest = tail;
-        } else if let Some(tail) = rest.strip_prefix("**") {
-            html.push_str(if bold { "</strong>" } else { "<strong>" });
-            bold = !bold;
-            rest = tail;
-        } else if let Some(link) = link(rest) {
-            html.push_str(&inline(link.0));
-            rest = link.1;
-        } else {
-            let c = rest.chars().next().expect("not empty");
-            html.push_str(&escape(&c.to_string()));
-            rest = &rest[c.len_utf8()..];
-        }
-    }
-    if bold {
-        html.push_str("</strong>");
-    }
-    html
-}
-
-/// `[text](target)` or `![text](target)` at the start: its text and what follows it.
-fn link(text: &str) -> Option<(&str, &str)> {
-    let text = text.strip_prefix('!').unwrap_or(text);
-    let inner = text.strip_prefix('[')?;
-    let (label, after) = inner.split_once("](")?;
-    let (_, tail) = after.split_once(')')?;
-    Some((label, tail))
-}
-
-/// The Markdown of collate's blocks as HTML.
+/// The Markdown of collate's blocks as HTML, with three changes for a page that stands alone
+/// under its own title: a link keeps its text and loses its target (the page links nowhere),
+/// a block's `###` headings are the page's `h2` (deeper ones `h3`), and a table sits in a box
+/// of its own that scrolls sideways when it is wider than the column.
 fn markdown(text: &str) -> String {
+    let events = Parser::new_ext(text, Options::ENABLE_TABLES).flat_map(|event| match event {
+        Event::Start(Tag::Link { .. } | Tag::Image { .. })
+        | Event::End(TagEnd::Link | TagEnd::Image) => vec![],
+        Event::Start(Tag::Heading { level, .. }) => vec![Event::Start(Tag::Heading {
+            level: page_level(level),
+            id: None,
+            classes: Vec::new(),
+            attrs: Vec::new(),
+        })],
+        Event::End(TagEnd::Heading(level)) => vec![Event::End(TagEnd::Heading(page_level(level)))],
+        Event::Start(Tag::Table(_)) => {
+            vec![Event::Html(CowStr::from("<div class=\"table\">")), event]
+        }
+        Event::End(TagEnd::Table) => vec![event, Event::Html(CowStr::from("</div>\n"))],
+        other => vec![other],
+    });
     let mut html = String::new();
-    let mut lines = text.lines().peekable();
-    while let Some(line) = lines.next() {
-        let trimmed = line.trim_end();
-        if trimmed.is_empty() {
-            continue;
-        }
-        if let Some(language) = trimmed.strip_prefix("```") {
-            let _ = language;
-            html.push_str("<pre><code>");
-            for code in lines.by_ref() {
-                if code.trim_end() == "```" {
-                    break;
-                }
-                html.push_str(&escape(code));
-                html.push('\n');
-            }
-            html.push_str("</code></pre>\n");
-        } else if trimmed.starts_with('#') {
-            let level = trimmed.chars().take_while(|&c| c == '#').count();
-            let tag = if level <= 3 { "h2" } else { "h3" };
-            let _ = writeln!(html, "<{tag}>{}</{tag}>", inline(trimmed[level..].trim()));
-        } else if trimmed.starts_with('|') {
-            html.push_str("<div class=\"table\"><table>\n");
-            let mut row = 0;
-            let mut current = Some(trimmed);
-            while let Some(line) = current {
-                let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
-                let separator = cells
-                    .iter()
-                    .all(|c| !c.is_empty() && c.chars().all(|ch| matches!(ch, '-' | ':')));
-                if !separator {
-                    let tag = if row == 0 { "th" } else { "td" };
-                    html.push_str("<tr>");
-                    for cell in cells {
-                        let _ = write!(html, "<{tag}>{}</{tag}>", inline(cell));
-                    }
-                    html.push_str("</tr>\n");
-                    row += 1;
-                }
-                current = lines
-                    .next_if(|l| l.trim_start().starts_with('|'))
-                    .map(str::trim_end);
-            }
-            html.push_str("</table></div>\n");
-        } else if let Some(item) = trimmed.strip_prefix("- ") {
-            html.push_str("<ul>\n");
-            let mut item = item.to_string();
-            loop {
-                // A list item's lines that follow it, indented, belong to it.
-                while let Some(more) =
-                    lines.next_if(|l| l.starts_with("  ") && !l.trim().is_empty())
-                {
-                    item.push(' ');
-                    item.push_str(more.trim());
-                }
-                let _ = writeln!(html, "<li>{}</li>", inline(&item));
-                match lines.next_if(|l| l.starts_with("- ")) {
-                    Some(next) => item = next[2..].trim_end().to_string(),
-                    None => break,
-                }
-            }
-            html.push_str("</ul>\n");
-        } else {
-            let mut paragraph = trimmed.to_string();
-            while let Some(more) = lines.next_if(|l| {
-                let l = l.trim();
-                !l.is_empty()
-                    && !l.starts_with('|')
-                    && !l.starts_with('#')
-                    && !l.starts_with("```")
-                    && !l.starts_with("- ")
-            }) {
-                paragraph.push(' ');
-                paragraph.push_str(more.trim());
-            }
-            let _ = writeln!(html, "<p>{}</p>", inline(&paragraph));
-        }
-    }
+    pulldown_cmark::html::push_html(&mut html, events);
     html
+}
+
+fn page_level(level: HeadingLevel) -> HeadingLevel {
+    if level <= HeadingLevel::H3 {
+        HeadingLevel::H2
+    } else {
+        HeadingLevel::H3
+    }
+}
+
+/// One line of Markdown (a heading's text) as inline HTML: without the paragraph around it.
+fn markdown_inline(text: &str) -> String {
+    let html = markdown(text);
+    let html = html.trim_end();
+    let html = html.strip_prefix("<p>").unwrap_or(html);
+    html.strip_suffix("</p>").unwrap_or(html).to_string()
 }
 
 #[cfg(test)]
@@ -269,9 +183,9 @@ mod tests {
         assert!(html.contains("<th>method</th>"), "{html}");
         assert!(html.contains("<td>a &lt; b</td>"), "{html}");
         assert!(!html.contains("---"), "{html}");
-        assert!(html.contains("<li>one more</li>\n<li>two</li>"), "{html}");
+        assert!(html.contains("<li>one\nmore</li>\n<li>two</li>"), "{html}");
         assert!(
-            html.contains("<pre><code>x ──→ &lt;y&gt;\n</code></pre>"),
+            html.contains("<pre><code class=\"language-text\">x ──→ &lt;y&gt;\n</code></pre>"),
             "{html}"
         );
     }
@@ -280,9 +194,7 @@ mod tests {
     fn a_table_scrolls_in_its_own_box_and_a_chart_scales_to_the_column() {
         let html = markdown("| method | 1 |\n|---|---|\n| a | 1.00x |\n");
         assert!(html.starts_with("<div class=\"table\"><table>"), "{html}");
-        assert!(html.trim_end().ends_with("</table></div>"), "{html}");
-        assert!(STYLE.contains(".table{overflow-x:auto"));
-        assert!(STYLE.contains(".figure svg{display:block;max-width:100%;height:auto}"));
+        assert!(html.trim_end().ends_with("</table>\n</div>"), "{html}");
 
         let bare = "<svg width=\"900\" height=\"520\" xmlns=\"x\"><rect width=\"5\"/></svg>";
         assert_eq!(
@@ -344,6 +256,8 @@ mod tests {
             page.contains("<title>Which method for shelves?</title>"),
             "{page}"
         );
+        assert!(page.contains(".table { overflow-x: auto"), "{page}");
+        assert!(page.contains(".figure svg { display: block; max-width: 100%; height: auto }"));
         let elsewhere = page.replace("http://www.w3.org", "");
         assert!(!elsewhere.contains("http://") && !elsewhere.contains("https://"));
         assert!(

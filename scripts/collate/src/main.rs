@@ -1,36 +1,16 @@
-//! Collates the reports that `scripts/compare.sh` collected into one comparison.
+//! Collates the reports that `scripts/compare.sh` collected into one comparison: reads every
+//! `<program>__<case>__r<run>.json` in `--raw` (each a program's own `--json` report), and
+//! writes to `--out` the table (`compare.md`, every figure in `compare.json`, the chart in
+//! `compare.svg`), the decision (`decide.md`), what the table teaches (`lessons.md`), the io
+//! runs as timelines (`timelines.svg`), the writes (`writes.md`, `writes-lessons.md`), an
+//! application's mix (`mix.md`), the questions Rust users ask (`questions.md`), the pitfalls
+//! (`pitfalls.md`), the start methods (`start.md`), and one page of them all (`index.html`).
+//! Each module below says what its file holds and where its figures come from.
 //!
-//! Reads every `<program>__<case>__r<run>.json` in `--raw` (each a program's own `--json`
-//! report), and writes to `--out`:
-//!
-//! - `compare.md`: the table, one row per method and language (the Rust programs, and with
-//!   `--python` the Python guide's own methods run by `scripts/python/guide.py`, each measured
-//!   against its own language's sequential run), the guide's quoted figures in a footnote, and
-//!   the worker sweep (Rust's);
-//! - `compare.json`: every figure of every run (and its median, min and max), which language each
-//!   method is written in (as its reports say), the machine, the command;
-//! - `compare.svg`: the io speedups next to their ideal, cpu and fetch at 2 workers, both
-//!   languages side by side, and the sweep's throughput against the ideal (see [`chart`]);
-//! - `decide.md`: the guide's decision tree redrawn for Rust, each branch with the figure from
-//!   this run that justifies it (see [`decide`]);
-//! - `lessons.md`: what the table teaches, each lesson worded from this run's figures (see
-//!   [`lessons`]);
-//! - `timelines.svg`: each Rust method's io run (`io4`, the first run) and the baseline's as
-//!   Gantt charts on one time scale, one lane per worker or per task (see [`timelines`]);
-//! - `writes.md`: each Rust method's one-row writes, four ways of sharing SQLite's one write
-//!   lock, and the reads' SQL time beside a writer, from the reports in `<raw>/writes` (see
-//!   [`writes`]), and `writes-lessons.md`, what they teach (see [`writes_lessons`]);
-//! - `mix.md`: an application's mix of reads and write transactions, by every method with each
-//!   way of writing, with the latency each kind of request sees, and what that teaches, from
-//!   the reports in `<raw>/mix` (see [`mix`]);
-//! - `questions.md`: the questions Rust users ask most about SQLite and concurrency, each with
-//!   a command and this run's figure, and the two measurements made for them: async's SQL on
-//!   connection threads against `spawn_blocking`, and throughput by connection count, from
-//!   `<raw>/questions` and `<raw>/connections` (see [`questions`]);
-//! - `pitfalls.md`: the tables of PITFALLS.md, each pitfall with this run's figure, or with
-//!   the outcome the reports in `<raw>/faults` show (see [`pitfalls`] and [`faults`]);
-//! - `start.md`: how soon a pool of worker processes is ready under each start method (fork,
-//!   spawn, forkserver), in Rust and Python, from the reports in `<raw>/start` (see [`start`]).
+//! In layers: at the bottom [`model`], [`read`] and [`format`] (the model, reading the raw
+//! reports, how a figure is written), which import nothing above them; over them one module an
+//! output; every sentence in `templates/`, one file an output, edited where it is read; and
+//! this file, the command line and the order the outputs are written in.
 //!
 //! Each `.md` is a block of the docs: a full run of `scripts/compare.sh` puts `NAME.md` between the `<!-- NAME:begin -->` and
 //! `<!-- NAME:end -->` lines of every doc that has them (README.md, PITFALLS.md, docs/), so the
@@ -213,7 +193,7 @@ fn collate(args: &Args) -> Result<String, String> {
     let machine = machine();
     let rounds = Rounds::read(&args.raw, args.python)?;
     let writes = writes::collate(&args.raw.join("writes"), args.runs)?;
-    let writes_md = writes::markdown(&writes);
+    let writes_md = writes::markdown(&writes)?;
     // A fault injected on purpose runs in the first round only: it shows which tasks fail, not
     // a time to take a median of.
     let faults = faults::collate(&args.raw.join("faults"), 1)?;
@@ -229,7 +209,7 @@ fn collate(args: &Args) -> Result<String, String> {
     write("compare.md", &table)?;
     write("writes.md", &writes_md)?;
     if let Some(mix) = &mix {
-        write("mix.md", &mix::markdown(mix))?;
+        write("mix.md", &mix::markdown(mix)?)?;
     }
     write("start.md", &start::markdown(start.as_ref())?)?;
     let comparison = Comparison {
@@ -258,17 +238,17 @@ fn collate(args: &Args) -> Result<String, String> {
     chart::draw(&args.out.join("compare.svg"), &comparison.methods)?;
     write(
         "decide.md",
-        &decide::markdown(args, &comparison.machine, &comparison.methods),
+        &decide::markdown(args, &comparison.machine, &comparison.methods)?,
     )?;
     write(
         "lessons.md",
-        &lessons::markdown(&comparison.methods, comparison.machine.cores),
+        &lessons::markdown(&comparison.methods, comparison.machine.cores)?,
     )?;
     write(
         "writes-lessons.md",
-        &writes_lessons::markdown(&comparison.writes),
+        &writes_lessons::markdown(&comparison.writes)?,
     )?;
-    write("pitfalls.md", &pitfalls::markdown(&comparison))?;
+    write("pitfalls.md", &pitfalls::markdown(&comparison)?)?;
     write(
         "questions.md",
         &questions::markdown(
@@ -276,7 +256,7 @@ fn collate(args: &Args) -> Result<String, String> {
             &comparison.writes,
             comparison.mix.as_ref(),
             comparison.machine.cores,
-        ),
+        )?,
     )?;
     timelines::draw(&args.out.join("timelines.svg"), &io_runs(&reports)?)?;
     let read = |name: &str| {
@@ -307,12 +287,17 @@ fn collate(args: &Args) -> Result<String, String> {
 /// without a baseline of its own (see [`baseline`]): the io runs (4 workers, the best setting,
 /// async's blocking calls) against the io baseline, cpu and fetch against theirs.
 fn preset_baseline(case: &str) -> Option<&'static str> {
-    match case {
-        "io4" | "iobest" | "blocking" => Some("io"),
-        "cpu2" => Some("cpu"),
-        "fetch2" => Some("fetch"),
-        _ => None,
-    }
+    use model::cases::{BLOCKING, CPU, CPU2, FETCH, FETCH2, IO, IO4, IOBEST};
+    [
+        (IO4, IO),
+        (IOBEST, IO),
+        (BLOCKING, IO),
+        (CPU2, CPU),
+        (FETCH2, FETCH),
+    ]
+    .into_iter()
+    .find(|(measured, _)| *measured == case)
+    .map(|(_, baseline)| baseline)
 }
 
 /// The runs timelines.svg draws: the Rust baseline's io and each Rust method's io on 4 workers,
@@ -321,10 +306,10 @@ fn io_runs(reports: &Reports) -> Result<Vec<timelines::Panel<'_>>, String> {
     ROWS.iter()
         .filter(|row| row.language == Language::Rust)
         .map(|row| {
-            let case = if row.program == "sequential" {
-                "io"
+            let case = if row.family == "sequential" {
+                model::cases::IO
             } else {
-                "io4"
+                model::cases::IO4
             };
             let first = reports
                 .get(row.program)

@@ -15,12 +15,14 @@
 //! when it started, when its SQL started (after its wait and, for the pooled methods, a
 //! connection) and when it finished (after the lock, its statements and the commit).
 
-use std::fmt::Write as _;
 use std::path::Path;
 
+use minijinja::context;
+use minijinja::value::Value;
 use serde::Serialize;
 use shared::RunReport;
 
+use crate::format::{how_many_runs, render};
 use crate::model::Spread;
 use crate::read::read_run_reports;
 
@@ -169,17 +171,17 @@ fn tail_in_sql(runs: &[RunReport], writes: bool) -> Option<f64> {
     Spread::of(shares).map(|s| s.median)
 }
 
+/// `3.2 ms (3.1–3.4)`, from seconds.
 fn ms(s: &Spread) -> String {
-    s.show(1, " ms")
-}
-
-fn scaled(s: &Spread, by: f64) -> Spread {
+    let ms = |v: f64| v * 1e3;
+    let values = s.values.iter().map(|&v| ms(v)).collect();
     Spread {
-        median: s.median * by,
-        min: s.min * by,
-        max: s.max * by,
-        values: s.values.iter().map(|v| v * by).collect(),
+        median: ms(s.median),
+        min: ms(s.min),
+        max: ms(s.max),
+        values,
     }
+    .show(1, " ms")
 }
 
 fn name_of(program: &str) -> &str {
@@ -189,214 +191,94 @@ fn name_of(program: &str) -> &str {
         .map_or(program, |(_, name)| name)
 }
 
-fn writer_words(writer: &str) -> &'static str {
-    match writer {
-        "single" => "one writer",
-        _ => "each worker",
-    }
+/// `mix.md` (templates/mix.md): the table, then what it teaches, in this run's figures.
+pub fn markdown(mix: &Mix) -> Result<String, String> {
+    let rows: Vec<Value> = mix
+        .cases
+        .iter()
+        .map(|c| {
+            context! {
+                name => name_of(&c.program),
+                workers => c.workers,
+                writer => &c.writer,
+                rate => c.tasks_per_s.show(0, ""),
+                read_p50 => ms(&c.read_p50_s),
+                read_p99 => ms(&c.read_p99_s),
+                write_p50 => c.write_p50_s.as_ref().map(ms),
+                write_p99 => c.write_p99_s.as_ref().map(ms),
+                failed => c.failed_writes.show(0, ""),
+                checked => c.writes_checked,
+                writes => c.writes,
+            }
+        })
+        .collect();
+    let first = mix.cases.first();
+    render(
+        "mix.md",
+        context! {
+            tasks => first.map(|c| c.tasks),
+            writes => first.map(|c| c.writes),
+            runs => how_many_runs(mix.runs),
+            rows,
+            lessons => lessons(mix),
+        },
+    )
 }
 
-/// The way of writing, after "with".
-fn with_writer(writer: &str) -> &'static str {
-    match writer {
-        "single" => "one writer",
-        _ => "each worker writing",
-    }
-}
-
-/// `mix.md`: the table, then what it teaches, in this run's figures.
-pub fn markdown(mix: &Mix) -> String {
-    let mut md = String::new();
-    let Some(first) = mix.cases.first() else {
-        return "No `app` runs in this comparison: run `scripts/compare.sh`.\n".to_string();
-    };
-    let _ = writeln!(
-        md,
-        "`--workload app`: {} requests of a web application on the shop, {} of them short \
-         write transactions among the reads, each after a wait of 2–5 ms; every method at each \
-         worker count, with each worker writing on its own connection (`--writer shared`, \
-         BEGIN IMMEDIATE, a 5 s busy timeout) and with one writer for all (`--writer single`). \
-         {}. Latency is from a worker taking a request to its answer, lock and connection waits \
-         included, in ms. *Writes checked*: the tasks recorded in the run's own table, in each \
-         write's own transaction, are exactly the writes that ended ok.\n",
-        first.tasks,
-        first.writes,
-        crate::format::how_many_runs(mix.runs),
-    );
-    md.push_str(
-        "| method | workers | who writes | requests/s | read p50 | read p99 | write p50 | write p99 | failed writes | writes checked |\n\
-         |---|---:|---|---:|---:|---:|---:|---:|---:|---|\n",
-    );
-    for c in &mix.cases {
-        let none = "–".to_string();
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            name_of(&c.program),
-            c.workers,
-            writer_words(&c.writer),
-            c.tasks_per_s.show(0, ""),
-            ms(&scaled(&c.read_p50_s, 1e3)),
-            ms(&scaled(&c.read_p99_s, 1e3)),
-            c.write_p50_s
-                .as_ref()
-                .map_or(none.clone(), |s| ms(&scaled(s, 1e3))),
-            c.write_p99_s.as_ref().map_or(none, |s| ms(&scaled(s, 1e3))),
-            c.failed_writes.show(0, ""),
-            if c.writes_checked {
-                format!("✓ {}", c.writes)
-            } else {
-                "✗ (see the reports' notes)".to_string()
-            },
-        );
-    }
-    md.push('\n');
-    lessons(&mut md, mix);
-    md
-}
-
-fn lessons(md: &mut String, mix: &Mix) {
-    let Some(most) = mix.most() else {
-        return;
-    };
+/// The lessons' figures at the most workers, from each worker writing to one writer, on the
+/// methods measured both ways; `None` when none was.
+fn lessons(mix: &Mix) -> Option<Value> {
+    let most = mix.most()?;
     let pairs: Vec<(&str, &MixCase, &MixCase)> = METHODS
         .iter()
         .filter_map(|&(program, name)| {
-            Some((
-                name,
-                mix.get(program, "shared", most)?,
-                mix.get(program, "single", most)?,
-            ))
+            let pair = |writer| mix.get(program, writer, most);
+            Some((name, pair("shared")?, pair("single")?))
         })
         .collect();
     if pairs.is_empty() {
-        return;
+        return None;
     }
+    // Each pair's change in one figure, left out where either side lacks it.
+    let changes = |figure: &dyn Fn(&MixCase) -> Option<f64>| -> Vec<Value> {
+        let change = |&(name, shared, single): &(&str, &MixCase, &MixCase)| {
+            Some(context! { name, from => figure(shared)?, to => figure(single)? })
+        };
+        pairs.iter().filter_map(change).collect()
+    };
     let p99 = |c: &MixCase| c.write_p99_s.as_ref().map(|s| s.median * 1e3);
-    let cut: Vec<String> = pairs
-        .iter()
-        .filter_map(|(name, shared, single)| {
-            let (a, b) = (p99(shared)?, p99(single)?);
-            Some(format!("{name} {a:.1} → {b:.1} ms"))
-        })
-        .collect();
     let fewer = pairs
         .iter()
         .filter(
             |(_, shared, single)| matches!((p99(shared), p99(single)), (Some(a), Some(b)) if b < a),
         )
         .count();
-    let _ = writeln!(
-        md,
-        "**What one writer does to the writes' tail.** At {most} workers, one writer cut the \
-         writes' p99 under {fewer} of the {} methods (each worker writing → one writer: {}). \
-         With each worker writing, a write that finds the lock taken sleeps in SQLite's busy \
-         handler (1, 2, 5, 10, 15, 20, 25 ms and on, between tries) and pays a commit of its \
-         own; with one writer it waits in a queue instead, and its commit is shared with the \
-         writes queued beside it.\n",
-        pairs.len(),
-        cut.join(", "),
-    );
-    let tails: Vec<String> = pairs
-        .iter()
-        .filter_map(|(name, shared, single)| {
-            Some(format!(
-                "{name} {:.0}% → {:.0}%",
-                shared.write_tail_in_sql? * 100.0,
-                single.write_tail_in_sql? * 100.0
-            ))
-        })
-        .collect();
-    if !tails.is_empty() {
-        let _ = writeln!(
-            md,
-            "**Where the writes' tail comes from.** Of the slowest 1% of writes, the share of \
-             their latency spent from the start of their SQL to their answer (the lock, the \
-             statements, the commit), the rest being the request's wait and, for the pooled \
-             methods, a connection (each worker writing → one writer): {}. Each task's report \
-             gives the times this is read from (`started_s`, `sql_started_s`, `finished_s`).\n",
-            tails.join(", ")
-        );
-    }
-    let reads: Vec<String> = pairs
-        .iter()
-        .map(|(name, shared, single)| {
-            format!(
-                "{name} {:.1} → {:.1} ms",
-                shared.read_p99_s.median * 1e3,
-                single.read_p99_s.median * 1e3
-            )
-        })
-        .collect();
-    let throughput: Vec<String> = pairs
-        .iter()
-        .map(|(name, shared, single)| {
-            format!(
-                "{name} {:.0} → {:.0}",
-                shared.tasks_per_s.median, single.tasks_per_s.median
-            )
-        })
-        .collect();
-    let read_tails: Vec<String> = pairs
-        .iter()
-        .filter_map(|(name, shared, single)| {
-            Some(format!(
-                "{name} {:.0}% → {:.0}%",
-                shared.read_tail_in_sql? * 100.0,
-                single.read_tail_in_sql? * 100.0
-            ))
-        })
-        .collect();
-    let _ = writeln!(
-        md,
-        "**And to the reads.** Reads never wait for the write lock (the copy is in WAL mode), \
-         but they wait for what a writer holds: a pooled connection, a worker. The reads' p99 \
-         at {most} workers: {}; requests per second: {}. The slowest 1% of reads spent this \
-         share of their latency in their SQL: {}.\n",
-        reads.join(", "),
-        throughput.join(", "),
-        read_tails.join(", "),
-    );
     let best = |pick: &dyn Fn(&MixCase) -> Option<f64>| {
         mix.cases
             .iter()
             .filter(|c| c.workers == most)
             .filter_map(|c| Some((c, pick(c)?)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(c, s)| {
+                context! { name => name_of(&c.program), writer => &c.writer, ms => s * 1e3 }
+            })
     };
-    if let (Some((r, read)), Some((w, write))) = (
-        best(&|c| Some(c.read_p99_s.median)),
-        best(&|c| c.write_p99_s.as_ref().map(|s| s.median)),
-    ) {
-        let _ = writeln!(
-            md,
-            "**Which holds the tail best.** At {most} workers, the lowest read p99 in this run \
-             is {}'s, with {} ({:.1} ms); the lowest write p99, {}'s, with {} ({:.1} ms).\n",
-            name_of(&r.program),
-            with_writer(&r.writer),
-            read * 1e3,
-            name_of(&w.program),
-            with_writer(&w.writer),
-            write * 1e3,
-        );
-    }
-    let failed: f64 = mix.cases.iter().map(|c| c.failed_writes.median).sum();
-    let checked = mix.cases.iter().all(|c| c.writes_checked);
-    let _ = writeln!(
-        md,
-        "**Nothing lost, nothing half done.** {} In every run of every method, the tasks \
-         recorded in the database {}.\n",
-        if failed == 0.0 {
-            "No write failed: a 5 s busy timeout outlasts every wait for the lock here.".to_string()
-        } else {
-            format!("{failed:.0} writes failed (median over the runs, summed over the rows).")
-        },
-        if checked {
-            "were exactly the write tasks that ended ok"
-        } else {
-            "were **not** always the write tasks that ended ok (✗ above)"
-        },
-    );
+    let best = best(&|c| Some(c.read_p99_s.median))
+        .zip(best(&|c| c.write_p99_s.as_ref().map(|s| s.median)))
+        .map(|(read, write)| context! { read, write });
+    Some(context! {
+        most,
+        methods => pairs.len(),
+        fewer,
+        cut => changes(&p99),
+        tails => changes(&|c| Some(c.write_tail_in_sql? * 100.0)),
+        reads => changes(&|c| Some(c.read_p99_s.median * 1e3)),
+        throughput => changes(&|c| Some(c.tasks_per_s.median)),
+        read_tails => changes(&|c| Some(c.read_tail_in_sql? * 100.0)),
+        best,
+        failed => mix.cases.iter().map(|c| c.failed_writes.median).sum::<f64>(),
+        checked => mix.cases.iter().all(|c| c.writes_checked),
+    })
 }
 
 #[cfg(test)]
@@ -437,7 +319,7 @@ mod tests {
                 case("async_executor", "single", 0.030),
             ],
         };
-        let md = markdown(&mix);
+        let md = markdown(&mix).unwrap();
         assert!(md.contains("under 1 of the 2 methods"), "{md}");
         assert!(md.contains("the thread pool 150.0 → 50.0 ms"), "{md}");
         assert!(md.contains("| the thread pool | 16 | one writer |"), "{md}");
@@ -452,7 +334,7 @@ mod tests {
             runs: 1,
             cases: vec![case("async_executor", "shared", 0.020), bad],
         };
-        let md = markdown(&mix);
+        let md = markdown(&mix).unwrap();
         assert!(md.contains("✗"), "{md}");
         assert!(md.contains("**not** always"), "{md}");
     }

@@ -58,7 +58,48 @@ impl Row {
     }
 }
 
-pub const fn row(
+/// The names of the cases `scripts/compare.sh` runs, as its reports are named
+/// (`<program>__<case>__r<run>.json`): one list, which a test holds to the script.
+pub mod cases {
+    /// The sequential baselines of the guide's workloads, one per round.
+    pub const IO: &str = "io";
+    pub const CPU: &str = "cpu";
+    pub const FETCH: &str = "fetch";
+    /// 10,000 × `SELECT 1` (Python's 2,000): the cost per task.
+    pub const OVERHEAD: &str = "overhead";
+    /// The methods' measurements, against the round's baseline.
+    pub const IO4: &str = "io4";
+    pub const IOBEST: &str = "iobest";
+    pub const CPU2: &str = "cpu2";
+    pub const FETCH2: &str = "fetch2";
+    /// async's io tasks run as blocking calls on the runtime's threads.
+    pub const BLOCKING: &str = "blocking";
+    /// 1,000 concurrent waits: memory and startup at scale.
+    pub const SCALE: &str = "scale";
+    /// `sweep-<workers>`: the worker sweep's points.
+    pub const SWEEP: &str = "sweep-";
+    /// A reader's own workload: the baseline, and `w<workers>` for each method.
+    pub const BASELINE: &str = "baseline";
+    pub const WORKERS: &str = "w";
+}
+
+/// The rows of the table, in order: each method in Rust, then the same method in Python, so
+/// that the two sit one above the other.
+#[rustfmt::skip] // a table, one row a line
+pub const ROWS: [Row; 10] = [
+    row("sequential", "sequential", Language::Rust, "baseline"),
+    row("python-sequential", "sequential", Language::Python, "baseline"),
+    row("threadpool_executor", "threadpool", Language::Rust, "rayon pool"),
+    row("python-threadpool", "threadpool", Language::Python, "ThreadPoolExecutor"),
+    row("async_executor", "async", Language::Rust, "tokio"),
+    row("python-asyncio", "async", Language::Python, "asyncio.gather"),
+    row("multiprocessing_executor", "multiprocessing", Language::Rust, "fork"),
+    row("python-multiprocessing", "multiprocessing", Language::Python, "multiprocessing.Pool"),
+    row("threading_executor", "threading", Language::Rust, "hand-written"),
+    row("python-threading", "threading", Language::Python, "queue.Queue + Thread"),
+];
+
+const fn row(
     program: &'static str,
     family: &'static str,
     language: Language,
@@ -71,61 +112,6 @@ pub const fn row(
         mechanism,
     }
 }
-
-/// The rows of the table, in order: each method in Rust, then the same method in Python, so
-/// that the two sit one above the other.
-pub const ROWS: [Row; 10] = [
-    row("sequential", "sequential", Language::Rust, "baseline"),
-    row(
-        "python-sequential",
-        "sequential",
-        Language::Python,
-        "baseline",
-    ),
-    row(
-        "threadpool_executor",
-        "threadpool",
-        Language::Rust,
-        "rayon pool",
-    ),
-    row(
-        "python-threadpool",
-        "threadpool",
-        Language::Python,
-        "ThreadPoolExecutor",
-    ),
-    row("async_executor", "async", Language::Rust, "tokio"),
-    row(
-        "python-asyncio",
-        "async",
-        Language::Python,
-        "asyncio.gather",
-    ),
-    row(
-        "multiprocessing_executor",
-        "multiprocessing",
-        Language::Rust,
-        "fork",
-    ),
-    row(
-        "python-multiprocessing",
-        "multiprocessing",
-        Language::Python,
-        "multiprocessing.Pool",
-    ),
-    row(
-        "threading_executor",
-        "threading",
-        Language::Rust,
-        "hand-written",
-    ),
-    row(
-        "python-threading",
-        "threading",
-        Language::Python,
-        "queue.Queue + Thread",
-    ),
-];
 
 /// What the guide reported on its own io benchmark ("8 SQLite queries with artificial delays
 /// (0.05 s to 0.3 s)"), on a machine and with worker counts it does not give: quoted under the
@@ -248,7 +234,7 @@ pub type Reports = BTreeMap<String, BTreeMap<String, Vec<RunReport>>>;
 pub fn sweep(cases: &BTreeMap<String, Case>) -> Vec<(usize, &Case)> {
     let mut points: Vec<(usize, &Case)> = cases
         .iter()
-        .filter_map(|(name, case)| Some((name.strip_prefix("sweep-")?.parse().ok()?, case)))
+        .filter_map(|(name, case)| Some((name.strip_prefix(cases::SWEEP)?.parse().ok()?, case)))
         .collect();
     points.sort_by_key(|(workers, _)| *workers);
     points
@@ -283,3 +269,48 @@ pub fn tasks_in(methods: &[MethodFigures], language: Language, case: &str) -> Op
 /// Each sweep task waits the `scale` preset's 100 ms, so W workers can finish at most W / 0.1 s
 /// tasks a second.
 pub const SWEEP_WAIT_S: f64 = 0.1;
+
+/// How close to the best a figure must be to count as reaching it: a worker (or a connection)
+/// more that gains less than this is within the noise of a shared machine, a cost with nothing
+/// measured to show for it. The one rule behind every "within 5%" of the outputs.
+pub const WITHIN: f64 = 0.05;
+
+/// Whether `value` is within [`WITHIN`] of `best`.
+pub fn within(value: f64, best: f64) -> bool {
+    value >= (1.0 - WITHIN) * best
+}
+
+/// The first of `points` (key, figure) whose figure is within [`WITHIN`] of the highest: with
+/// points in ascending order of workers, the fewest workers that do as well as the most.
+pub fn best_within<K>(points: impl IntoIterator<Item = (K, f64)>) -> Option<K> {
+    let points: Vec<(K, f64)> = points.into_iter().collect();
+    let best = points.iter().map(|(_, v)| *v).fold(f64::NAN, f64::max);
+    points
+        .into_iter()
+        .find(|(_, v)| within(*v, best))
+        .map(|(k, _)| k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cases::*;
+
+    /// Every case name collate reads.
+    const ALL: [&str; 13] = [
+        IO, CPU, FETCH, OVERHEAD, IO4, IOBEST, CPU2, FETCH2, BLOCKING, SCALE, SWEEP, BASELINE,
+        WORKERS,
+    ];
+
+    /// compare.sh names each report `<program>__<case>`: every case collate reads by name is one
+    /// the script writes, so that renaming a case on one side fails here, not in a run.
+    #[test]
+    fn every_case_name_is_one_compare_sh_writes() {
+        let script = include_str!("../../compare.sh");
+        for case in ALL {
+            let written = ["${1}", "${m}", "sequential", "async_executor"]
+                .iter()
+                .any(|program| script.contains(&format!("{program}__{case}")));
+            assert!(written, "compare.sh writes no case named '{case}'");
+        }
+    }
+}

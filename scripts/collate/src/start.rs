@@ -155,17 +155,8 @@ pub fn markdown(start: Option<&Start>) -> Result<String, String> {
 }
 
 /// PITFALLS.md's figure for a program that has threads when it needs workers: what a Rust
-/// worker costs when it is not forked from that program, beside one that is.
-pub fn beside_threads(start: Option<&Start>) -> Option<String> {
-    let per = |how: &str| {
-        let r = start?.get(PROGRAMS[0].0, how, 4)?;
-        Some(r.ready_s.median * 1e3 / 4.0)
-    };
-    Some(format!(
-        "refused under fork; per worker in a pool of 4: spawned {:.2} ms, forked by the fork \
-         server {:.2} ms, against {:.2} ms forked (see docs/start-methods.md)",
-        per("spawn")?,
-        per("forkserver")?,
-        per("fork")?
-    ))
+/// worker costs, in ms, in a pool of 4 started `how` (a spawned or fork-served one, beside a
+/// forked one).
+pub fn beside_threads(start: Option<&Start>, how: &str) -> Option<f64> {
+    Some(start?.get(PROGRAMS[0].0, how, 4)?.ready_s.median * 1e3 / 4.0)
 }

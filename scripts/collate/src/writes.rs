@@ -15,14 +15,15 @@
 //! broken run is a database that does not hold the rows the tasks reported writing, so each
 //! cell checks the one against the other.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use minijinja::context;
+use minijinja::value::{Serde, Value};
 use serde::Serialize;
 use shared::{RunReport, WritesReport};
 
-use crate::format::plural;
+use crate::format::render;
 use crate::model::{Language, ROWS, Spread};
 use crate::read::read_reports;
 
@@ -74,7 +75,7 @@ impl Settings {
             }
         };
         if self.0.synchronous != "full" {
-            let _ = write!(title, ", `synchronous` {}", self.0.synchronous);
+            title += &format!(", `synchronous` {}", self.0.synchronous);
         }
         title
     }
@@ -148,9 +149,9 @@ pub fn collate(dir: &Path, runs: usize) -> Result<Writes, String> {
                 continue;
             }
             if case == READS_DURING_WRITES {
-                let alone = by_case.get(READS_ALONE).ok_or_else(|| {
-                    format!("{program}: '{case}' without '{READS_ALONE}' to compare it with")
-                })?;
+                let alone = by_case
+                    .get(READS_ALONE)
+                    .ok_or_else(|| format!("{program}: '{case}' without '{READS_ALONE}'"))?;
                 reads = Some(reads_during_writes(&row.label(), program, alone, runs)?);
             } else {
                 cases.push(summarise(&row.label(), program, case, runs)?);
@@ -188,7 +189,7 @@ fn summarise(
     let mut errors: BTreeMap<String, usize> = BTreeMap::new();
     for run in runs {
         if Settings::of(run).as_ref() != Some(&settings) {
-            return Err(format!("{}: its runs wrote in different ways", what()));
+            return Err(format!("{}: runs wrote differently", what()));
         }
         rows_in_db.push(
             run.rows_in_db_after
@@ -250,7 +251,7 @@ fn sql_time(run: &RunReport, reads: &[&str]) -> Result<(f64, usize), String> {
     let (read_spans, write_spans) = (spans(true), spans(false));
     if read_spans.len() != reads.len() {
         return Err(format!(
-            "{} of its reads have their SQL timed, expected {}",
+            "{} reads with SQL times, expected {}",
             read_spans.len(),
             reads.len()
         ));
@@ -293,7 +294,7 @@ fn reads_during_writes(
     let queries = names.len();
     let writes = during[0].tasks.len().saturating_sub(queries);
     let spread = |values: Vec<f64>| {
-        Spread::of(values).ok_or_else(|| format!("{program}: a reads' time is not a number"))
+        Spread::of(values).ok_or_else(|| format!("{program}: reads' time not a number"))
     };
     let (alone_sql_ms, during_writes_sql_ms) = (spread(alone_ms)?, spread(during_ms)?);
     Ok(ReadsDuringWrites {
@@ -310,11 +311,29 @@ fn reads_during_writes(
     })
 }
 
-/// The writes section of compare.md, and what the README shows between its writes markers: the
-/// table, what its cells mean, and the reads line.
-pub fn markdown(writes: &Writes) -> String {
-    let mut md = String::new();
-    let mut columns: Vec<&Settings> = Vec::new();
+/// A cell of the table, its figures written (`812 rows/s (790–830)`, `0 failed`, `2000 rows`),
+/// and the first run whose database disagrees with its ok tasks, with both of its figures.
+fn cell(case: &WritesCase) -> Value {
+    let rows = if case.rows_in_db_after.median == 1.0 {
+        " row"
+    } else {
+        " rows"
+    };
+    let runs = case.rows_in_db_after.values.iter().zip(&case.rows_reported);
+    let wrong = runs
+        .enumerate()
+        .find(|(_, (in_db, reported))| **in_db != **reported as f64);
+    context! {
+        rate => case.rows_per_s.show(0, " rows/s"),
+        failed => case.failed.show(0, " failed"),
+        rows => case.rows_in_db_after.show(0, rows),
+        wrong => wrong.map(|(i, (&in_db, &reported))| context! { run => i + 1, in_db, reported }),
+    }
+}
+
+/// The writes section of compare.md, and what the README shows between its writes markers
+/// (templates/writes.md): the table, what its cells mean, and the reads line.
+pub fn markdown(writes: &Writes) -> Result<String, String> {
     // The `--synchronous normal` runs are one method's, for writes-lessons.md: a column of
     // dashes for every other method would only widen the table.
     let table: Vec<&WritesCase> = writes
@@ -322,146 +341,56 @@ pub fn markdown(writes: &Writes) -> String {
         .iter()
         .filter(|c| c.settings.0.synchronous == "full")
         .collect();
+    let (mut columns, mut rows): (Vec<&Settings>, Vec<(&str, usize)>) = (Vec::new(), Vec::new());
     for case in &table {
         if !columns.contains(&&case.settings) {
             columns.push(&case.settings);
         }
-    }
-    columns.sort_by(|a, b| a.order().cmp(&b.order()));
-    let tasks = writes.cases.first().map_or(0, |c| c.tasks);
-    let _ = writeln!(
-        md,
-        "`writes`: {}, each in a transaction of its own, into a scratch copy of the database \
-         (WAL; `synchronous` full, a sync to disk per commit, unless a column says otherwise), \
-         without a baseline. Each cell: rows written per second (the rows in the database after \
-         the run over the run's wall time{}), the writes that failed, and the rows in the \
-         database after the run, ✓ when they are the rows the tasks that ended ok reported \
-         writing. shared: every worker writes on its own connection, waiting for SQLite's one \
-         write lock up to the busy timeout; single writer: the workers hand their rows to one \
-         connection, which commits what is queued together.\n",
-        plural(tasks, "one-row insert", "one-row inserts"),
-        over_runs(
-            writes
-                .cases
-                .first()
-                .map_or(0, |c| c.rows_per_s.values.len())
-        ),
-    );
-    md.push_str("| method | workers |");
-    for settings in &columns {
-        let _ = write!(md, " {} |", settings.title());
-    }
-    md.push_str("\n|---|---|");
-    columns.iter().for_each(|_| md.push_str("---|"));
-    md.push('\n');
-    let mut rows: Vec<(&str, usize)> = Vec::new();
-    for case in &table {
         if !rows.contains(&(case.method.as_str(), case.workers)) {
             rows.push((case.method.as_str(), case.workers));
         }
     }
-    for (method, workers) in rows {
-        let _ = write!(md, "| {method} | {workers} |");
-        for settings in &columns {
-            let cell = table
+    columns.sort_by(|a, b| a.order().cmp(&b.order()));
+    let rows: Vec<Value> = rows
+        .into_iter()
+        .map(|(method, workers)| {
+            let cells: Vec<Option<Value>> = columns
                 .iter()
-                .find(|c| c.method == method && c.workers == workers && c.settings == **settings)
-                .map_or_else(|| "–".to_string(), |c| cell(c));
-            let _ = write!(md, " {cell} |");
-        }
-        md.push('\n');
-    }
-    let mut errors: Vec<&str> = table
+                .map(|&settings| {
+                    table
+                        .iter()
+                        .find(|c| {
+                            c.method == method && c.workers == workers && c.settings == *settings
+                        })
+                        .map(|c| cell(c))
+                })
+                .collect();
+            context! { method, workers, cells }
+        })
+        .collect();
+    let errors: BTreeSet<&str> = table
         .iter()
         .flat_map(|c| c.errors.keys().map(String::as_str))
         .collect();
-    errors.sort_unstable();
-    errors.dedup();
-    if !errors.is_empty() {
-        let quoted: Vec<String> = errors.iter().map(|e| format!("“{e}”")).collect();
-        let _ = writeln!(md, "\nWhy writes failed: {}.", quoted.join(", "));
-    }
-    md.push('\n');
-    md.push_str(&reads_line(&writes.reads_during_writes));
-    md
-}
-
-/// `; median of 3 runs, with min–max`, or nothing for one run.
-fn over_runs(runs: usize) -> String {
-    if runs > 1 {
-        format!("; median of {runs} runs, with min–max")
-    } else {
-        String::new()
-    }
-}
-
-/// `812 rows/s (790–830), 0 failed, 2000 rows ✓`.
-fn cell(case: &WritesCase) -> String {
-    let check = if case.consistent {
-        "✓".to_string()
-    } else {
-        // The first run that disagrees, with both of its figures.
-        let (run, (in_db, reported)) = case
-            .rows_in_db_after
-            .values
-            .iter()
-            .zip(&case.rows_reported)
-            .enumerate()
-            .find(|(_, (in_db, reported))| **in_db != **reported as f64)
-            .map_or((0, (&0.0, &0)), |(i, pair)| (i + 1, pair));
-        format!("✗ (run {run}: {in_db:.0} in the database, {reported} reported by the ok tasks)")
-    };
-    format!(
-        "{}, {}, {} {check}",
-        case.rows_per_s.show(0, " rows/s"),
-        case.failed.show(0, " failed"),
-        case.rows_in_db_after.show(
-            0,
-            if case.rows_in_db_after.median == 1.0 {
-                " row"
-            } else {
-                " rows"
-            }
-        ),
+    let reads = &writes.reads_during_writes;
+    let first = writes.cases.first();
+    render(
+        "writes.md",
+        context! {
+            tasks => first.map_or(0, |c| c.tasks),
+            runs => first.map_or(0, |c| c.rows_per_s.values.len()),
+            columns => columns.iter().map(|s| s.title()).collect::<Vec<_>>(),
+            rows,
+            errors => Serde(errors),
+            reads => context! {
+                during => reads.during_writes_sql_ms.show(1, " ms"),
+                alone => reads.alone_sql_ms.show(1, " ms"),
+                runs => reads.alone_sql_ms.values.len(),
+                failed => reads.failed_writes.iter().max().copied().unwrap_or(0),
+                ..Serde(reads)
+            },
+        },
     )
-}
-
-/// The reads-during-writes line: the io queries' SQL time beside the writers and without them.
-fn reads_line(reads: &ReadsDuringWrites) -> String {
-    let ms = |s: &Spread| s.show(1, " ms");
-    let mut line = format!(
-        "Reads during writes: on {} with {} workers, in WAL, the `io` workload's {} spent {} in \
-         SQL in all (the sum of their SQL times{}) beside {} on the same workers, against {} \
-         alone: {:.2}x as long.",
-        reads.method,
-        reads.workers,
-        plural(reads.queries, "query", "queries"),
-        ms(&reads.during_writes_sql_ms),
-        over_runs(reads.alone_sql_ms.values.len()),
-        plural(reads.writes, "one-row write", "one-row writes"),
-        ms(&reads.alone_sql_ms),
-        reads.ratio,
-    );
-    if reads.overlapped == reads.queries {
-        line.push_str(" Every query's SQL ran while a write was in flight.");
-    } else {
-        let _ = write!(
-            line,
-            " Only {} of the {} queries' SQL ran while a write was in flight (in the run where \
-             fewest did).",
-            reads.overlapped, reads.queries
-        );
-    }
-    let failed = reads.failed_writes.iter().max().copied().unwrap_or(0);
-    if failed > 0 {
-        let _ = write!(
-            line,
-            " {} failed (in the run where most did).",
-            plural(failed, "write", "writes")
-        );
-    }
-    line.push('\n');
-    line
 }
 
 #[cfg(test)]
@@ -480,13 +409,26 @@ mod tests {
         collate(&dir, 1).expect("the fixture collates")
     }
 
+    /// The table's cell, as writes.md shows it, of `program`'s case whose settings `case` keeps:
+    /// in the row of its method and workers, under the column titled with its settings.
     fn cell_of(writes: &Writes, program: &str, case: impl Fn(&Settings) -> bool) -> String {
         let case = writes
             .cases
             .iter()
             .find(|c| c.program == program && case(&c.settings))
             .expect("the fixture has this case");
-        cell(case)
+        let md = markdown(writes).expect("writes.md renders");
+        let table: Vec<Vec<&str>> = md
+            .lines()
+            .filter(|l| l.starts_with('|'))
+            .map(|l| l.trim_matches('|').split('|').map(str::trim).collect())
+            .collect();
+        let column = table[0].iter().position(|t| *t == case.settings.title());
+        let row = table
+            .iter()
+            .find(|r| r[0] == case.method && r[1] == case.workers.to_string());
+        let (row, column) = row.zip(column).expect("the case is in the table");
+        row[column].to_string()
     }
 
     fn defaults(s: &Settings) -> bool {
@@ -517,7 +459,7 @@ mod tests {
             cell_of(&writes, "threading_executor", |s| s.0.begin == "deferred"),
             "2 rows/s, 3 failed, 1 row ✓"
         );
-        let md = markdown(&writes);
+        let md = markdown(&writes).unwrap();
         assert!(
             md.contains("\nWhy writes failed: “database is locked”.\n"),
             "{md}"
@@ -535,7 +477,7 @@ mod tests {
 
     #[test]
     fn the_columns_follow_the_flags_and_a_setting_a_method_did_not_run_is_a_dash() {
-        let md = markdown(&fixture());
+        let md = markdown(&fixture()).unwrap();
         let table: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
         assert_eq!(
             table[0],
@@ -562,7 +504,8 @@ mod tests {
         assert!((reads.alone_sql_ms.median - 30.0).abs() < 1e-9);
         assert!((reads.during_writes_sql_ms.median - 45.0).abs() < 1e-9);
         assert_eq!(reads.overlapped, 1);
-        let line = reads_line(reads);
+        let md = markdown(&writes).unwrap();
+        let line = md.lines().last().expect("the reads line");
         assert!(line.contains("spent 45.0 ms in SQL"), "{line}");
         assert!(
             line.contains("against 30.0 ms alone: 1.50x as long"),

@@ -6,10 +6,11 @@
 //! writes (see [`crate::writes`]), and each lesson's wording follows them: a run in which more
 //! writers did write faster, or in which the readers were slowed, says that instead.
 
-use std::fmt::Write as _;
+use minijinja::context;
+use minijinja::value::{Serde, Value};
 
 use super::writes::{Writes, WritesCase};
-use crate::format::thousands;
+use crate::format::{render, thousands};
 
 const THREADING: &str = "threading_executor";
 const PROCESSES: &str = "multiprocessing_executor";
@@ -79,19 +80,20 @@ pub fn find<'a>(
         .find(|c| c.program == program && c.workers == workers && pick(c))
 }
 
-/// The whole page: one bullet per lesson, then the commands to try.
-pub fn markdown(writes: &Writes) -> String {
-    let mut md = String::from("What the writes table teaches (medians of this run):\n\n");
-    for lesson in [
-        more_writers(writes),
-        one_writer(writes),
-        dearer_commits(writes),
-        traps(writes),
-        readers(writes),
-    ] {
-        let _ = writeln!(md, "- {lesson}");
-    }
-    md
+/// The whole page (templates/writes-lessons.md): one bullet per lesson.
+pub fn markdown(writes: &Writes) -> Result<String, String> {
+    let reads = &writes.reads_during_writes;
+    render(
+        "writes-lessons.md",
+        context! {
+            more => more_writers(writes),
+            one => one_writer(writes),
+            sync => dearer_commits(writes),
+            traps => traps(writes),
+            reads => Serde(reads),
+            within_noise => reads.ratio < NOT_SLOWED,
+        },
+    )
 }
 
 /// The most workers the run wrote with (16 in a full run and a quick one).
@@ -109,42 +111,30 @@ fn fewest_workers(writes: &Writes) -> Option<usize> {
         .min()
 }
 
-fn more_writers(writes: &Writes) -> String {
+fn more_writers(writes: &Writes) -> Value {
     let alone = find(writes, "sequential", 1, is_defaults).map(|c| c.rows_per_s.median);
     let most = most_workers(writes);
     let many = rates(writes, most, is_defaults);
     let few_workers = fewest_workers(writes).filter(|&w| w != most);
     let few = few_workers.map_or_else(Vec::new, |w| rates(writes, w, is_defaults));
     let top = many.iter().chain(&few).copied().fold(f64::NAN, f64::max);
+    // "Not faster" allows 10% for noise; NaN, with no concurrent figure, is never so.
+    let not_faster = alone.is_some_and(|a| top <= 1.1 * a);
     let slower = !few.is_empty()
         && many.iter().copied().fold(f64::NAN, f64::max)
             < few.iter().copied().fold(f64::NAN, f64::min);
-    let title = match alone {
-        Some(a) if top <= 1.1 * a && slower => {
-            "Concurrency does not make SQLite write faster, and more writers make it slower."
-        }
-        Some(a) if top <= 1.1 * a => "Concurrency does not make SQLite write faster.",
-        _ => "Concurrent writers take turns at one lock.",
-    };
-    let mut line = format!(
-        "**{title}** One writer at a time holds the lock, and each commit waits for its own sync \
-         to disk. One connection alone writes {}",
-        rate(&alone.into_iter().collect::<Vec<_>>())
-    );
-    if let Some(w) = few_workers {
-        let _ = write!(
-            line,
-            "; {w} workers on their own connections, {}",
-            rate(&few)
-        );
+    context! {
+        not_faster,
+        slower,
+        alone => rate(&alone.into_iter().collect::<Vec<_>>()),
+        few => few_workers.map(|workers| context! { workers, rate => rate(&few) }),
+        most,
+        many => rate(&many),
     }
-    let _ = write!(line, "; {most} workers, {}.", rate(&many));
-    line
 }
 
-fn one_writer(writes: &Writes) -> String {
+fn one_writer(writes: &Writes) -> Value {
     let most = most_workers(writes);
-    let single = rates(writes, most, is_single);
     let ratios: Vec<f64> = writes
         .cases
         .iter()
@@ -154,180 +144,100 @@ fn one_writer(writes: &Writes) -> String {
             Some(s.rows_per_s.median / shared.rows_per_s.median)
         })
         .collect();
-    let title = if !ratios.is_empty() && ratios.iter().all(|&r| r > 1.2) {
-        "One writer that batches writes faster."
-    } else {
-        "One writer that batches, in this run."
-    };
-    let mut line = format!(
-        "**{title}** With `--writer single` the workers hand \
-         their rows to one connection, which commits everything queued in one transaction: at \
-         {most} workers, {}, {} times the {most} shared writers",
-        rate(&single),
-        count(&ratios),
-    );
     let threads = |w| find(writes, THREADING, w, is_single).map(|c| c.rows_per_s.median);
-    if let Some(few) = fewest_workers(writes).filter(|&w| w != most)
-        && let (Some(at_few), Some(at_most)) = (threads(few), threads(most))
-    {
-        let grows = at_most > 1.2 * at_few;
-        let _ = write!(
-            line,
-            "; on the hand-written threads, {:.1} times its own figure at {few} workers ({}){}",
-            at_most / at_few,
-            rate(&[at_few]),
-            if grows {
-                ", because more rows wait for each commit (the report's notes count them)"
-            } else {
-                ""
-            }
-        );
-    }
+    let threads = fewest_workers(writes)
+        .filter(|&w| w != most)
+        .and_then(|few| {
+            let (at_few, at_most) = (threads(few)?, threads(most)?);
+            Some(context! {
+                few,
+                times => at_most / at_few,
+                at_few => rate(&[at_few]),
+                grows => at_most > 1.2 * at_few,
+            })
+        });
     let slowest = writes
         .cases
         .iter()
         .filter(|c| c.workers == most && is_single(c))
         .min_by(|a, b| a.rows_per_s.median.total_cmp(&b.rows_per_s.median));
-    if let Some(s) = slowest {
-        let _ = write!(line, ". Slowest of the single writers: {}", s.method);
-        if s.program == PROCESSES {
-            line.push_str(", as each row crosses two sockets");
-        }
+    context! {
+        most,
+        single => rate(&rates(writes, most, is_single)),
+        ratios => count(&ratios),
+        faster => !ratios.is_empty() && ratios.iter().all(|&r| r > 1.2),
+        threads,
+        slowest => slowest.map(|s| context! {
+            method => &s.method,
+            sockets => s.program == PROCESSES,
+        }),
     }
-    line.push('.');
-    line
 }
 
-fn dearer_commits(writes: &Writes) -> String {
+/// The `--synchronous normal` runs beside the `full` ones of the same program and workers.
+fn dearer_commits(writes: &Writes) -> Value {
     let normal = |single: bool| {
         writes.cases.iter().find(|c| {
             c.settings.0.synchronous == "normal" && (c.settings.0.writer == "single") == single
         })
     };
     let (Some(shared_normal), Some(single_normal)) = (normal(false), normal(true)) else {
-        return "**Batching wins more as commits get dearer.** `--synchronous normal` makes a WAL \
-                commit skip its sync; this run did not measure it: compare `threading_executor \
-                --workload writes --workers 16 --writer single` with and without \
-                `--synchronous normal`, and the same without `--writer single`."
-            .to_string();
+        return context! { measured => false };
     };
-    let workers = shared_normal.workers;
-    let program = &shared_normal.program;
+    let (workers, program, method) = (
+        shared_normal.workers,
+        &shared_normal.program,
+        &shared_normal.method,
+    );
     let full = |pick: fn(&WritesCase) -> bool| {
         find(writes, program, workers, pick).map(|c| c.rows_per_s.median)
     };
     let (Some(shared_full), Some(single_full)) = (full(is_defaults), full(is_single)) else {
-        return "**Batching and the sync:** the `--synchronous full` cells to compare with are \
-                not in this run."
-            .to_string();
+        return context! { measured => true, full => false };
     };
     let (shared_normal, single_normal) = (
         shared_normal.rows_per_s.median,
         single_normal.rows_per_s.median,
     );
-    let (win_full, win_normal) = (single_full / shared_full, single_normal / shared_normal);
-    let title = if win_full > win_normal {
-        "And more so as commits get dearer."
-    } else {
-        "Batching and the cost of a commit."
-    };
-    format!(
-        "**{title}** `--synchronous normal` makes a WAL commit skip its sync. On {} at \
-         {workers} workers the shared writers go from {} to {} and the single writer from {} \
-         to {}: batching wins {win_full:.1}x when each commit costs a sync, {win_normal:.1}x \
-         when it does not.",
-        shared_full_method(writes, program),
-        rate(&[shared_full]),
-        rate(&[shared_normal]),
-        rate(&[single_full]),
-        rate(&[single_normal]),
-    )
+    context! {
+        measured => true,
+        full => true,
+        method,
+        workers,
+        shared_full => rate(&[shared_full]),
+        shared_normal => rate(&[shared_normal]),
+        single_full => rate(&[single_full]),
+        single_normal => rate(&[single_normal]),
+        win_full => single_full / shared_full,
+        win_normal => single_normal / shared_normal,
+    }
 }
 
-fn shared_full_method(writes: &Writes, program: &str) -> String {
-    writes
-        .cases
-        .iter()
-        .find(|c| c.program == program)
-        .map_or_else(|| program.to_string(), |c| c.method.clone())
-}
-
-fn traps(writes: &Writes) -> String {
-    let failed = |pick: fn(&WritesCase) -> bool| -> Vec<f64> {
-        writes
-            .cases
-            .iter()
-            .filter(|c| pick(c))
-            .map(|c| c.failed.median)
-            .collect()
+fn traps(writes: &Writes) -> Value {
+    let failed = |pick: fn(&WritesCase) -> bool| {
+        count(
+            &writes
+                .cases
+                .iter()
+                .filter(|c| pick(c))
+                .map(|c| c.failed.median)
+                .collect::<Vec<_>>(),
+        )
     };
-    let no_timeout = failed(|c| c.settings.0.busy_timeout_ms == 0);
-    let deferred = failed(|c| c.settings.0.begin == "deferred");
-    let tasks = writes.cases.first().map_or(0, |c| c.tasks);
-    let mut line = format!(
-        "**Always set `busy_timeout`, and start write transactions with `BEGIN IMMEDIATE`.** \
-         With a busy timeout of 0, {} of the {} writes failed with \"database is locked\". With \
-         `BEGIN DEFERRED` and a transaction that reads before it writes, {} failed *despite* a \
-         busy timeout: a read transaction that tries to become a write transaction after another \
-         writer has committed gets `SQLITE_BUSY` at once, without waiting.",
-        count(&no_timeout),
-        thousands(tasks as f64),
-        count(&deferred),
-    );
-    let wrong: Vec<String> = writes
+    let wrong: Vec<Value> = writes
         .cases
         .iter()
         .filter(|c| !c.consistent)
-        .map(|c| {
-            format!(
-                "{} on {} workers ({})",
-                c.method,
-                c.workers,
-                c.settings.title()
-            )
-        })
-        .collect();
-    if wrong.is_empty() {
-        line.push_str(
-            " Every failure was reported, and none was lost: every cell's rows in the database \
-             equal the rows its ok tasks reported (✓).",
-        );
-    } else {
-        let _ = write!(
-            line,
-            " The database disagrees with the rows the ok tasks reported in {} (✗ in the table): \
-             that is a bug, and the table gives both counts.",
-            wrong.join(", ")
-        );
-    }
-    line
-}
-
-fn readers(writes: &Writes) -> String {
-    let r = &writes.reads_during_writes;
-    let ms = |v: f64| format!("{v:.1} ms");
-    let title = if r.ratio < NOT_SLOWED {
-        "In WAL mode, readers are not blocked by the writer."
-    } else {
-        "Readers beside a writer took longer in this run."
-    };
-    let overlap = if r.overlapped == r.queries {
-        "each query read its snapshot while a write was in flight".to_string()
-    } else {
-        format!(
-            "only {} of the {} queries overlapped a write",
-            r.overlapped, r.queries
+        .map(
+            |c| context! { method => &c.method, workers => c.workers, title => c.settings.title() },
         )
-    };
-    format!(
-        "**{title}** The `io` workload's {} queries spent {} in SQL beside {} writes on the same \
-         pool, against {} alone ({:.2}x): {overlap}.",
-        r.queries,
-        ms(r.during_writes_sql_ms.median),
-        thousands(r.writes as f64),
-        ms(r.alone_sql_ms.median),
-        r.ratio,
-    )
+        .collect();
+    context! {
+        no_timeout => failed(|c| c.settings.0.busy_timeout_ms == 0),
+        deferred => failed(|c| c.settings.0.begin == "deferred"),
+        tasks => writes.cases.first().map_or(0, |c| c.tasks),
+        wrong,
+    }
 }
 
 #[cfg(test)]
@@ -344,7 +254,7 @@ mod tests {
 
     #[test]
     fn the_lessons_quote_the_writes_figures() {
-        let md = markdown(&fixture());
+        let md = markdown(&fixture()).unwrap();
         assert!(md.contains("One connection alone writes 4 rows/s"), "{md}");
         assert!(
             md.contains("at 4 workers, 40 rows/s, 5 times the 4 shared writers"),
@@ -359,7 +269,7 @@ mod tests {
 
     #[test]
     fn the_wording_follows_the_figures() {
-        let md = markdown(&fixture());
+        let md = markdown(&fixture()).unwrap();
         // 4 workers write 8 rows/s where one connection writes 4: faster, so the page must not
         // say that concurrency does not make SQLite write faster.
         assert!(!md.contains("does not make SQLite write faster"), "{md}");

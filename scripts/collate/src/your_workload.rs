@@ -7,12 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{Case, Language, Machine};
-
-/// The best count: the fewest workers within this fraction of a method's highest median
-/// speedup, since a worker more that gains less than the noise of a shared machine is a cost
-/// with nothing measured to show for it.
-const WITHIN: f64 = 0.95;
+use crate::model::{Case, Language, Machine, best_within};
 
 /// One method on the workload: its runs at each worker count.
 #[derive(Debug, Serialize)]
@@ -103,12 +98,11 @@ pub struct Decision {
     pub why: String,
 }
 
-/// The fewest workers within 5% of the highest median speedup.
+/// The fewest workers within [`WITHIN`](crate::model::WITHIN) of the highest median speedup.
 pub fn best(counts: &BTreeMap<usize, Case>) -> Option<usize> {
-    let speedup = |c: &Case| c.speedup.as_ref().map(|s| s.median);
-    let top = counts.values().filter_map(speedup).fold(f64::NAN, f64::max);
-    counts
-        .iter()
-        .find(|(_, c)| speedup(c).is_some_and(|s| s >= WITHIN * top))
-        .map(|(w, _)| *w)
+    best_within(
+        counts
+            .iter()
+            .filter_map(|(w, c)| Some((*w, c.speedup.as_ref()?.median))),
+    )
 }

@@ -7,7 +7,8 @@
 //! this writes, to `--out`:
 //!
 //! - `compare.md`: each method's speedup at each count beside the ideal for that count, and its
-//!   best count: the fewest workers within 5% of its highest median speedup;
+//!   best count: the fewest workers within 5% of its highest median speedup
+//!   (templates/yours/compare.md);
 //! - `compare.json`: every figure, the workload's name and shape, the machine, the command;
 //! - `compare.svg`: speedup against workers, one line per method, with the ideal;
 //! - `timelines.svg`: the baseline and each Rust method at its best count, drawn over time;
@@ -19,28 +20,25 @@
 //! guide's workloads, and a run of the reader's says nothing about them.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::Path;
 
 use plotters::prelude::*;
+use serde_json::json;
 use shared::RunReport;
 
 use super::decision;
 use super::your_workload::{Decision, Method, Yours, best};
 use super::{baseline, html, timelines};
 use crate::Args;
-use crate::format::how_many_runs;
+use crate::format::{how_many_runs, render, speedup_cell};
+use crate::model::cases::{BASELINE, WORKERS};
 use crate::model::{Language, ROWS, Reports};
 use crate::read::{load, machine, summarise};
-
-/// The case every method's runs are measured against: the sequential program's one run of the
-/// round.
-const BASELINE: &str = "baseline";
 
 pub fn collate(args: &Args) -> Result<String, String> {
     let (mut reports, _) = load(&args.raw, args.runs)?;
     baseline::attach(&mut reports, |case| {
-        case.strip_prefix('w')
+        case.strip_prefix(WORKERS)
             .is_some_and(|n| n.parse::<usize>().is_ok())
             .then_some(BASELINE)
     })?;
@@ -49,7 +47,7 @@ pub fn collate(args: &Args) -> Result<String, String> {
         .get("sequential")
         .and_then(|cases| cases.get(BASELINE))
         .and_then(|runs| runs.first())
-        .ok_or("no sequential baseline among the reports")?;
+        .ok_or("no sequential baseline")?;
     let shape = decision::shape(&reports, &methods)?;
     let mut yours = Yours {
         workload: base.workload.clone(),
@@ -66,8 +64,8 @@ pub fn collate(args: &Args) -> Result<String, String> {
         python_left_out: args.python_left_out.clone(),
         table_markdown: String::new(),
     };
-    yours.decision = decision::of(&yours);
-    yours.table_markdown = markdown(&yours);
+    yours.decision = decision::of(&yours)?;
+    yours.table_markdown = markdown(&yours)?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let write = |name: &str, text: &str| {
         let path = args.out.join(name);
@@ -77,9 +75,9 @@ pub fn collate(args: &Args) -> Result<String, String> {
     let json = serde_json::to_string_pretty(&yours).map_err(|e| e.to_string())?;
     write("compare.json", &json)?;
     chart(&args.out.join("compare.svg"), &yours)?;
-    let decide = decision::markdown(&yours);
+    let decide = decision::markdown(&yours)?;
     write("decide.md", &decide)?;
-    let trimmed = timeline_runs(&reports, &yours);
+    let trimmed = timeline_runs(&reports, &yours)?;
     let panels: Vec<timelines::Panel> = trimmed
         .iter()
         .map(|(method, report)| timelines::Panel {
@@ -88,20 +86,18 @@ pub fn collate(args: &Args) -> Result<String, String> {
         })
         .collect();
     timelines::draw(&args.out.join("timelines.svg"), &panels)?;
+    let index = render("yours/index.md", json!({ "workload": yours.workload }))?;
+    let [title, chart, timelines] = index.lines().collect::<Vec<_>>()[..] else {
+        return Err(format!("yours/index.md: {index}"));
+    };
     html::write(
         &args.out,
-        &format!("Which method for {}?", yours.workload),
+        title,
         &[
             html::Part::Markdown(&decide),
             html::Part::Markdown(&format!("### The table\n\n{}", yours.table_markdown)),
-            html::Part::Svg(
-                "Speedup against workers, each method beside the ideal",
-                "compare.svg",
-            ),
-            html::Part::Svg(
-                "Timelines: the baseline, and each Rust method at its best count",
-                "timelines.svg",
-            ),
+            html::Part::Svg(chart, "compare.svg"),
+            html::Part::Svg(timelines, "timelines.svg"),
         ],
     )?;
     Ok(yours.table_markdown)
@@ -119,25 +115,21 @@ fn methods(reports: &Reports, python: bool) -> Result<Vec<Method>, String> {
             .ok_or_else(|| format!("no reports from {}", row.program))?;
         let mut counts = BTreeMap::new();
         for (name, runs) in cases {
-            let workers = if name == BASELINE {
-                1
-            } else {
-                name.strip_prefix('w')
-                    .and_then(|n| n.parse().ok())
-                    .ok_or_else(|| {
-                        format!("{} {name}: not a case of this comparison", row.program)
-                    })?
+            let workers = match name.strip_prefix(WORKERS) {
+                _ if name == BASELINE => Some(1),
+                n => n.and_then(|n| n.parse().ok()),
             };
+            let workers =
+                workers.ok_or_else(|| format!("{} {name}: an unknown case", row.program))?;
             counts.insert(workers, summarise(row.program, name, runs)?);
         }
-        let best = best(&counts);
         methods.push(Method {
             program: row.program.to_string(),
             method: row.label(),
             family: row.family.to_string(),
             language: row.language,
+            best: best(&counts),
             counts,
-            best,
         });
     }
     Ok(methods)
@@ -154,112 +146,64 @@ fn counts(yours: &Yours) -> Vec<usize> {
         .unwrap_or_default()
 }
 
-fn markdown(y: &Yours) -> String {
-    let mut md = String::new();
-    let _ = writeln!(
-        md,
-        "Workload `{}`: {} ({}), measured with `{}` ({}) on {} cores ({}), {}, {}.\n",
-        y.workload,
-        crate::format::plural(y.tasks, "task", "tasks"),
-        if y.writes {
-            "some write: every run worked on a scratch copy of the database"
-        } else {
-            "all read"
-        },
-        y.command,
-        how_many_runs(y.runs),
-        y.machine.cores,
-        y.machine.cpu,
-        y.machine.os,
-        y.machine.rustc,
-    );
-    if y.mode == "quick" {
-        md.push_str(
-            "**A quick run: one repetition, to check that everything works; not a measurement.**\n\n",
-        );
-    }
+/// compare.md: the table's cells, written, in templates/yours/compare.md.
+fn markdown(y: &Yours) -> Result<String, String> {
     let counts = counts(y);
-    md.push_str("| method |");
-    for w in &counts {
-        let _ = write!(md, " {} |", crate::format::plural(*w, "worker", "workers"));
-    }
-    md.push_str(" best |\n|---|");
-    for _ in 0..=counts.len() {
-        md.push_str("---|");
-    }
-    md.push('\n');
     // The ideal depends on the method only through its connections; the thread pool's, which
     // has one per worker, is the workload's own.
-    if let Some(pool) = y
+    let ideal = y
         .methods
         .iter()
         .find(|m| m.program == "threadpool_executor")
-    {
-        md.push_str("| ideal (from the baseline's task times) |");
-        for w in &counts {
-            let ideal = pool
-                .counts
-                .get(w)
-                .and_then(|c| c.ideal_speedup.as_ref())
-                .map_or("–".to_string(), |s| format!("{:.2}x", s.median));
-            let _ = write!(md, " {ideal} |");
-        }
-        md.push_str(" |\n");
-    }
-    for m in &y.methods {
-        let _ = write!(md, "| {} |", m.method);
-        if m.family == "sequential" {
+        .map(|pool| {
+            counts
+                .iter()
+                .map(|w| {
+                    let ideal = pool.counts.get(w).and_then(|c| c.ideal_speedup.as_ref());
+                    ideal.map_or("–".to_string(), |s| format!("{:.2}x", s.median))
+                })
+                .collect::<Vec<_>>()
+        });
+    let rows: Vec<_> = y
+        .methods
+        .iter()
+        .map(|m| {
+            let sequential = m.family == "sequential";
             let wall = m.counts.get(&1).map(|c| c.wall_s.show(3, " s"));
-            let _ = write!(md, " 1.00x, {} |", wall.unwrap_or_default());
-            for _ in 1..counts.len() {
-                md.push_str(" |");
-            }
-            md.push_str(" the baseline |\n");
-            continue;
-        }
-        for w in &counts {
-            let cell = m
-                .counts
-                .get(w)
-                .map_or("–".to_string(), crate::format::speedup_cell);
-            let _ = write!(md, " {cell} |");
-        }
-        match m.best_case() {
-            Some((w, c)) => {
-                let _ = writeln!(
-                    md,
-                    " {}: {}, efficiency {} |",
-                    crate::format::plural(w, "worker", "workers"),
-                    crate::format::speedup_cell(c),
-                    c.efficiency.as_ref().map_or("–".into(), |s| s.show(2, "")),
-                );
-            }
-            None => md.push_str(" – |\n"),
-        }
-    }
-    let _ = writeln!(
-        md,
-        "\nEach cell: the speedup over the sequential baseline ({}; each speedup divides that \
-         round's baseline time by the method's, so it stays a ratio within one round). ideal: \
-         the best that many workers can do taking the tasks in order on this machine's cores, \
-         from the baseline's task times and its work (a wait needs no core, work does: past the \
-         cores, workers add nothing to work; for async, whose SQL shares a few connections, also \
-         bounded by them). †: a median speedup above its ideal, which no method can beat: the \
-         baseline ran slower than its work needs (noise, a cold cache). best: the fewest workers \
-         within 5% of the method's highest median speedup; efficiency: ideal time / wall time \
-         there.",
-        baseline::HOW
-    );
-    if let Some(why) = &y.python_left_out {
-        let _ = writeln!(md, "\nNo Python rows in this run: {why}.");
-    } else if y.methods.iter().any(|m| m.language == Language::Python) {
-        md.push_str(
-            "\nThe Python rows: the guide's own methods (`scripts/python/guide.py`) on the same \
-             tasks and database, each measured against Python's own sequential run; its \
-             processes stop at 64 workers.\n",
-        );
-    }
-    md
+            let cells: Vec<String> = counts
+                .iter()
+                .map(|w| m.counts.get(w).map_or("–".to_string(), speedup_cell))
+                .collect();
+            let best = m.best_case().map(|(w, c)| {
+                let efficiency = c.efficiency.as_ref().map_or("–".into(), |s| s.show(2, ""));
+                json!({ "workers": w, "speedup": speedup_cell(c), "efficiency": efficiency })
+            });
+            json!({
+                "method": m.method,
+                "baseline": sequential.then(|| wall.unwrap_or_default()),
+                "cells": cells,
+                "best": best,
+            })
+        })
+        .collect();
+    render(
+        "yours/compare.md",
+        json!({
+            "workload": y.workload,
+            "tasks": y.tasks,
+            "writes": y.writes,
+            "command": y.command,
+            "how_many_runs": how_many_runs(y.runs),
+            "machine": y.machine,
+            "quick": y.mode == "quick",
+            "counts": counts,
+            "ideal": ideal,
+            "rows": rows,
+            "baseline": y.baseline,
+            "python_left_out": y.python_left_out,
+            "python": y.methods.iter().any(|m| m.language == Language::Python),
+        }),
+    )
 }
 
 /// Speedup against workers (log 2), one line per method, Rust's solid and Python's dashed, with
@@ -365,16 +309,13 @@ const MOST_DRAWN: usize = 48;
 /// The runs timelines.svg draws: the Rust baseline and each Rust method at its best count, the
 /// first run of each; a run of more than 48 tasks is cut to the first 48 to start, and its
 /// panel says so.
-fn timeline_runs(reports: &Reports, y: &Yours) -> Vec<(String, RunReport)> {
+fn timeline_runs(reports: &Reports, y: &Yours) -> Result<Vec<(String, RunReport)>, String> {
     let mut panels = Vec::new();
     for m in y.methods.iter().filter(|m| m.language == Language::Rust) {
-        let case = if m.family == "sequential" {
-            BASELINE.to_string()
-        } else {
-            match m.best {
-                Some(w) => format!("w{w}"),
-                None => continue,
-            }
+        let case = match (m.family == "sequential", m.best) {
+            (true, _) => BASELINE.to_string(),
+            (false, Some(w)) => format!("{WORKERS}{w}"),
+            (false, None) => continue,
         };
         let Some(first) = reports
             .get(&m.program)
@@ -391,16 +332,15 @@ fn timeline_runs(reports: &Reports, y: &Yours) -> Vec<(String, RunReport)> {
                     .unwrap_or(f64::MAX)
                     .total_cmp(&b.started_s.unwrap_or(f64::MAX))
             });
-            let _ = write!(
-                label,
-                " (the first {MOST_DRAWN} of its {} tasks to start)",
-                report.tasks.len()
-            );
+            let drawn = json!({ "method": label, "most": MOST_DRAWN, "tasks": report.tasks.len() });
+            label = render("yours/first-drawn.md", drawn)?
+                .trim_end()
+                .to_string();
             report.tasks.truncate(MOST_DRAWN);
         }
         panels.push((label, report));
     }
-    panels
+    Ok(panels)
 }
 
 #[cfg(test)]
