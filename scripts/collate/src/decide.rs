@@ -1,49 +1,26 @@
 //! `decide.md`: the guide's "Quick Decision Tree", answered in Rust, with this run's figures
 //! (templates/decide.md).
 //!
-//! The Python guide's tree reads: I/O-bound with 1000+ concurrent operations → asyncio; a
-//! moderate number → ThreadPoolExecutor; fine control over workers or ordering → manual
-//! threading; CPU-bound → multiprocessing. Rust keeps the first three branches and moves the
-//! fourth: with no GIL, threads run CPU-bound work in parallel, which leaves processes with what
-//! only they give, isolation.
-//!
-//! Each branch carries the figure from this run that justifies it, read from the collated
-//! medians and never written in here, so that a run that contradicts a branch shows it in that
-//! branch's own line. A figure the run did not measure (a quick run's sweep stops short of 1,000
-//! workers) says so rather than disappearing. When the run has the Python guide's own methods
-//! (guide.py's rows), the CPU-bound branch, the one Rust moves, gives Python's figures beside
-//! Rust's.
+//! The Python guide's tree ends on "CPU-bound → multiprocessing". Rust keeps its other branches
+//! and moves that one: with no GIL, threads run CPU-bound work in parallel, which leaves
+//! processes with what only they give, isolation. Each branch carries the figure from this run
+//! that justifies it, so that a run that contradicts a branch shows it in that branch's line.
 
 use serde_json::json;
 
-use super::figures::Figures;
-use crate::Args;
+use super::figures::{Figures, programs::*};
+use crate::Comparison;
 use crate::format::render;
 use crate::model::cases::{CPU2, FETCH2, IO4};
-use crate::model::{Machine, MethodFigures};
 
-const THREADPOOL: &str = "threadpool_executor";
-const ASYNC: &str = "async_executor";
-const PROCESSES: &str = "multiprocessing_executor";
-const THREADING: &str = "threading_executor";
-/// Both programs that run their workers on threads: where the tree says "threads", either will do,
-/// so their figures are given as a range.
+/// Where the tree says "threads", either program will do, so their figures are given as a range.
 const THREADS: [&str; 2] = [THREADPOOL, THREADING];
-/// The Python guide's threads and processes, run by guide.py, when the run has them: the branch
-/// the tree moves is the one where Python's figures differ from Rust's.
-const PYTHON_THREADS: [&str; 2] = ["python-threadpool", "python-threading"];
-const PYTHON_PROCESSES: &str = "python-multiprocessing";
+const PY_THREADS: [&str; 2] = [PY_THREADPOOL, PY_THREADING];
 /// A speedup on 2 workers under which the machine, not the method, set the figure.
 const SLOW: f64 = 1.3;
 
-/// The whole page: where the figures come from, the tree, and one "why" line per answer.
-pub fn markdown(
-    args: &Args,
-    machine: &Machine,
-    methods: &[MethodFigures],
-) -> Result<String, String> {
-    let f = Figures::new(methods);
-    let threads = |figure: &dyn Fn(&str) -> Option<f64>| THREADS.map(figure);
+pub fn markdown(c: &Comparison) -> Result<String, String> {
+    let f = Figures(&c.methods);
     let sweep = |workers| f.sweep_at(&[ASYNC, THREADPOOL, THREADING, PROCESSES], workers);
     // The widest point the run has still tells the reader something when 1,000 is missing.
     let widest = f.widest_sweep().map(|w| (w, sweep(w)));
@@ -58,10 +35,10 @@ pub fn markdown(
     render(
         "decide.md",
         json!({
-            "command": args.command,
-            "quick": args.mode == "quick",
-            "runs": args.runs,
-            "machine": machine,
+            "command": c.command,
+            "quick": c.mode == "quick",
+            "runs": c.runs,
+            "machine": c.machine,
             "io": {
                 "efficiency": f.efficiency(THREADPOOL, IO4),
                 "speedup": f.speedup(THREADPOOL, IO4),
@@ -73,22 +50,22 @@ pub fn markdown(
             },
             "memory_mb": {
                 "async": f.memory_mb(ASYNC),
-                "threads": threads(&|p| f.memory_mb(p)),
+                "threads": THREADS.map(|p| f.memory_mb(p)),
                 "processes": f.memory_mb(PROCESSES),
             },
             "startup_ms": {
-                "threads": threads(&|p| f.startup_ms(p)),
+                "threads": THREADS.map(|p| f.startup_ms(p)),
                 "processes": f.startup_ms(PROCESSES),
             },
             "cpu2": {
-                "threads": threads(&|p| f.speedup(p, CPU2)),
+                "threads": THREADS.map(|p| f.speedup(p, CPU2)),
                 "processes": f.speedup(PROCESSES, CPU2),
             },
             "fetch2": {
-                "threads": threads(&|p| f.speedup(p, FETCH2)),
+                "threads": THREADS.map(|p| f.speedup(p, FETCH2)),
                 "processes": f.speedup(PROCESSES, FETCH2),
-                "python_threads": PYTHON_THREADS.map(|p| f.speedup(p, FETCH2)),
-                "python_processes": f.speedup(PYTHON_PROCESSES, FETCH2),
+                "python_threads": PY_THREADS.map(|p| f.speedup(p, FETCH2)),
+                "python_processes": f.speedup(PY_PROCESSES, FETCH2),
             },
             "sweep": sweep(1000),
             "widest": widest.filter(|(_, points)| !points.is_empty()),

@@ -1,21 +1,19 @@
-//! `decide.md` for a workload of the reader's: which method, at how many workers, how close to
-//! the ideal, and why, in the run's own figures (templates/yours/decide.md).
+//! `decide.md` for a workload of the reader's: which method, at how many workers, and why, in
+//! the run's own figures (templates/yours/decide.md).
 //!
-//! First, what the tasks spend their time on, from the sequential baseline's reports: waiting
-//! (the part before each task's SQL starts, its `latency_ms`), or computing; and when they
-//! compute, whether inside SQLite or in the program's own work on the rows. That picks a branch
-//! of the guide's decision tree, the same tree as [`decide`](super::decide) draws for the
-//! guide's workloads. Then the figures decide, but only where the runs separate the methods
-//! (see [`decide`]): the fastest Rust method is named alone when it beats every other beyond
-//! the noise of the runs and by more than 5%; otherwise the methods it does not beat are tied,
-//! and the tree picks among them by what it says beyond speed (the simplest that does the job).
-//! The answer is used at its best count, the fewest workers within 5% of its highest.
+//! What the tasks spend their time on (waiting, computing in SQLite, or the program's own work
+//! on the rows) picks a branch of the guide's decision tree, the one [`decide`](super::decide)
+//! draws. The fastest Rust method is named alone only when the runs separate it from every
+//! other (see [`beats`]); otherwise the tree picks among those it does not beat, by what it
+//! says beyond speed. The answer is used at its best count.
 
 use serde_json::{Value, json};
+use shared::RunReport;
 
+use super::figures::programs::*;
 use super::your_workload::{Decision, Kind, Method, Shape, Yours};
 use crate::format::{how_many_runs, render, speedup_cell};
-use crate::model::{Case, Language, Reports, WITHIN, cases};
+use crate::model::{Case, Language, WITHIN};
 
 /// The share of waiting at or above which a workload is said to wait.
 const WAITS: f64 = 0.5;
@@ -26,48 +24,23 @@ const NO_GAIN: f64 = 1.3;
 /// From this many tasks, waits are "thousands at once", the tree's branch for async.
 const THOUSANDS: usize = 1000;
 
-const THREADPOOL: &str = "threadpool_executor";
-const ASYNC: &str = "async_executor";
-const PROCESSES: &str = "multiprocessing_executor";
-const THREADING: &str = "threading_executor";
-
 /// What the tasks spend their time on, from the baseline's reports, and how that was told
 /// (templates/yours/evidence.md).
-pub fn shape(reports: &Reports, methods: &[Method]) -> Result<Shape, String> {
-    let runs = reports
-        .get("sequential")
-        .and_then(|by_case| by_case.get(cases::BASELINE))
-        .ok_or("no sequential baseline")?;
-    let mut shares: Vec<f64> = runs
-        .iter()
-        .map(|r| {
-            let (mut wait, mut whole) = (0.0, 0.0);
-            for t in &r.tasks {
-                if let (Some(start), Some(sql), Some(end)) =
-                    (t.started_s, t.sql_started_s, t.finished_s)
-                {
-                    wait += (sql - start).max(0.0);
-                    whole += (end - start).max(0.0);
-                }
-            }
-            if whole > 0.0 { wait / whole } else { 0.0 }
-        })
-        .collect();
+pub fn shape(runs: &[RunReport], methods: &[Method]) -> Result<Shape, String> {
+    let mut shares: Vec<f64> = runs.iter().map(wait_share).collect();
     shares.sort_by(f64::total_cmp);
     let wait_share = shares[shares.len() / 2];
     let first = &runs[0];
     let rows: u64 = first.tasks.iter().filter_map(|t| t.rows).sum();
     let rows_per_task = rows as f64 / first.tasks.len().max(1) as f64;
-    let best_of = |programs: &[&str]| -> Option<f64> {
+    let best_of = |programs: &[&str]| {
         methods
             .iter()
             .filter(|m| programs.contains(&m.program.as_str()))
-            .flat_map(|m| m.counts.values())
-            .filter_map(|c| c.speedup.as_ref().map(|s| s.median))
+            .filter_map(peak)
             .reduce(f64::max)
     };
-    let python = best_of(&["python-threadpool", "python-threading"])
-        .zip(best_of(&["python-multiprocessing"]));
+    let python = best_of(&[PY_THREADPOOL, PY_THREADING]).zip(best_of(&[PY_PROCESSES]));
     let kind = match python {
         _ if wait_share >= WAITS => Kind::Waits,
         // Python's threads hold the GIL while Python code walks the rows, and release it while
@@ -94,6 +67,18 @@ pub fn shape(reports: &Reports, methods: &[Method]) -> Result<Shape, String> {
     })
 }
 
+/// The share of a run's task time spent before each task's SQL started.
+fn wait_share(r: &RunReport) -> f64 {
+    let (mut wait, mut whole) = (0.0, 0.0);
+    for t in &r.tasks {
+        if let (Some(start), Some(sql), Some(end)) = (t.started_s, t.sql_started_s, t.finished_s) {
+            wait += (sql - start).max(0.0);
+            whole += (end - start).max(0.0);
+        }
+    }
+    if whole > 0.0 { wait / whole } else { 0.0 }
+}
+
 /// The Rust methods in the order the tree prefers them for this shape: the first of those
 /// the fastest does not beat is the answer.
 fn preference(kind: Kind, tasks: usize) -> [&'static str; 4] {
@@ -107,30 +92,24 @@ fn preference(kind: Kind, tasks: usize) -> [&'static str; 4] {
 /// The speedups a method's runs reached at the counts that speak for it (its best and its
 /// peak), each round's figure: the spread a comparison has to get past.
 fn runs_of(m: &Method) -> Vec<f64> {
-    let mut counts: Vec<usize> = m.best.into_iter().collect();
-    counts.extend(peak_count(m));
-    counts
-        .iter()
-        .filter_map(|w| m.counts.get(w)?.speedup.as_ref())
+    [m.best, peak_at(m).map(|(w, _)| w)]
+        .into_iter()
+        .flatten()
+        .filter_map(|w| m.counts.get(&w)?.speedup.as_ref())
         .flat_map(|s| s.values.iter().copied())
         .collect()
 }
 
-/// The count of a method's highest median speedup.
-fn peak_count(m: &Method) -> Option<usize> {
+/// A method's highest median speedup, and at how many workers.
+fn peak_at(m: &Method) -> Option<(usize, f64)> {
     m.counts
         .iter()
         .filter_map(|(w, c)| Some((*w, c.speedup.as_ref()?.median)))
         .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(w, _)| w)
 }
 
-/// A method's highest median speedup, at whatever count.
 fn peak(m: &Method) -> Option<f64> {
-    m.counts
-        .values()
-        .filter_map(|c| c.speedup.as_ref().map(|s| s.median))
-        .reduce(f64::max)
+    peak_at(m).map(|(_, speedup)| speedup)
 }
 
 /// The slowest run of a method at its best count.
@@ -150,41 +129,36 @@ fn beats(a: &Method, b: &Method) -> bool {
     slowest(a).unwrap_or(f64::NAN) > fastest && a_peak > (1.0 + WITHIN) * b_peak
 }
 
-/// Which method for this workload: the fastest Rust method when it beats each of the others
-/// (see [`beats`]), or else the tree's first choice for the workload's shape among the methods
-/// the fastest does not beat. The `why` is left to [`of`].
+/// Which method for this workload, the `why` left to [`of`].
 pub fn decide(kind: Kind, tasks: usize, rust: &[&Method]) -> Decision {
     let Some(fastest) = rust
         .iter()
-        .filter(|m| peak(m).is_some())
-        .max_by(|a, b| peak(a).unwrap_or(0.0).total_cmp(&peak(b).unwrap_or(0.0)))
+        .filter_map(|m| Some((m, peak(m)?)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(m, _)| m)
     else {
         return Decision::default();
     };
-    let tied: Vec<&Method> = rust
+    let mut tied: Vec<&Method> = rust
         .iter()
         .copied()
         .filter(|m| m.program == fastest.program || !beats(fastest, m))
         .collect();
     let clear = tied.len() == 1;
-    let chosen = if clear {
-        fastest
-    } else {
-        preference(kind, tasks)
-            .iter()
-            .find_map(|p| tied.iter().copied().find(|m| m.program == *p))
-            .unwrap_or(fastest)
-    };
+    // When the fastest is clear, it is the only one to find.
+    let chosen = preference(kind, tasks)
+        .iter()
+        .find_map(|p| find(&tied, p))
+        .unwrap_or(fastest);
+    // A clear winner is tied with no one.
+    if clear {
+        tied.clear();
+    }
     Decision {
         choice: Some(chosen.program.clone()),
         workers: chosen.best,
         clear,
-        // A clear winner is tied with no one.
-        tied: if clear {
-            Vec::new()
-        } else {
-            tied.iter().map(|m| m.program.clone()).collect()
-        },
+        tied: tied.iter().map(|m| m.program.clone()).collect(),
         why: String::new(),
     }
 }
@@ -243,12 +217,7 @@ fn find<'a>(methods: &[&'a Method], program: &str) -> Option<&'a Method> {
 /// The figures behind the decision, or `None` when the chosen method has no best count.
 fn decided(y: &Yours, rust: &[&Method], chosen: &Method) -> Option<Value> {
     let (workers, case) = chosen.best_case()?;
-    let tied: Vec<&Method> = y
-        .decision
-        .tied
-        .iter()
-        .filter_map(|p| find(rust, p))
-        .collect();
+    let tied = y.decision.tied.iter().filter_map(|p| find(rust, p));
     let others = rust
         .iter()
         .filter(|m| m.program != chosen.program && peak(m).is_some());
@@ -261,12 +230,11 @@ fn decided(y: &Yours, rust: &[&Method], chosen: &Method) -> Option<Value> {
         "ideal": case.ideal_speedup.as_ref().map(|s| s.median),
         "efficiency": case.efficiency.as_ref().map(|s| s.median),
         "clear": y.decision.clear,
-        "tied": tied.iter().map(|m| m.short()).collect::<Vec<_>>(),
         "first": preference(y.shape.kind, y.tasks)[0],
         "top": rust.iter().filter_map(|m| peak(m)).fold(0.0, f64::max),
         "slowest": slowest(chosen).unwrap_or(0.0),
         "others": others.map(|m| spread(m)).collect::<Vec<_>>(),
-        "tied_spreads": tied.iter().map(|m| spread(m)).collect::<Vec<_>>(),
+        "tied": tied.map(spread).collect::<Vec<_>>(),
         "scaling": {
             "points": chosen
                 .counts

@@ -1,11 +1,7 @@
 //! Faults injected on purpose: what each program reports when a task errs, panics, hangs or
-//! crashes, for PITFALLS.md's outcomes.
-//!
-//! `scripts/compare.sh` runs a few programs with `--inject` (and `--timeout 1` where a task
-//! hangs) into `<raw>/faults`. Each of those runs exits 1 by design, since a task did not end
-//! ok; what they show is which tasks failed, with what message, and that every other task was
-//! kept. A run from before these measurements has no such folder, and PITFALLS.md then names
-//! the command instead of the outcome.
+//! crashes, for PITFALLS.md's outcomes. `scripts/compare.sh` runs a few programs with `--inject`
+//! into `<raw>/faults`; each such run exits 1 by design. A run from before these measurements
+//! has no such folder, and PITFALLS.md then names the command instead.
 
 use std::path::Path;
 
@@ -16,7 +12,7 @@ use crate::model::Spread;
 use crate::read::read_run_reports;
 
 /// A task that did not end ok, as the first run reported it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct Failed {
     pub id: usize,
     pub status: String,
@@ -68,24 +64,21 @@ pub fn collate(dir: &Path, runs: usize) -> Result<Option<Faults>, String> {
             let first = &runs[0];
             let wall_s = Spread::of(runs.iter().map(|r| r.wall_s).collect())
                 .ok_or_else(|| format!("{program} {case}: wall_s not finite"))?;
+            let not_ok = first.tasks.iter().filter(|t| t.status != "ok");
+            let not_ok = not_ok.map(|t| Failed {
+                id: t.id,
+                status: t.status.clone(),
+                error: t.error.clone(),
+            });
             cases.push(Fault {
                 program: program.clone(),
-                case: case.clone(),
+                case,
                 tasks: first.tasks.len(),
                 counts: first.counts,
                 same_in_every_run: runs.iter().all(|r| r.counts == first.counts),
                 wall_s,
                 timeout_s: first.timeout_s,
-                not_ok: first
-                    .tasks
-                    .iter()
-                    .filter(|t| t.status != "ok")
-                    .map(|t| Failed {
-                        id: t.id,
-                        status: t.status.clone(),
-                        error: t.error.clone(),
-                    })
-                    .collect(),
+                not_ok: not_ok.collect(),
                 rows_in_db_after: first.rows_in_db_after,
                 rows_reported: first.write_tasks_ok(),
             });

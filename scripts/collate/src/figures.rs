@@ -1,40 +1,38 @@
 //! The collated figures of a run, looked up by program and case, for the generated pages
-//! (decide.md, lessons.md, pitfalls.md): each `None` where the run has no such figure, which a
-//! page writes as "not measured in this run" ([`one`], [`span`]), so that a page never quotes
-//! a figure the run did not measure.
+//! (decide.md, lessons.md, pitfalls.md): each `None` where the run has no such figure, so that
+//! a page says "not measured in this run" rather than quote a figure the run did not measure.
 
-pub use crate::format::{one, span};
 use crate::model::{Case, Language, MethodFigures, SWEEP_WAIT_S, Spread, cases, executors, sweep};
 
-/// The collated figures of this run, looked up by program and case.
-pub struct Figures<'a> {
-    methods: &'a [MethodFigures],
+/// The programs the pages name: Rust's, and the Python guide's as guide.py names its reports.
+pub mod programs {
+    pub use crate::model::programs::*;
+    pub const PY_THREADPOOL: &str = "python-threadpool";
+    pub const PY_ASYNC: &str = "python-asyncio";
+    pub const PY_PROCESSES: &str = "python-multiprocessing";
+    pub const PY_THREADING: &str = "python-threading";
 }
 
+pub struct Figures<'a>(pub &'a [MethodFigures]);
+
 impl<'a> Figures<'a> {
-    pub fn new(methods: &'a [MethodFigures]) -> Figures<'a> {
-        Figures { methods }
-    }
-
     fn method(&self, program: &str) -> Option<&'a MethodFigures> {
-        self.methods.iter().find(|m| m.program == program)
+        self.0.iter().find(|m| m.program == program)
     }
 
-    /// Whether the run has this program's rows.
     pub fn has(&self, program: &str) -> bool {
         self.method(program).is_some()
     }
 
     /// Whether the run has the Python guide's rows.
     pub fn python(&self) -> bool {
-        self.methods.iter().any(|m| m.language == Language::Python)
+        self.0.iter().any(|m| m.language == Language::Python)
     }
 
     pub fn case(&self, program: &str, case: &str) -> Option<&'a Case> {
         self.method(program)?.cases.get(case)
     }
 
-    /// The median of one figure of one measurement, if the run has it.
     fn median(&self, program: &str, case: &str, pick: fn(&Case) -> Option<&Spread>) -> Option<f64> {
         Some(pick(self.case(program, case)?)?.median)
     }
@@ -63,10 +61,7 @@ impl<'a> Figures<'a> {
     /// the children's proportional shares (`Pss`), as in compare.md.
     pub fn memory_mb(&self, program: &str) -> Option<f64> {
         let scale = self.case(program, cases::SCALE)?;
-        let children = scale
-            .children_pss_kib
-            .as_ref()
-            .map_or(0.0, |pss| pss.median);
+        let children = scale.children_pss_kib.as_ref().map_or(0.0, |s| s.median);
         Some((scale.max_rss_kib.median + children) * 1024.0 / 1e6)
     }
 
@@ -76,8 +71,7 @@ impl<'a> Figures<'a> {
         Some(100.0 * case.tasks_per_s.median / (workers as f64 / SWEEP_WAIT_S))
     }
 
-    /// Each of `programs` the run swept at `workers`, by short name, with its
-    /// [`sweep_percent`](Self::sweep_percent).
+    /// Each of `programs` the run swept at `workers`, by short name, with its percentage.
     pub fn sweep_at(&self, programs: &[&str], workers: usize) -> Vec<(String, f64)> {
         programs
             .iter()
@@ -88,14 +82,14 @@ impl<'a> Figures<'a> {
     /// The largest worker count of the sweep that every swept method ran (Python's methods are
     /// not swept).
     pub fn widest_sweep(&self) -> Option<usize> {
-        executors(self.methods)
+        executors(self.0)
             .filter_map(|m| sweep(&m.cases).last().map(|(w, _)| *w))
             .min()
     }
 
     /// The worker counts of the sweep, from the first swept method.
     pub fn sweep_counts(&self) -> Vec<usize> {
-        executors(self.methods)
+        executors(self.0)
             .map(|m| sweep(&m.cases))
             .find(|points| !points.is_empty())
             .map(|points| points.iter().map(|(w, _)| *w).collect())

@@ -40,8 +40,14 @@ pub fn mib(kib: f64) -> String {
     format!("{:.1} MB", kib * 1024.0 / 1e6)
 }
 
+/// `1.38 ms`: a median of seconds, in milliseconds.
 pub fn ms(s: &Spread) -> String {
     format!("{:.2} ms", s.median * 1000.0)
+}
+
+/// `3.2 ms (3.1–3.4)`: a figure of seconds over the runs, in milliseconds.
+pub fn ms_spread(s: &Spread, decimals: usize) -> String {
+    s.scaled(1e3).show(decimals, " ms")
 }
 
 /// `2,252`: rows per second read more easily with a thousands separator.

@@ -1,31 +1,17 @@
 //! `lessons.md`: what the comparison teaches, in this run's figures (templates/lessons.md).
 //!
-//! Five lessons, in the order a reader meets them in the table: the ideal and the ceiling a
-//! worker count sets; waiting against working, in both languages; the cost of a task; what a
-//! process costs to start and to keep; how far each method goes in the worker sweep. Every
-//! figure is read from the collated medians, and where the figures decide a lesson's wording
-//! (whether Python's threads lose on `fetch` in this run, whether every method reached its
-//! ideal), the wording is chosen from them, so that the page never says what the run did not
-//! show. A lesson whose figures the run lacks (no Python rows, a quick run's short sweep) says
-//! so instead.
+//! Where the figures decide a lesson's wording (whether Python's threads lose on `fetch`,
+//! whether every method reached its ideal), the wording is chosen from them, so that the page
+//! never says what the run did not show.
 
 use serde_json::{Value, json};
 
-use super::figures::Figures;
+use super::figures::{Figures, programs::*};
 use crate::format::{NOT_MEASURED, render};
 use crate::model::cases::{CPU2, FETCH2, IO4, IOBEST, SCALE};
 use crate::model::{MethodFigures, within};
 
-const SEQUENTIAL: &str = "sequential";
-const THREADPOOL: &str = "threadpool_executor";
-const ASYNC: &str = "async_executor";
-const PROCESSES: &str = "multiprocessing_executor";
-const THREADING: &str = "threading_executor";
 const RUST: [&str; 4] = [THREADPOOL, ASYNC, PROCESSES, THREADING];
-const PY_THREADPOOL: &str = "python-threadpool";
-const PY_ASYNC: &str = "python-asyncio";
-const PY_PROCESSES: &str = "python-multiprocessing";
-const PY_THREADING: &str = "python-threading";
 const PYTHON: [&str; 4] = [PY_THREADPOOL, PY_ASYNC, PY_PROCESSES, PY_THREADING];
 /// Each Rust program beside its Python counterpart, for per-task cost method for method.
 const PAIRS: [(&str, &str); 5] = [
@@ -41,9 +27,8 @@ const PAIRS: [(&str, &str); 5] = [
 const REACHED: f64 = 0.945;
 const ABOVE_NOISE: f64 = 1.03;
 
-/// The whole page: one bullet per lesson.
 pub fn markdown(methods: &[MethodFigures], cores: usize) -> Result<String, String> {
-    let f = Figures::new(methods);
+    let f = Figures(methods);
     render(
         "lessons.md",
         json!({
@@ -57,12 +42,8 @@ pub fn markdown(methods: &[MethodFigures], cores: usize) -> Result<String, Strin
 }
 
 /// The figure `pick` of each of `programs` the run has.
-fn all(f: &Figures, programs: &[&str], pick: impl Fn(&str) -> Option<f64>) -> Vec<f64> {
-    programs
-        .iter()
-        .filter(|p| f.has(p))
-        .filter_map(|p| pick(p))
-        .collect()
+fn all(programs: &[&str], pick: impl Fn(&str) -> Option<f64>) -> Vec<f64> {
+    programs.iter().filter_map(|p| pick(p)).collect()
 }
 
 fn low(values: &[f64]) -> Option<f64> {
@@ -74,7 +55,7 @@ fn high(values: &[f64]) -> Option<f64> {
 }
 
 fn ceiling(f: &Figures) -> Value {
-    let efficiency = |programs: &[&str]| all(f, programs, |p| f.efficiency(p, IO4));
+    let efficiency = |programs: &[&str]| all(programs, |p| f.efficiency(p, IO4));
     let (rust, python) = (efficiency(&RUST), efficiency(&PYTHON));
     let every: Vec<f64> = rust.iter().chain(&python).copied().collect();
     let reached = match (low(&every), high(&every)) {
@@ -89,22 +70,19 @@ fn ceiling(f: &Figures) -> Value {
         .filter(|p| f.efficiency(p, IO4).is_some_and(|e| e < REACHED))
         .map(|p| f.label(p))
         .collect();
-    let best = |programs: &[&str]| all(f, programs, |p| f.speedup(p, IOBEST));
-    let pools = best(&[
-        THREADPOOL,
-        PROCESSES,
-        THREADING,
-        PY_THREADPOOL,
-        PY_PROCESSES,
-        PY_THREADING,
-    ]);
-    let unlimited = best(&[ASYNC, PY_ASYNC]);
+    // Async's waits have no worker limit; the others' are pools of workers.
+    let (unlimited, pools): (Vec<&str>, Vec<&str>) = RUST
+        .iter()
+        .chain(&PYTHON)
+        .partition(|p| [ASYNC, PY_ASYNC].contains(p));
+    let best = |programs: &[&str]| all(programs, |p| f.speedup(p, IOBEST));
+    let (unlimited, pools) = (best(&unlimited), best(&pools));
     json!({
         "reached": reached,
         "short": short,
         "rust": rust,
         "python": python,
-        "ideal": all(f, &RUST, |p| f.ideal_speedup(p, IO4)),
+        "ideal": all(&RUST, |p| f.ideal_speedup(p, IO4)),
         "unlimited": unlimited,
         "same": matches!((low(&pools), high(&unlimited)), (Some(p), Some(a)) if within(p, a)),
         "pools": pools,
@@ -112,7 +90,7 @@ fn ceiling(f: &Figures) -> Value {
 }
 
 fn languages(f: &Figures, cores: usize) -> Value {
-    let speedups = |programs: &[&str], case: &str| all(f, programs, |p| f.speedup(p, case));
+    let speedups = |programs: &[&str], case: &str| all(programs, |p| f.speedup(p, case));
     let (rust_io, python_io) = (speedups(&RUST, IO4), speedups(&PYTHON, IO4));
     let python_threads = speedups(&[PY_THREADPOOL, PY_THREADING, PY_ASYNC], FETCH2);
     let rust_threads = speedups(&[THREADPOOL, THREADING, ASYNC], FETCH2);
@@ -151,8 +129,8 @@ fn per_task(f: &Figures) -> Value {
             .map_or(NOT_MEASURED.to_string(), |(p, _)| f.label(p))
     };
     json!({
-        "rust": all(f, &rust, |p| f.per_task_us(p)),
-        "python": all(f, &python, |p| f.per_task_us(p)),
+        "rust": all(&rust, |p| f.per_task_us(p)),
+        "python": all(&python, |p| f.per_task_us(p)),
         "costliest": { "rust": costliest(&rust), "python": costliest(&python) },
         "ratios": PAIRS
             .iter()
@@ -163,13 +141,10 @@ fn per_task(f: &Figures) -> Value {
 
 fn processes(f: &Figures) -> Value {
     let (startup, python_startup) = (f.startup_ms(PROCESSES), f.startup_ms(PY_PROCESSES));
-    let threads = all(f, &[THREADPOOL, THREADING], |p| f.memory_mb(p));
+    let threads = all(&[THREADPOOL, THREADING], |p| f.memory_mb(p));
     let memory = f.memory_mb(PROCESSES);
-    let cheap = match (startup, python_startup) {
-        (Some(r), Some(p)) => r < p,
-        (Some(r), None) => r < 10.0,
-        _ => false,
-    };
+    // Cheaper than Python's, or without Python's, under 10 ms.
+    let cheap = startup.is_some_and(|r| r < python_startup.unwrap_or(10.0));
     json!({
         "cheap": cheap,
         "costly": matches!((memory, high(&threads)), (Some(m), Some(t)) if m > 2.0 * t),

@@ -26,17 +26,12 @@
 //! This is a workspace member of its own, under `scripts/`, so that the chart's dependency
 //! (plotters) is built for the comparison only, never into `shared` or an executor.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use serde::Serialize;
 
-use model::{
-    Case, GUIDE_QUOTED, Language, Machine, MethodFigures, ROWS, Reports, Rounds, best_concurrency,
-};
-use read::{load, machine, summarise};
+use comparison::Comparison;
 
 // The bottom layer: the model, reading the raw reports, and how a figure is written.
 mod format;
@@ -47,6 +42,7 @@ mod read;
 mod baseline;
 mod chart;
 mod compare;
+mod comparison;
 mod decide;
 mod decision;
 mod faults;
@@ -113,152 +109,42 @@ fn main() -> ExitCode {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct Comparison {
-    command: String,
-    mode: String,
-    runs: usize,
-    machine: Machine,
-    methods: Vec<MethodFigures>,
-    /// Why there are no Python methods above, when there are none.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    python_left_out: Option<String>,
-    /// How the workloads differ between the languages (fetch's rounds of digest per value).
-    rounds: Rounds,
-    /// The guide's own io speedups: quoted, not measured.
-    guide_quoted_io_speedup: BTreeMap<&'static str, &'static str>,
-    /// The writes table's cells, and the reads' SQL time beside a writer.
-    writes: writes::Writes,
-    /// async's SQL on connection threads against spawn_blocking (`sql_on`), and throughput by
-    /// connection count (`connection_sweep`), when the run has them.
-    #[serde(flatten)]
-    questions: Option<questions::Questions>,
-    /// The `app` mix of reads and writes, when the run has it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    mix: Option<mix::Mix>,
-    /// What each program reported of the faults injected on purpose for PITFALLS.md, when the
-    /// run has them.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    faults: Option<faults::Faults>,
-    /// How the speedups' baseline was measured: shared by the methods of a round, or run inside
-    /// each method's own process.
-    baseline: &'static str,
-    /// How soon each start method's pool was ready, when the run measured it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    start: Option<start::Start>,
-    /// compare.md.
-    table_markdown: String,
-}
-
 fn collate(args: &Args) -> Result<String, String> {
     if args.own_workload {
         return yours::collate(args);
     }
-    let (mut reports, origins) = load(&args.raw, args.runs)?;
-    let shared_baseline = baseline::attach(&mut reports, preset_baseline)? > 0;
-    let mut methods = Vec::new();
-    for row in ROWS
-        .iter()
-        .filter(|r| r.language == Language::Rust || args.python)
-    {
-        let program = row.program;
-        let (Some(cases), Some(origin)) = (reports.get(program), origins.get(program)) else {
-            return Err(format!(
-                "no reports from {program} in {}",
-                args.raw.display()
-            ));
-        };
-        if origin.language != row.language {
-            return Err(format!(
-                "{program}: its reports say they are {}, not {}",
-                origin.language.name(),
-                row.language.name()
-            ));
-        }
-        let cases: BTreeMap<String, Case> = cases
-            .iter()
-            .map(|(case, runs)| summarise(program, case, runs).map(|c| (case.clone(), c)))
-            .collect::<Result<_, _>>()?;
-        let best_concurrency = best_concurrency(&cases);
-        methods.push(MethodFigures {
-            program: program.to_string(),
-            method: row.label(),
-            family: row.family.to_string(),
-            language: row.language,
-            interpreter: origin.interpreter.clone(),
-            cases,
-            best_concurrency,
-        });
-    }
-    let machine = machine();
-    let rounds = Rounds::read(&args.raw, args.python)?;
-    let writes = writes::collate(&args.raw.join("writes"), args.runs)?;
-    let writes_md = writes::markdown(&writes)?;
-    // A fault injected on purpose runs in the first round only: it shows which tasks fail, not
-    // a time to take a median of.
-    let faults = faults::collate(&args.raw.join("faults"), 1)?;
-    let mix = mix::collate(&args.raw.join("mix"), args.runs)?;
-    let questions = questions::collate(&args.raw, args.runs)?;
-    let start = start::collate(&args.raw.join("start"), args.runs)?;
-    let table = compare::markdown(args, &machine, &methods, rounds, shared_baseline)?;
+    let (mut comparison, reports) = Comparison::read(args)?;
+    let c = &comparison;
+    let table = compare::markdown(args, &c.machine, &c.methods, c.rounds, c.shared_baseline())?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let write = |name: &str, text: &str| {
         let path = args.out.join(name);
         std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
     };
     write("compare.md", &table)?;
-    write("writes.md", &writes_md)?;
-    if let Some(mix) = &mix {
+    write("writes.md", &writes::markdown(&c.writes)?)?;
+    if let Some(mix) = &c.mix {
         write("mix.md", &mix::markdown(mix)?)?;
     }
-    write("start.md", &start::markdown(start.as_ref())?)?;
-    let comparison = Comparison {
-        command: args.command.clone(),
-        mode: args.mode.clone(),
-        runs: args.runs,
-        machine,
-        methods,
-        python_left_out: args.python_left_out.clone(),
-        rounds,
-        guide_quoted_io_speedup: GUIDE_QUOTED.into_iter().collect(),
-        writes,
-        questions,
-        mix,
-        faults,
-        baseline: if shared_baseline {
-            baseline::HOW
-        } else {
-            "one sequential run inside each method's own process, after the method's"
-        },
-        start,
-        table_markdown: table.clone(),
-    };
-    let json = serde_json::to_string_pretty(&comparison).map_err(|e| e.to_string())?;
-    write("compare.json", &json)?;
-    chart::draw(&args.out.join("compare.svg"), &comparison.methods)?;
-    write(
-        "decide.md",
-        &decide::markdown(args, &comparison.machine, &comparison.methods)?,
-    )?;
+    write("start.md", &start::markdown(c.start.as_ref())?)?;
+    write("decide.md", &decide::markdown(c)?)?;
     write(
         "lessons.md",
-        &lessons::markdown(&comparison.methods, comparison.machine.cores)?,
+        &lessons::markdown(&c.methods, c.machine.cores)?,
     )?;
-    write(
-        "writes-lessons.md",
-        &writes_lessons::markdown(&comparison.writes)?,
+    write("writes-lessons.md", &writes_lessons::markdown(&c.writes)?)?;
+    write("pitfalls.md", &pitfalls::markdown(c)?)?;
+    let (questions, mix) = (c.questions.as_ref(), c.mix.as_ref());
+    let questions = questions::markdown(questions, &c.writes, mix, c.machine.cores)?;
+    write("questions.md", &questions)?;
+    chart::draw(&args.out.join("compare.svg"), &c.methods)?;
+    timelines::draw(
+        &args.out.join("timelines.svg"),
+        &comparison::io_runs(&reports)?,
     )?;
-    write("pitfalls.md", &pitfalls::markdown(&comparison)?)?;
-    write(
-        "questions.md",
-        &questions::markdown(
-            comparison.questions.as_ref(),
-            &comparison.writes,
-            comparison.mix.as_ref(),
-            comparison.machine.cores,
-        )?,
-    )?;
-    timelines::draw(&args.out.join("timelines.svg"), &io_runs(&reports)?)?;
+    comparison.table_markdown = table.clone();
+    let json = serde_json::to_string_pretty(&comparison).map_err(|e| e.to_string())?;
+    write("compare.json", &json)?;
     let read = |name: &str| {
         let path = args.out.join(name);
         std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
@@ -283,54 +169,13 @@ fn collate(args: &Args) -> Result<String, String> {
     Ok(table)
 }
 
-/// Which sequential case each of a method's cases is measured against, when compare.sh ran it
-/// without a baseline of its own (see [`baseline`]): the io runs (4 workers, the best setting,
-/// async's blocking calls) against the io baseline, cpu and fetch against theirs.
-fn preset_baseline(case: &str) -> Option<&'static str> {
-    use model::cases::{BLOCKING, CPU, CPU2, FETCH, FETCH2, IO, IO4, IOBEST};
-    [
-        (IO4, IO),
-        (IOBEST, IO),
-        (BLOCKING, IO),
-        (CPU2, CPU),
-        (FETCH2, FETCH),
-    ]
-    .into_iter()
-    .find(|(measured, _)| *measured == case)
-    .map(|(_, baseline)| baseline)
-}
-
-/// The runs timelines.svg draws: the Rust baseline's io and each Rust method's io on 4 workers,
-/// the first run of each, in the table's order.
-fn io_runs(reports: &Reports) -> Result<Vec<timelines::Panel<'_>>, String> {
-    ROWS.iter()
-        .filter(|row| row.language == Language::Rust)
-        .map(|row| {
-            let case = if row.family == "sequential" {
-                model::cases::IO
-            } else {
-                model::cases::IO4
-            };
-            let first = reports
-                .get(row.program)
-                .and_then(|cases| cases.get(case))
-                .and_then(|runs| runs.first())
-                .ok_or_else(|| format!("{}: no '{case}' measurement", row.program))?;
-            Ok(timelines::Panel {
-                method: row.label(),
-                report: first,
-            })
-        })
-        .collect()
-}
-
 /// What the generated pages' tests build their runs from: a method's figures, made up and
 /// round, so that a test can name the figure it expects to see.
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::format::*;
     use crate::model::*;
+    use std::collections::BTreeMap;
 
     #[test]
     fn one_run_is_not_called_a_median_with_a_range() {

@@ -4,13 +4,11 @@
 //! 90% reads, 10% short write transactions, each after a wait of a few ms) with every method at
 //! 4 and 16 workers, each worker writing on its own connection (`--writer shared`) or one writer
 //! for all (`--writer single`), into `<raw>/mix`. This file reads those reports and writes the
-//! table and its lessons, `mix.md`: throughput, the reads' and the writes' p50 and p99, the
-//! writes that failed, and whether the database holds exactly the writes reported done.
+//! table and its lessons, `mix.md`.
 //!
 //! A task's latency is from a worker taking it to its outcome (see `shared::Latency`): what one
 //! request costs the server that serves it, lock and connection waits included, and not its
 //! time in the queue, which with every task queued at the start measures only the queue.
-//!
 //! Where a tail comes from is read off the slowest tasks themselves: each task's report gives
 //! when it started, when its SQL started (after its wait and, for the pooled methods, a
 //! connection) and when it finished (after the lock, its statements and the commit).
@@ -18,11 +16,11 @@
 use std::path::Path;
 
 use minijinja::context;
-use minijinja::value::Value;
+use minijinja::value::{Serde, Value};
 use serde::Serialize;
-use shared::RunReport;
+use shared::{RunReport, TaskReport};
 
-use crate::format::{how_many_runs, render};
+use crate::format::{how_many_runs, ms_spread, render};
 use crate::model::Spread;
 use crate::read::read_run_reports;
 
@@ -64,11 +62,6 @@ impl Mix {
             .iter()
             .find(|c| c.program == program && c.writer == writer && c.workers == workers)
     }
-
-    /// The most workers measured.
-    fn most(&self) -> Option<usize> {
-        self.cases.iter().map(|c| c.workers).max()
-    }
 }
 
 /// The methods, in the table's order, with their names in prose.
@@ -85,63 +78,44 @@ pub fn collate(dir: &Path, runs: usize) -> Result<Option<Mix>, String> {
         return Ok(None);
     };
     let mut cases = Vec::new();
-    for (program, by_case) in reports {
+    for (program, by_case) in &reports {
         for (case, runs) in by_case {
-            cases.push(summarise(&program, &case, &runs)?);
+            cases.push(summarise(program, case, runs)?);
         }
     }
-    let order = |c: &MixCase| {
-        let place = METHODS
-            .iter()
-            .position(|(p, _)| *p == c.program)
-            .map_or(0, |i| i + 1);
-        (place, c.workers, c.writer == "single")
-    };
-    cases.sort_by_key(order);
+    // A program the table does not name (`None`) goes first.
+    let place = |c: &MixCase| METHODS.iter().position(|(p, _)| *p == c.program);
+    cases.sort_by_key(|c| (place(c), c.workers, c.writer == "single"));
     Ok(Some(Mix { runs, cases }))
 }
 
 fn summarise(program: &str, case: &str, runs: &[RunReport]) -> Result<MixCase, String> {
-    let what = || format!("mix {program} {case}");
+    let what = format!("mix {program} {case}");
     let first = &runs[0];
-    let writer = first
-        .writes
-        .as_ref()
-        .map(|w| w.writer.clone())
-        .ok_or_else(|| format!("{}: its report says no writes", what()))?;
-    let spread = |values: Vec<f64>, name: &str| {
-        Spread::of(values).ok_or_else(|| format!("{}: no {name} in every run", what()))
-    };
-    let each = |f: &dyn Fn(&RunReport) -> Option<f64>| -> Option<Vec<f64>> {
-        runs.iter().map(f).collect()
+    let writer = first.writes.as_ref().map(|w| w.writer.clone());
+    let writer = writer.ok_or_else(|| format!("{what}: reports no writes"))?;
+    // A figure of every run, or `None` where a run lacks it.
+    let each = |f: &dyn Fn(&RunReport) -> Option<f64>| {
+        let values: Option<Vec<f64>> = runs.iter().map(f).collect();
+        values.and_then(Spread::of)
     };
     let needed = |f: &dyn Fn(&RunReport) -> Option<f64>, name: &str| {
-        each(f)
-            .ok_or_else(|| format!("{}: no {name} in every run", what()))
-            .and_then(|values| spread(values, name))
+        each(f).ok_or_else(|| format!("{what}: a run lacks {name}"))
     };
-    let writes = first.latency.write.count;
-    let failed: Vec<f64> = runs
-        .iter()
-        .map(|r| {
-            r.tasks
-                .iter()
-                .filter(|t| t.writes && t.status != "ok")
-                .count() as f64
-        })
-        .collect();
+    let failed_write = |t: &&TaskReport| t.writes && t.status != "ok";
+    let failed = |r: &RunReport| Some(r.tasks.iter().filter(failed_write).count() as f64);
     Ok(MixCase {
         program: program.to_string(),
         writer,
         workers: first.workers,
         tasks: first.tasks.len(),
-        writes,
+        writes: first.latency.write.count,
         tasks_per_s: needed(&|r| Some(r.tasks.len() as f64 / r.wall_s), "wall time")?,
         read_p50_s: needed(&|r| r.latency.read.p50_s, "read p50")?,
         read_p99_s: needed(&|r| r.latency.read.p99_s, "read p99")?,
-        write_p50_s: each(&|r| r.latency.write.p50_s).and_then(Spread::of),
-        write_p99_s: each(&|r| r.latency.write.p99_s).and_then(Spread::of),
-        failed_writes: spread(failed, "count")?,
+        write_p50_s: each(&|r| r.latency.write.p50_s),
+        write_p99_s: each(&|r| r.latency.write.p99_s),
+        failed_writes: needed(&failed, "count")?,
         writes_checked: runs
             .iter()
             .all(|r| r.rows_in_db_after.is_some() && r.rows_in_db_after == r.write_tasks_ok()),
@@ -153,17 +127,14 @@ fn summarise(program: &str, case: &str, runs: &[RunReport]) -> Result<MixCase, S
 /// Of the slowest 1% of one kind of task (at least one per run), the median share of their
 /// latency spent from the start of their SQL to their outcome.
 fn tail_in_sql(runs: &[RunReport], writes: bool) -> Option<f64> {
+    // A task's latency, and the share of it from the start of its SQL.
+    let timing = |t: &TaskReport| {
+        let (start, sql, end) = (t.started_s?, t.sql_started_s?, t.finished_s?);
+        (t.writes == writes && end > start).then_some((end - start, (end - sql) / (end - start)))
+    };
     let mut shares = Vec::new();
     for run in runs {
-        let mut took: Vec<(f64, f64)> = run
-            .tasks
-            .iter()
-            .filter(|t| t.writes == writes)
-            .filter_map(|t| {
-                let (start, sql, end) = (t.started_s?, t.sql_started_s?, t.finished_s?);
-                (end > start).then_some((end - start, (end - sql) / (end - start)))
-            })
-            .collect();
+        let mut took: Vec<(f64, f64)> = run.tasks.iter().filter_map(timing).collect();
         took.sort_by(|a, b| b.0.total_cmp(&a.0));
         let slowest = took.len().div_ceil(100);
         shares.extend(took.iter().take(slowest).map(|&(_, share)| share));
@@ -171,18 +142,6 @@ fn tail_in_sql(runs: &[RunReport], writes: bool) -> Option<f64> {
     Spread::of(shares).map(|s| s.median)
 }
 
-/// `3.2 ms (3.1–3.4)`, from seconds.
-fn ms(s: &Spread) -> String {
-    let ms = |v: f64| v * 1e3;
-    let values = s.values.iter().map(|&v| ms(v)).collect();
-    Spread {
-        median: ms(s.median),
-        min: ms(s.min),
-        max: ms(s.max),
-        values,
-    }
-    .show(1, " ms")
-}
 
 fn name_of(program: &str) -> &str {
     METHODS
@@ -199,16 +158,11 @@ pub fn markdown(mix: &Mix) -> Result<String, String> {
         .map(|c| {
             context! {
                 name => name_of(&c.program),
-                workers => c.workers,
-                writer => &c.writer,
-                rate => c.tasks_per_s.show(0, ""),
-                read_p50 => ms(&c.read_p50_s),
-                read_p99 => ms(&c.read_p99_s),
-                write_p50 => c.write_p50_s.as_ref().map(ms),
-                write_p99 => c.write_p99_s.as_ref().map(ms),
-                failed => c.failed_writes.show(0, ""),
-                checked => c.writes_checked,
-                writes => c.writes,
+                read_p50 => ms_spread(&c.read_p50_s, 1),
+                read_p99 => ms_spread(&c.read_p99_s, 1),
+                write_p50 => c.write_p50_s.as_ref().map(|s| ms_spread(s, 1)),
+                write_p99 => c.write_p99_s.as_ref().map(|s| ms_spread(s, 1)),
+                ..Serde(c)
             }
         })
         .collect();
@@ -228,7 +182,7 @@ pub fn markdown(mix: &Mix) -> Result<String, String> {
 /// The lessons' figures at the most workers, from each worker writing to one writer, on the
 /// methods measured both ways; `None` when none was.
 fn lessons(mix: &Mix) -> Option<Value> {
-    let most = mix.most()?;
+    let most = mix.cases.iter().map(|c| c.workers).max()?;
     let pairs: Vec<(&str, &MixCase, &MixCase)> = METHODS
         .iter()
         .filter_map(|&(program, name)| {
@@ -247,21 +201,13 @@ fn lessons(mix: &Mix) -> Option<Value> {
         pairs.iter().filter_map(change).collect()
     };
     let p99 = |c: &MixCase| c.write_p99_s.as_ref().map(|s| s.median * 1e3);
-    let fewer = pairs
-        .iter()
-        .filter(
-            |(_, shared, single)| matches!((p99(shared), p99(single)), (Some(a), Some(b)) if b < a),
-        )
-        .count();
+    let cut = |(_, shared, single): &&(&str, &MixCase, &MixCase)| matches!((p99(shared), p99(single)), (Some(from), Some(to)) if to < from);
     let best = |pick: &dyn Fn(&MixCase) -> Option<f64>| {
-        mix.cases
-            .iter()
-            .filter(|c| c.workers == most)
+        let at_most = mix.cases.iter().filter(|c| c.workers == most);
+        let (c, s) = at_most
             .filter_map(|c| Some((c, pick(c)?)))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(c, s)| {
-                context! { name => name_of(&c.program), writer => &c.writer, ms => s * 1e3 }
-            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))?;
+        Some(context! { name => name_of(&c.program), writer => &c.writer, ms => s * 1e3 })
     };
     let best = best(&|c| Some(c.read_p99_s.median))
         .zip(best(&|c| c.write_p99_s.as_ref().map(|s| s.median)))
@@ -269,7 +215,7 @@ fn lessons(mix: &Mix) -> Option<Value> {
     Some(context! {
         most,
         methods => pairs.len(),
-        fewer,
+        fewer => pairs.iter().filter(cut).count(),
         cut => changes(&p99),
         tails => changes(&|c| Some(c.write_tail_in_sql? * 100.0)),
         reads => changes(&|c| Some(c.read_p99_s.median * 1e3)),

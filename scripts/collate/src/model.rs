@@ -58,6 +58,15 @@ impl Row {
     }
 }
 
+/// The Rust programs, as their reports are named: the baseline and the four methods.
+pub mod programs {
+    pub const SEQUENTIAL: &str = "sequential";
+    pub const THREADPOOL: &str = "threadpool_executor";
+    pub const ASYNC: &str = "async_executor";
+    pub const PROCESSES: &str = "multiprocessing_executor";
+    pub const THREADING: &str = "threading_executor";
+}
+
 /// The names of the cases `scripts/compare.sh` runs, as its reports are named
 /// (`<program>__<case>__r<run>.json`): one list, which a test holds to the script.
 pub mod cases {
@@ -153,6 +162,16 @@ impl Spread {
         })
     }
 
+    /// The same figure in other units: every value times `factor`.
+    pub fn scaled(&self, factor: f64) -> Spread {
+        Spread {
+            median: self.median * factor,
+            min: self.min * factor,
+            max: self.max * factor,
+            values: self.values.iter().map(|v| v * factor).collect(),
+        }
+    }
+
     /// `3.24x (3.22–3.25)`, or just `3.24x` when there was one run or no spread at this precision.
     pub fn show(&self, decimals: usize, unit: &str) -> String {
         let median = format!("{:.decimals$}", self.median);
@@ -241,15 +260,7 @@ pub fn sweep(cases: &BTreeMap<String, Case>) -> Vec<(usize, &Case)> {
 }
 
 pub fn best_concurrency(cases: &BTreeMap<String, Case>) -> Option<usize> {
-    let points = sweep(cases);
-    let peak = points
-        .iter()
-        .map(|(_, c)| c.tasks_per_s.median)
-        .fold(0.0, f64::max);
-    points
-        .iter()
-        .find(|(_, c)| c.tasks_per_s.median >= 0.95 * peak)
-        .map(|(w, _)| *w)
+    best_within(sweep(cases).into_iter().map(|(w, c)| (w, c.tasks_per_s.median)))
 }
 
 /// The methods that are swept and drawn per worker: every method but the baselines.

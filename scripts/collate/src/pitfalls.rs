@@ -1,44 +1,20 @@
-//! `pitfalls.md`: the tables of PITFALLS.md, each pitfall with this run's figure.
-//!
-//! PITFALLS.md keeps its introduction by hand and takes this page between its
-//! `<!-- pitfalls:begin -->` and `<!-- pitfalls:end -->` lines. What a pitfall is, what Rust
-//! does about it and how to see it does not change from run to run: it is written once, in
-//! `templates/pitfalls.md`, with every other sentence of the page. This file computes the last
-//! column, which does change: a figure from the table, the writes, the mix, the start methods
-//! or the faults injected on purpose (`<raw>/faults`), each `None` where the run did not measure
-//! it, and the template then names the command to run instead.
+//! `pitfalls.md`: the tables of PITFALLS.md (between its `pitfalls:begin` and `pitfalls:end`
+//! lines), each pitfall with this run's figure. Every sentence is in `templates/pitfalls.md`;
+//! this file computes the last column, each figure `None` where the run did not measure it.
 
-use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::faults::{Fault, Faults};
-use super::figures::{Figures, one, span};
-use super::mix::{Mix, MixCase};
+use super::faults::Faults;
+use super::figures::{Figures, programs::*};
+use super::mix::Mix;
 use super::start::{self, Start};
 use super::writes::{Writes, WritesCase};
 use super::writes_lessons::{count, find, is_defaults, is_single, rate};
 use crate::Comparison;
-use crate::format::render;
+use crate::format::{one, render, span};
 
-const THREADPOOL: &str = "threadpool_executor";
-const ASYNC: &str = "async_executor";
-const PROCESSES: &str = "multiprocessing_executor";
-const THREADING: &str = "threading_executor";
-const PY_PROCESSES: &str = "python-multiprocessing";
-
-/// A fault's report, with the two figures the template cannot write the way a reader typed
-/// them: the wall time with its range, and the timeout as `1`, not `1.0`.
-#[derive(Serialize)]
-struct Outcome<'a> {
-    #[serde(flatten)]
-    fault: &'a Fault,
-    wall: String,
-    timeout: String,
-}
-
-/// The whole page.
 pub fn markdown(c: &Comparison) -> Result<String, String> {
-    let f = Figures::new(&c.methods);
+    let f = Figures(&c.methods);
     page(
         &f,
         c.faults.as_ref(),
@@ -55,14 +31,12 @@ fn page(
     writes: &Writes,
     mix: Option<&Mix>,
 ) -> Result<String, String> {
+    // A fault's report, with its timeout as a reader typed it: `1`, where a template writes `1.0`.
     let fault = |program, case| {
         let fault = faults?.get(program, case)?;
-        let (wall, timeout) = (fault.wall_s.show(2, " s"), fault.timeout_s.to_string());
-        Some(Outcome {
-            fault,
-            wall,
-            timeout,
-        })
+        let mut outcome = serde_json::to_value(fault).ok()?;
+        outcome["timeout"] = fault.timeout_s.to_string().into();
+        Some(outcome)
     };
     // A Python figure is left out, not "not measured", when the run has no Python program.
     let python = |program, figure: String| f.has(program).then_some(figure);
@@ -78,9 +52,6 @@ fn page(
         })
     };
     let per_worker = |how| start::beside_threads(start, how);
-    let threads_memory: Vec<_> = [THREADPOOL, ASYNC, THREADING]
-        .map(|p| f.memory_mb(p))
-        .into();
     render(
         "pitfalls.md",
         json!({
@@ -97,22 +68,22 @@ fn page(
                 "cpu2": speedup(THREADPOOL, "cpu2"),
                 "fetch2": speedup(THREADPOOL, "fetch2"),
                 "python_fetch2":
-                    python("python-threadpool", speedup("python-threadpool", "fetch2")),
-                "memory": memory(THREADPOOL, "python-threadpool"),
+                    python(PY_THREADPOOL, speedup(PY_THREADPOOL, "fetch2")),
+                "memory": memory(THREADPOOL, PY_THREADPOOL),
             },
             "asyncio": {
                 "blocking": f.speedup(ASYNC, "blocking"),
                 "iobest": speedup(ASYNC, "iobest"),
                 "cpu2": speedup(ASYNC, "cpu2"),
                 "fetch2": speedup(ASYNC, "fetch2"),
-                "python_fetch2": python("python-asyncio", speedup("python-asyncio", "fetch2")),
+                "python_fetch2": python(PY_ASYNC, speedup(PY_ASYNC, "fetch2")),
             },
             "processes": {
                 "startup": one(f.startup_ms(PROCESSES), 2, " ms"),
                 "python_startup":
                     python(PY_PROCESSES, one(f.startup_ms(PY_PROCESSES), 2, " ms")),
                 "memory": one(f.memory_mb(PROCESSES), 1, " MB"),
-                "threads_memory": span(&threads_memory, 1, " MB"),
+                "threads_memory": span(&[THREADPOOL, ASYNC, THREADING].map(|p| f.memory_mb(p)), 1, " MB"),
                 "python_memory": python(PY_PROCESSES, one(f.memory_mb(PY_PROCESSES), 1, " MB")),
                 "python_waits":
                     f.case(PY_PROCESSES, "scale").map(|c| c.tasks).filter(|&n| n != 1000),
@@ -125,7 +96,7 @@ fn page(
                     "fork": per_worker("fork")?,
                 })))(),
             },
-            "threading": { "memory": memory(THREADING, "python-threading") },
+            "threading": { "memory": memory(THREADING, PY_THREADING) },
             "writes": writes_figures(writes),
             "mix": mix_figures(mix),
         }),
@@ -137,10 +108,8 @@ fn page(
 fn writes_figures(writes: &Writes) -> Value {
     let threads =
         |workers: usize, pick: &dyn Fn(&WritesCase) -> bool| find(writes, THREADING, workers, pick);
-    let (few, most) = (
-        4,
-        writes.cases.iter().map(|c| c.workers).max().unwrap_or(16),
-    );
+    let few = 4;
+    let most = writes.cases.iter().map(|c| c.workers).max().unwrap_or(16);
     let failed = |pick: &dyn Fn(&WritesCase) -> bool| {
         let c = threads(few, pick).or_else(|| threads(most, pick))?;
         Some(json!({
@@ -177,26 +146,19 @@ fn writes_figures(writes: &Writes) -> Value {
 fn mix_figures(mix: Option<&Mix>) -> Option<Value> {
     let mix = mix?;
     let most = mix.cases.iter().map(|c| c.workers).max()?;
-    let p99 = |c: &MixCase| c.write_p99_s.as_ref().map(|s| s.median * 1e3);
-    let (shared, single) = (
-        mix.get(THREADING, "shared", most)?,
-        mix.get(THREADING, "single", most)?,
-    );
+    let case = |program, writer| mix.get(program, writer, most);
+    let p99 = |program, writer| Some(case(program, writer)?.write_p99_s.as_ref()?.median * 1e3);
+    let read_p99 = |writer| Some(case(THREADING, writer)?.read_p99_s.median * 1e3);
     let methods: Vec<(f64, f64)> = [THREADPOOL, ASYNC, PROCESSES, THREADING]
         .iter()
-        .filter_map(|p| {
-            Some((
-                p99(mix.get(p, "shared", most)?)?,
-                p99(mix.get(p, "single", most)?)?,
-            ))
-        })
+        .filter_map(|p| Some((p99(p, "shared")?, p99(p, "single")?)))
         .collect();
     Some(json!({
         "most": most,
-        "write_shared": p99(shared)?,
-        "write_single": p99(single)?,
-        "read_shared": shared.read_p99_s.median * 1e3,
-        "read_single": single.read_p99_s.median * 1e3,
+        "write_shared": p99(THREADING, "shared")?,
+        "write_single": p99(THREADING, "single")?,
+        "read_shared": read_p99("shared")?,
+        "read_single": read_p99("single")?,
         "cut": methods.iter().filter(|(a, b)| b < a).count(),
         "methods": methods.len(),
     }))
@@ -213,7 +175,7 @@ mod tests {
             .expect("the fixture collates")
             .expect("the fixture has faults");
         let writes = crate::writes::collate(&dir.join("writes"), 1).expect("the fixture collates");
-        page(&Figures::new(&[]), Some(&faults), None, &writes, None).expect("the page renders")
+        page(&Figures(&[]), Some(&faults), None, &writes, None).expect("the page renders")
     }
 
     /// The last cell of the row whose pitfall starts with `pitfall`.

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use shared::RunReport;
 
 use super::mix::Mix;
@@ -76,11 +76,9 @@ fn each(
     what: &str,
     f: impl Fn(&RunReport) -> Option<f64>,
 ) -> Result<Spread, String> {
-    runs.iter()
-        .map(f)
-        .collect::<Option<Vec<f64>>>()
-        .and_then(Spread::of)
-        .ok_or_else(|| format!("{what}: a figure is missing"))
+    let values: Option<Vec<f64>> = runs.iter().map(f).collect();
+    let spread = values.and_then(Spread::of);
+    spread.ok_or_else(|| format!("{what}: a figure is missing"))
 }
 
 fn sql_on_case(sql_on: &str, workload: &str, runs: &[RunReport]) -> Result<SqlOnCase, String> {
@@ -101,15 +99,13 @@ fn sql_on_case(sql_on: &str, workload: &str, runs: &[RunReport]) -> Result<SqlOn
 
 /// The runs of one of async's rows in `<raw>`, or `None` when the run has not all of them.
 fn async_row(raw: &Path, case: &str, runs: usize) -> Result<Option<Vec<RunReport>>, String> {
-    let mut found = Vec::new();
-    for run in 1..=runs {
+    let read = |run| {
         let path = raw.join(format!("async_executor__{case}__r{run}.json"));
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            return Ok(None);
-        };
-        found.push(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?);
-    }
-    Ok(Some(found))
+        let text = std::fs::read_to_string(&path).ok()?;
+        Some(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display())))
+    };
+    let reports: Option<Result<_, _>> = (1..=runs).map(read).collect();
+    reports.transpose()
 }
 
 /// Reads `<raw>/questions`, async's rows of the table beside them, and `<raw>/connections`, or
@@ -166,47 +162,27 @@ impl Questions {
             .find(|c| c.sql_on == sql_on && c.workload == workload)
     }
 
-    fn points(&self, program: &str, workload: &str) -> Vec<&SweepPoint> {
-        self.connection_sweep
-            .iter()
-            .filter(|p| p.program == program && p.workload == workload)
-            .collect()
-    }
-
-    /// The fewest connections within [`crate::model::WITHIN`] of the most throughput on this
-    /// sweep, and that most.
-    fn enough(&self, program: &str, workload: &str) -> Option<(usize, f64)> {
-        let points = self.points(program, workload);
-        let rates = points.iter().map(|p| (p.connections, p.tasks_per_s.median));
-        let best = rates.clone().map(|(_, r)| r).fold(f64::NAN, f64::max);
-        Some((best_within(rates)?, best))
-    }
-
-    /// The sweep's table, per method and work: the tasks per second at each of `counts`
-    /// (`None` where that point was not run), and the fewest connections that do as well as
-    /// the most.
-    fn sweep(&self, counts: &BTreeSet<usize>) -> Vec<serde_json::Value> {
-        let rows = swept().filter_map(|(program, workload)| {
-            let (enough, best) = self.enough(program, workload)?;
-            let points = self.points(program, workload);
+    /// The sweep's table, per method and work in its order: the tasks per second at each of
+    /// `counts` (`None` where that point was not run), the most, and the fewest connections
+    /// within [`crate::model::WITHIN`] of it.
+    fn sweep(&self, counts: &BTreeSet<usize>) -> Vec<Value> {
+        let swept = SWEPT_PROGRAMS.iter().flat_map(|p| SWEPT.map(|w| (*p, w)));
+        let row = |(program, workload): (&str, &str)| {
+            let on = |p: &&SweepPoint| p.program == program && p.workload == workload;
+            let points: Vec<&SweepPoint> = self.connection_sweep.iter().filter(on).collect();
+            let rates = points.iter().map(|p| (p.connections, p.tasks_per_s.median));
+            let best = rates.clone().map(|(_, r)| r).fold(f64::NAN, f64::max);
             let at = |c: &usize| Some(&points.iter().find(|p| p.connections == *c)?.tasks_per_s);
             Some(json!({
                 "program": program,
                 "workload": workload,
                 "cells": counts.iter().map(at).collect::<Vec<_>>(),
-                "enough": enough,
+                "enough": best_within(rates)?,
                 "best": best,
             }))
-        });
-        rows.collect()
+        };
+        swept.filter_map(row).collect()
     }
-}
-
-/// Every method and work of the connection sweep, in its table's order.
-fn swept() -> impl Iterator<Item = (&'static str, &'static str)> {
-    SWEPT_PROGRAMS
-        .into_iter()
-        .flat_map(|program| SWEPT.map(|workload| (program, workload)))
 }
 
 /// `questions.md`: templates/questions.md, given this run's figures (a figure the run lacks is
@@ -219,7 +195,7 @@ pub fn markdown(
 ) -> Result<String, String> {
     let empty = Questions::default();
     let q = q.unwrap_or(&empty);
-    let sql_on: BTreeMap<&str, serde_json::Value> = ASYNC_ROWS
+    let sql_on: BTreeMap<&str, Value> = ASYNC_ROWS
         .into_iter()
         .map(|(_, w)| {
             let connections = q.case("connections", w);
@@ -246,11 +222,8 @@ pub fn markdown(
     };
     let split = mix.and_then(|m| {
         let most = m.cases.iter().map(|c| c.workers).max()?;
-        let p99 = |writer| {
-            m.get("threading_executor", writer, most)?
-                .write_p99_s
-                .as_ref()
-        };
+        let threads = |writer| m.get("threading_executor", writer, most);
+        let p99 = |writer| threads(writer)?.write_p99_s.as_ref();
         Some(json!({ "most": most, "shared": p99("shared")?, "single": p99("single")? }))
     });
     render(
@@ -334,7 +307,6 @@ mod tests {
                 point("async_executor", "io", 16, 39.5),
             ],
         };
-        assert_eq!(q.enough("async_executor", "io"), Some((4, 39.5)));
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/writes");
         let writes = crate::writes::collate(&dir, 1).unwrap();
         let md = markdown(Some(&q), &writes, None, 2).unwrap();

@@ -86,9 +86,6 @@ pub fn load(raw: &Path, runs: usize) -> Result<(Reports, BTreeMap<String, Origin
     Ok((reports, origins))
 }
 
-/// Reads every `<program>__<case>__r<run>.json` in `dir` (its folders are left alone), each
-/// turned by `read` into what the caller keeps, given the file, its program and its JSON, into
-/// program → case → runs, r1 first. Each case must have `runs` reports.
 /// The programs' reports in `dir` (`<program>__<case>__r<run>.json`), by program and case, or
 /// `None` when the run has no such folder (a run from before its section was measured).
 pub fn read_run_reports(dir: &Path, runs: usize) -> Result<Option<Reports>, String> {
@@ -102,6 +99,9 @@ pub fn read_run_reports(dir: &Path, runs: usize) -> Result<Option<Reports>, Stri
     .map(Some)
 }
 
+/// Reads every `<program>__<case>__r<run>.json` in `dir` (its folders are left alone), each
+/// turned by `read` into what the caller keeps, given the file, its program and its JSON, into
+/// program → case → runs, r1 first. Each case must have `runs` reports.
 pub fn read_reports<T>(
     dir: &Path,
     runs: usize,

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::format::render;
+use crate::format::{ms_spread, render};
 use crate::model::Spread;
 use crate::read::read_reports;
 
@@ -92,14 +92,8 @@ pub fn collate(dir: &Path, runs: usize) -> Result<Option<Start>, String> {
 
 /// `1.23 ms (1.10–1.40)`: milliseconds, with the precision a start-up needs.
 fn ms(spread: &Spread, per: usize) -> String {
-    let scaled = Spread {
-        median: spread.median * 1e3 / per as f64,
-        min: spread.min * 1e3 / per as f64,
-        max: spread.max * 1e3 / per as f64,
-        values: spread.values.iter().map(|v| v * 1e3 / per as f64).collect(),
-    };
-    let decimals = if scaled.median < 10.0 { 2 } else { 1 };
-    scaled.show(decimals, " ms")
+    let scaled = spread.scaled(1.0 / per as f64);
+    ms_spread(&scaled, if scaled.median < 0.01 { 2 } else { 1 })
 }
 
 /// Milliseconds per worker in a pool of 4, in Rust and Python, for one start method.

@@ -21,27 +21,24 @@ use std::path::Path;
 use minijinja::context;
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
-use shared::{RunReport, WritesReport};
+use shared::{RunReport, TaskReport, WritesReport};
 
 use crate::format::render;
-use crate::model::{Language, ROWS, Spread};
-use crate::read::read_reports;
+use crate::model::{Language, ROWS, Row, Spread};
+use crate::read::read_run_reports;
 
 /// The hand-written threads' runs of the `io` tasks, alone and as the first tasks of a workload
 /// whose other tasks write: the case names compare.sh gives them.
 const READS_ALONE: &str = "reads-alone";
 const READS_DURING_WRITES: &str = "reads-during-writes";
 
-/// How a run's workers wrote, as its report says (`writes`), with the table's order and title.
+/// How a run's workers wrote, as its report says (`writes`); templates/writes-settings.md
+/// titles a column with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Settings(pub WritesReport);
 
 impl Settings {
-    fn of(report: &RunReport) -> Option<Settings> {
-        report.writes.clone().map(Settings)
-    }
-
     /// The columns' order: shared writers before the single writer; among them `BEGIN
     /// IMMEDIATE` before `DEFERRED`, and the longest busy timeout first. So the defaults come
     /// first, then no busy timeout, then `BEGIN DEFERRED`: the order of the flags.
@@ -55,29 +52,6 @@ impl Settings {
             &self.0.begin,
             &self.0.synchronous,
         )
-    }
-
-    /// `shared: busy timeout 5 s, BEGIN IMMEDIATE`. A single writer waits for no other writer,
-    /// so neither its busy timeout nor its `BEGIN` tells it apart.
-    pub fn title(&self) -> String {
-        let mut title = match self.0.writer.as_str() {
-            "single" => "single writer".to_string(),
-            writer => {
-                let timeout = match self.0.busy_timeout_ms {
-                    0 => "0".to_string(),
-                    ms if ms % 1000 == 0 => format!("{} s", ms / 1000),
-                    ms => format!("{ms} ms"),
-                };
-                format!(
-                    "{writer}: busy timeout {timeout}, `BEGIN {}`",
-                    self.0.begin.to_uppercase()
-                )
-            }
-        };
-        if self.0.synchronous != "full" {
-            title += &format!(", `synchronous` {}", self.0.synchronous);
-        }
-        title
     }
 }
 
@@ -133,95 +107,71 @@ pub struct Writes {
 /// Reads and collates `dir` (`<raw>/writes`). A report that is unreadable, or that does not say
 /// how its tasks wrote, is an error that names its file.
 pub fn collate(dir: &Path, runs: usize) -> Result<Writes, String> {
-    let reports = read_reports(dir, runs, |path, program, value| {
-        serde_json::from_value::<RunReport>(value)
-            .map_err(|e| format!("{} ({program}): not a valid report: {e}", path.display()))
-    })?;
+    let reports = read_run_reports(dir, runs)?;
+    let reports = reports.ok_or_else(|| format!("{}: no such folder", dir.display()))?;
     let mut cases = Vec::new();
     let mut reads = None;
-    for (program, by_case) in &reports {
+    for (program, mut by_case) in reports {
         let row = ROWS
             .iter()
             .find(|r| r.program == program && r.language == Language::Rust)
             .ok_or_else(|| format!("{}: '{program}' is no Rust method", dir.display()))?;
-        for (case, runs) in by_case {
-            if case == READS_ALONE {
-                continue;
-            }
-            if case == READS_DURING_WRITES {
-                let alone = by_case
-                    .get(READS_ALONE)
-                    .ok_or_else(|| format!("{program}: '{case}' without '{READS_ALONE}'"))?;
-                reads = Some(reads_during_writes(&row.label(), program, alone, runs)?);
-            } else {
-                cases.push(summarise(&row.label(), program, case, runs)?);
-            }
+        let alone = by_case.remove(READS_ALONE);
+        if let Some(during) = by_case.remove(READS_DURING_WRITES) {
+            let alone = alone.ok_or_else(|| format!("{program}: no '{READS_ALONE}'"))?;
+            reads = Some(reads_during_writes(row, &alone, &during)?);
+        }
+        for (case, runs) in &by_case {
+            cases.push(summarise(row, case, runs)?);
         }
     }
-    // In the table's order: by method, then by workers, then by column.
-    let place = |program: &str| ROWS.iter().position(|r| r.program == program);
+    let place = |c: &WritesCase| ROWS.iter().position(|r| r.program == c.program);
     cases.sort_by(|a, b| {
-        (place(&a.program), a.workers, a.settings.order()).cmp(&(
-            place(&b.program),
-            b.workers,
-            b.settings.order(),
-        ))
+        (place(a), a.workers, a.settings.order()).cmp(&(place(b), b.workers, b.settings.order()))
     });
+    let reads = reads.ok_or_else(|| format!("{}: no '{READS_DURING_WRITES}'", dir.display()))?;
     Ok(Writes {
         cases,
-        reads_during_writes: reads
-            .ok_or_else(|| format!("{}: no '{READS_DURING_WRITES}' measurement", dir.display()))?,
+        reads_during_writes: reads,
     })
 }
 
-fn summarise(
-    method: &str,
-    program: &str,
-    case: &str,
-    runs: &[RunReport],
-) -> Result<WritesCase, String> {
-    let first = &runs[0];
-    let what = || format!("{program} {case}");
-    let settings =
-        Settings::of(first).ok_or_else(|| format!("{}: its report says no writes", what()))?;
-    let mut rows_in_db = Vec::new();
-    let mut rows_reported = Vec::new();
-    let mut errors: BTreeMap<String, usize> = BTreeMap::new();
-    for run in runs {
-        if Settings::of(run).as_ref() != Some(&settings) {
-            return Err(format!("{}: runs wrote differently", what()));
-        }
-        rows_in_db.push(
-            run.rows_in_db_after
-                .ok_or_else(|| format!("{}: no rows_in_db_after", what()))?,
-        );
-        // Some, since the report says how its tasks wrote.
-        rows_reported.push(run.write_tasks_ok().unwrap_or(0));
-        for task in run.tasks.iter().filter(|t| t.status != "ok") {
+/// The tasks of a run that did not end ok.
+fn failed(run: &RunReport) -> usize {
+    run.tasks.len() - run.counts.ok
+}
+
+fn summarise(row: &Row, case: &str, runs: &[RunReport]) -> Result<WritesCase, String> {
+    let what = format!("{} {case}", row.program);
+    let settings = runs[0].writes.clone().map(Settings);
+    let settings = settings.ok_or_else(|| format!("{what}: reports no writes"))?;
+    if runs.iter().any(|r| r.writes != runs[0].writes) {
+        return Err(format!("{what}: runs wrote differently"));
+    }
+    let rows_in_db: Option<Vec<u64>> = runs.iter().map(|r| r.rows_in_db_after).collect();
+    let rows_in_db = rows_in_db.ok_or_else(|| format!("{what}: no row count"))?;
+    // Some, since the report says how its tasks wrote.
+    let reported = |r: &RunReport| r.write_tasks_ok().unwrap_or(0);
+    let rows_reported: Vec<u64> = runs.iter().map(reported).collect();
+    let mut errors = BTreeMap::new();
+    for task in runs.iter().flat_map(|r| &r.tasks) {
+        if task.status != "ok" {
             let why = task.error.clone().unwrap_or_else(|| task.status.clone());
             *errors.entry(why).or_default() += 1;
         }
     }
     let spread = |values: Vec<f64>| {
-        Spread::of(values).ok_or_else(|| format!("{}: a figure is not a number", what()))
+        Spread::of(values).ok_or_else(|| format!("{what}: a figure is not a number"))
     };
+    let per_s = |(run, &rows): (&RunReport, &u64)| rows as f64 / run.wall_s;
     Ok(WritesCase {
-        program: program.to_string(),
-        method: method.to_string(),
-        workers: first.workers,
+        program: row.program.to_string(),
+        method: row.label(),
+        workers: runs[0].workers,
         settings,
-        tasks: first.tasks.len(),
-        rows_per_s: spread(
-            runs.iter()
-                .zip(&rows_in_db)
-                .map(|(run, &rows)| rows as f64 / run.wall_s)
-                .collect(),
-        )?,
-        failed: spread(
-            runs.iter()
-                .map(|run| (run.tasks.len() - run.counts.ok) as f64)
-                .collect(),
-        )?,
+        tasks: runs[0].tasks.len(),
+        rows_per_s: spread(runs.iter().zip(&rows_in_db).map(per_s).collect())?,
+        failed: spread(runs.iter().map(|run| failed(run) as f64).collect())?,
         rows_in_db_after: spread(rows_in_db.iter().map(|&rows| rows as f64).collect())?,
         consistent: rows_in_db == rows_reported,
         rows_reported,
@@ -233,77 +183,55 @@ fn summarise(
 /// `reads`, summed, in ms; and how many of them had a task not so named, a write, in flight
 /// during their SQL.
 fn sql_time(run: &RunReport, reads: &[&str]) -> Result<(f64, usize), String> {
-    let is_read = |name: &String| reads.contains(&name.as_str());
-    if let Some(read) = run
-        .tasks
-        .iter()
-        .find(|t| is_read(&t.name) && t.status != "ok")
-    {
+    let is_read = |t: &&TaskReport| reads.contains(&t.name.as_str());
+    let (of_reads, of_writes): (Vec<&TaskReport>, _) = run.tasks.iter().partition(is_read);
+    if let Some(read) = of_reads.iter().find(|t| t.status != "ok") {
         return Err(format!("the read '{}' ended {}", read.name, read.status));
     }
-    let spans = |of_reads: bool| -> Vec<(f64, f64)> {
-        run.tasks
-            .iter()
-            .filter(|t| is_read(&t.name) == of_reads)
-            .filter_map(|t| t.sql_started_s.zip(t.finished_s))
-            .collect()
+    let spans = |tasks: Vec<&TaskReport>| -> Vec<(f64, f64)> {
+        let span = |t: &TaskReport| t.sql_started_s.zip(t.finished_s);
+        tasks.into_iter().filter_map(span).collect()
     };
-    let (read_spans, write_spans) = (spans(true), spans(false));
-    if read_spans.len() != reads.len() {
+    let (read_spans, write_spans) = (spans(of_reads), spans(of_writes));
+    let n = read_spans.len();
+    if n != reads.len() {
         return Err(format!(
-            "{} reads with SQL times, expected {}",
-            read_spans.len(),
+            "{n} reads with SQL times, expected {}",
             reads.len()
         ));
     }
     let total_s: f64 = read_spans.iter().map(|(from, to)| to - from).sum();
-    let overlapped = read_spans
-        .iter()
-        .filter(|(from, to)| {
-            write_spans
-                .iter()
-                .any(|(start, end)| start < to && end > from)
-        })
-        .count();
-    Ok((total_s * 1e3, overlapped))
+    let overlaps = |(from, to): &&(f64, f64)| {
+        let during = |(start, end): &(f64, f64)| start < to && end > from;
+        write_spans.iter().any(during)
+    };
+    Ok((total_s * 1e3, read_spans.iter().filter(overlaps).count()))
 }
 
 fn reads_during_writes(
-    method: &str,
-    program: &str,
+    row: &Row,
     alone: &[RunReport],
     during: &[RunReport],
 ) -> Result<ReadsDuringWrites, String> {
     let names: Vec<&str> = alone[0].tasks.iter().map(|t| t.name.as_str()).collect();
-    let time = |run: &RunReport, case: &str| {
-        sql_time(run, &names).map_err(|e| format!("{program} {case}: {e}"))
+    // The reads' SQL time over the runs, and each run's reads that overlapped a write.
+    let times = |runs: &[RunReport], case: &str| -> Result<(Spread, Vec<usize>), String> {
+        let what = format!("{} {case}", row.program);
+        let time = |run| sql_time(run, &names).map_err(|e| format!("{what}: {e}"));
+        let each: Vec<(f64, usize)> = runs.iter().map(time).collect::<Result<_, _>>()?;
+        let (ms, overlapped) = each.into_iter().unzip();
+        let ms = Spread::of(ms).ok_or_else(|| format!("{what}: reads' time not a number"))?;
+        Ok((ms, overlapped))
     };
-    let mut alone_ms = Vec::new();
-    for run in alone {
-        alone_ms.push(time(run, READS_ALONE)?.0);
-    }
-    let mut during_ms = Vec::new();
-    let mut overlapped = Vec::new();
-    let mut failed_writes = Vec::new();
-    for run in during {
-        let (ms, overlapping) = time(run, READS_DURING_WRITES)?;
-        during_ms.push(ms);
-        overlapped.push(overlapping);
-        failed_writes.push(run.tasks.len() - run.counts.ok);
-    }
-    let queries = names.len();
-    let writes = during[0].tasks.len().saturating_sub(queries);
-    let spread = |values: Vec<f64>| {
-        Spread::of(values).ok_or_else(|| format!("{program}: reads' time not a number"))
-    };
-    let (alone_sql_ms, during_writes_sql_ms) = (spread(alone_ms)?, spread(during_ms)?);
+    let (alone_sql_ms, _) = times(alone, READS_ALONE)?;
+    let (during_writes_sql_ms, overlapped) = times(during, READS_DURING_WRITES)?;
     Ok(ReadsDuringWrites {
-        program: program.to_string(),
-        method: method.to_string(),
+        program: row.program.to_string(),
+        method: row.label(),
         workers: during[0].workers,
-        queries,
-        writes,
-        failed_writes,
+        queries: names.len(),
+        writes: during[0].tasks.len().saturating_sub(names.len()),
+        failed_writes: during.iter().map(failed).collect(),
         ratio: during_writes_sql_ms.median / alone_sql_ms.median,
         alone_sql_ms,
         during_writes_sql_ms,
@@ -311,84 +239,47 @@ fn reads_during_writes(
     })
 }
 
-/// A cell of the table, its figures written (`812 rows/s (790–830)`, `0 failed`, `2000 rows`),
-/// and the first run whose database disagrees with its ok tasks, with both of its figures.
-fn cell(case: &WritesCase) -> Value {
-    let rows = if case.rows_in_db_after.median == 1.0 {
-        " row"
-    } else {
-        " rows"
-    };
-    let runs = case.rows_in_db_after.values.iter().zip(&case.rows_reported);
-    let wrong = runs
-        .enumerate()
-        .find(|(_, (in_db, reported))| **in_db != **reported as f64);
-    context! {
-        rate => case.rows_per_s.show(0, " rows/s"),
-        failed => case.failed.show(0, " failed"),
-        rows => case.rows_in_db_after.show(0, rows),
-        wrong => wrong.map(|(i, (&in_db, &reported))| context! { run => i + 1, in_db, reported }),
-    }
-}
-
 /// The writes section of compare.md, and what the README shows between its writes markers
-/// (templates/writes.md): the table, what its cells mean, and the reads line.
+/// (templates/writes.md).
 pub fn markdown(writes: &Writes) -> Result<String, String> {
     // The `--synchronous normal` runs are one method's, for writes-lessons.md: a column of
     // dashes for every other method would only widen the table.
-    let table: Vec<&WritesCase> = writes
-        .cases
-        .iter()
-        .filter(|c| c.settings.0.synchronous == "full")
-        .collect();
-    let (mut columns, mut rows): (Vec<&Settings>, Vec<(&str, usize)>) = (Vec::new(), Vec::new());
-    for case in &table {
-        if !columns.contains(&&case.settings) {
-            columns.push(&case.settings);
-        }
-        if !rows.contains(&(case.method.as_str(), case.workers)) {
-            rows.push((case.method.as_str(), case.workers));
-        }
-    }
+    let full = |c: &&WritesCase| c.settings.0.synchronous == "full";
+    let table: Vec<&WritesCase> = writes.cases.iter().filter(full).collect();
+    let mut columns: Vec<&Settings> = table.iter().map(|c| &c.settings).collect();
     columns.sort_by(|a, b| a.order().cmp(&b.order()));
+    columns.dedup();
+    // The cases are in the table's order, so each row's are next to each other.
+    let mut rows: Vec<(&str, usize)> = table.iter().map(|c| (&*c.method, c.workers)).collect();
+    rows.dedup();
     let rows: Vec<Value> = rows
         .into_iter()
         .map(|(method, workers)| {
-            let cells: Vec<Option<Value>> = columns
-                .iter()
-                .map(|&settings| {
-                    table
-                        .iter()
-                        .find(|c| {
-                            c.method == method && c.workers == workers && c.settings == *settings
-                        })
-                        .map(|c| cell(c))
-                })
-                .collect();
+            let cell = |settings: &&Settings| {
+                let c = table.iter().find(|c| {
+                    c.method == method && c.workers == workers && c.settings == **settings
+                })?;
+                // The first run whose database disagrees with its ok tasks.
+                let runs = c.rows_in_db_after.values.iter().zip(&c.rows_reported);
+                let wrong = runs.enumerate().find(|(_, (db, ok))| **db != **ok as f64);
+                let wrong = wrong.map(|(i, (&in_db, &ok))| context! { run => i + 1, in_db, ok });
+                Some(context! { wrong, ..Serde(c) })
+            };
+            let cells: Vec<Option<Value>> = columns.iter().map(cell).collect();
             context! { method, workers, cells }
         })
         .collect();
-    let errors: BTreeSet<&str> = table
-        .iter()
-        .flat_map(|c| c.errors.keys().map(String::as_str))
-        .collect();
-    let reads = &writes.reads_during_writes;
+    let errors: BTreeSet<&String> = table.iter().flat_map(|c| c.errors.keys()).collect();
     let first = writes.cases.first();
     render(
         "writes.md",
         context! {
             tasks => first.map_or(0, |c| c.tasks),
             runs => first.map_or(0, |c| c.rows_per_s.values.len()),
-            columns => columns.iter().map(|s| s.title()).collect::<Vec<_>>(),
+            columns => Serde(columns),
             rows,
             errors => Serde(errors),
-            reads => context! {
-                during => reads.during_writes_sql_ms.show(1, " ms"),
-                alone => reads.alone_sql_ms.show(1, " ms"),
-                runs => reads.alone_sql_ms.values.len(),
-                failed => reads.failed_writes.iter().max().copied().unwrap_or(0),
-                ..Serde(reads)
-            },
+            reads => Serde(&writes.reads_during_writes),
         },
     )
 }
@@ -409,45 +300,39 @@ mod tests {
         collate(&dir, 1).expect("the fixture collates")
     }
 
-    /// The table's cell, as writes.md shows it, of `program`'s case whose settings `case` keeps:
-    /// in the row of its method and workers, under the column titled with its settings.
-    fn cell_of(writes: &Writes, program: &str, case: impl Fn(&Settings) -> bool) -> String {
-        let case = writes
-            .cases
-            .iter()
-            .find(|c| c.program == program && case(&c.settings))
-            .expect("the fixture has this case");
+    const DEFAULTS: &str = "shared: busy timeout 5 s, `BEGIN IMMEDIATE`";
+    const THREADS: &str = "threading (Rust, hand-written)";
+
+    /// The cell of writes.md's table in the row of `method` on `workers`, under the column
+    /// titled `column`.
+    fn cell_of(writes: &Writes, method: &str, workers: usize, column: &str) -> String {
         let md = markdown(writes).expect("writes.md renders");
         let table: Vec<Vec<&str>> = md
             .lines()
             .filter(|l| l.starts_with('|'))
             .map(|l| l.trim_matches('|').split('|').map(str::trim).collect())
             .collect();
-        let column = table[0].iter().position(|t| *t == case.settings.title());
+        let column = table[0].iter().position(|t| *t == column);
         let row = table
             .iter()
-            .find(|r| r[0] == case.method && r[1] == case.workers.to_string());
+            .find(|r| r[0] == method && r[1] == workers.to_string());
         let (row, column) = row.zip(column).expect("the case is in the table");
         row[column].to_string()
-    }
-
-    fn defaults(s: &Settings) -> bool {
-        s.0.writer == "shared" && s.0.busy_timeout_ms == 5000 && s.0.begin == "immediate"
     }
 
     #[test]
     fn rows_per_second_are_the_rows_in_the_database_over_the_wall_time() {
         let writes = fixture();
         assert_eq!(
-            cell_of(&writes, "threading_executor", defaults),
+            cell_of(&writes, THREADS, 4, DEFAULTS),
             "8 rows/s, 0 failed, 4 rows ✓"
         );
         assert_eq!(
-            cell_of(&writes, "threading_executor", |s| s.0.writer == "single"),
+            cell_of(&writes, THREADS, 4, "single writer"),
             "40 rows/s, 0 failed, 4 rows ✓"
         );
         assert_eq!(
-            cell_of(&writes, "sequential", defaults),
+            cell_of(&writes, "sequential (Rust, baseline)", 1, DEFAULTS),
             "4 rows/s, 0 failed, 4 rows ✓"
         );
     }
@@ -456,7 +341,12 @@ mod tests {
     fn failed_writes_are_counted_and_their_errors_named() {
         let writes = fixture();
         assert_eq!(
-            cell_of(&writes, "threading_executor", |s| s.0.begin == "deferred"),
+            cell_of(
+                &writes,
+                THREADS,
+                4,
+                "shared: busy timeout 5 s, `BEGIN DEFERRED`"
+            ),
             "2 rows/s, 3 failed, 1 row ✓"
         );
         let md = markdown(&writes).unwrap();
@@ -469,8 +359,12 @@ mod tests {
     #[test]
     fn a_database_that_disagrees_with_the_ok_tasks_is_flagged_with_both_figures() {
         assert_eq!(
-            cell_of(&fixture(), "threading_executor", |s| s.0.busy_timeout_ms
-                == 0),
+            cell_of(
+                &fixture(),
+                THREADS,
+                4,
+                "shared: busy timeout 0, `BEGIN IMMEDIATE`"
+            ),
             "12 rows/s, 2 failed, 3 rows ✗ (run 1: 3 in the database, 2 reported by the ok tasks)"
         );
     }

@@ -9,8 +9,8 @@
 use minijinja::context;
 use minijinja::value::{Serde, Value};
 
-use super::writes::{Writes, WritesCase};
-use crate::format::{render, thousands};
+use super::writes::{Settings, Writes, WritesCase};
+use crate::format::{NOT_MEASURED, render, thousands};
 
 const THREADING: &str = "threading_executor";
 const PROCESSES: &str = "multiprocessing_executor";
@@ -19,30 +19,20 @@ const PROCESSES: &str = "multiprocessing_executor";
 /// noise of a few milliseconds of SQL.
 const NOT_SLOWED: f64 = 1.25;
 
-/// `2,252–2,392 rows/s` over the medians given, or one figure.
-pub fn rate(values: &[f64]) -> String {
-    let (Some(lo), Some(hi)) = (
-        values.iter().copied().reduce(f64::min),
-        values.iter().copied().reduce(f64::max),
-    ) else {
-        return "not measured in this run".to_string();
-    };
-    if thousands(lo) == thousands(hi) {
-        format!("{} rows/s", thousands(lo))
-    } else {
-        format!("{}–{} rows/s", thousands(lo), thousands(hi))
-    }
-}
-
-/// `1,951–1,999`, the counts given, or one.
+/// `1,951–1,999`, the counts given, or one (`0` for none).
 pub fn count(values: &[f64]) -> String {
     let lo = values.iter().copied().reduce(f64::min).unwrap_or(0.0);
-    let hi = values.iter().copied().reduce(f64::max).unwrap_or(0.0);
-    if thousands(lo) == thousands(hi) {
-        thousands(lo)
-    } else {
-        format!("{}–{}", thousands(lo), thousands(hi))
+    let hi = values.iter().copied().fold(lo, f64::max);
+    let (lo, hi) = (thousands(lo), thousands(hi));
+    if lo == hi { lo } else { format!("{lo}–{hi}") }
+}
+
+/// `2,252–2,392 rows/s` over the medians given, or one figure.
+pub fn rate(values: &[f64]) -> String {
+    if values.is_empty() {
+        return NOT_MEASURED.to_string();
     }
+    format!("{} rows/s", count(values))
 }
 
 pub fn is_defaults(c: &WritesCase) -> bool {
@@ -57,6 +47,18 @@ pub fn is_single(c: &WritesCase) -> bool {
     c.settings.0.writer == "single" && c.settings.0.synchronous == "full"
 }
 
+pub fn find<'a>(
+    writes: &'a Writes,
+    program: &str,
+    workers: usize,
+    pick: impl Fn(&WritesCase) -> bool,
+) -> Option<&'a WritesCase> {
+    writes
+        .cases
+        .iter()
+        .find(|c| c.program == program && c.workers == workers && pick(c))
+}
+
 /// The medians of rows per second of the cases that `pick` keeps, on `workers` workers, the
 /// sequential baseline left out.
 fn rates(writes: &Writes, workers: usize, pick: fn(&WritesCase) -> bool) -> Vec<f64> {
@@ -68,16 +70,13 @@ fn rates(writes: &Writes, workers: usize, pick: fn(&WritesCase) -> bool) -> Vec<
         .collect()
 }
 
-pub fn find<'a>(
-    writes: &'a Writes,
-    program: &str,
-    workers: usize,
-    pick: impl Fn(&WritesCase) -> bool,
-) -> Option<&'a WritesCase> {
-    writes
-        .cases
-        .iter()
-        .find(|c| c.program == program && c.workers == workers && pick(c))
+/// The fewest workers the run wrote with, the sequential baseline's one aside, where that is
+/// fewer than the most; and the most (4 and 16 in a full run).
+fn few_and_most(writes: &Writes) -> (Option<usize>, usize) {
+    let most = writes.cases.iter().map(|c| c.workers).max().unwrap_or(0);
+    let concurrent = writes.cases.iter().filter(|c| c.program != "sequential");
+    let few = concurrent.map(|c| c.workers).min();
+    (few.filter(|&w| w != most), most)
 }
 
 /// The whole page (templates/writes-lessons.md): one bullet per lesson.
@@ -96,26 +95,10 @@ pub fn markdown(writes: &Writes) -> Result<String, String> {
     )
 }
 
-/// The most workers the run wrote with (16 in a full run and a quick one).
-fn most_workers(writes: &Writes) -> usize {
-    writes.cases.iter().map(|c| c.workers).max().unwrap_or(0)
-}
-
-/// The fewest workers, the sequential baseline's one aside (4 in a full run).
-fn fewest_workers(writes: &Writes) -> Option<usize> {
-    writes
-        .cases
-        .iter()
-        .filter(|c| c.program != "sequential")
-        .map(|c| c.workers)
-        .min()
-}
-
 fn more_writers(writes: &Writes) -> Value {
     let alone = find(writes, "sequential", 1, is_defaults).map(|c| c.rows_per_s.median);
-    let most = most_workers(writes);
+    let (few_workers, most) = few_and_most(writes);
     let many = rates(writes, most, is_defaults);
-    let few_workers = fewest_workers(writes).filter(|&w| w != most);
     let few = few_workers.map_or_else(Vec::new, |w| rates(writes, w, is_defaults));
     let top = many.iter().chain(&few).copied().fold(f64::NAN, f64::max);
     // "Not faster" allows 10% for noise; NaN, with no concurrent figure, is never so.
@@ -134,109 +117,69 @@ fn more_writers(writes: &Writes) -> Value {
 }
 
 fn one_writer(writes: &Writes) -> Value {
-    let most = most_workers(writes);
-    let ratios: Vec<f64> = writes
-        .cases
-        .iter()
-        .filter(|c| c.workers == most && is_single(c))
-        .filter_map(|s| {
-            let shared = find(writes, &s.program, most, is_defaults)?;
-            Some(s.rows_per_s.median / shared.rows_per_s.median)
-        })
-        .collect();
+    let (few, most) = few_and_most(writes);
+    let single_at_most = |c: &&WritesCase| c.workers == most && is_single(c);
+    let singles = writes.cases.iter().filter(single_at_most);
+    let over_shared = |s: &WritesCase| {
+        let shared = find(writes, &s.program, most, is_defaults)?;
+        Some(s.rows_per_s.median / shared.rows_per_s.median)
+    };
+    let ratios: Vec<f64> = singles.clone().filter_map(over_shared).collect();
     let threads = |w| find(writes, THREADING, w, is_single).map(|c| c.rows_per_s.median);
-    let threads = fewest_workers(writes)
-        .filter(|&w| w != most)
-        .and_then(|few| {
-            let (at_few, at_most) = (threads(few)?, threads(most)?);
-            Some(context! {
-                few,
-                times => at_most / at_few,
-                at_few => rate(&[at_few]),
-                grows => at_most > 1.2 * at_few,
-            })
-        });
-    let slowest = writes
-        .cases
-        .iter()
-        .filter(|c| c.workers == most && is_single(c))
-        .min_by(|a, b| a.rows_per_s.median.total_cmp(&b.rows_per_s.median));
+    let threads = few.and_then(|few| {
+        let (at_few, at_most) = (threads(few)?, threads(most)?);
+        Some(context! {
+            few,
+            times => at_most / at_few,
+            at_few => rate(&[at_few]),
+            grows => at_most > 1.2 * at_few,
+        })
+    });
+    let slowest = singles.min_by(|a, b| a.rows_per_s.median.total_cmp(&b.rows_per_s.median));
     context! {
         most,
         single => rate(&rates(writes, most, is_single)),
         ratios => count(&ratios),
         faster => !ratios.is_empty() && ratios.iter().all(|&r| r > 1.2),
         threads,
-        slowest => slowest.map(|s| context! {
-            method => &s.method,
-            sockets => s.program == PROCESSES,
+        slowest => slowest.map(|s| {
+            context! { method => &s.method, sockets => s.program == PROCESSES }
         }),
     }
 }
 
-/// The `--synchronous normal` runs beside the `full` ones of the same program and workers.
-fn dearer_commits(writes: &Writes) -> Value {
-    let normal = |single: bool| {
-        writes.cases.iter().find(|c| {
-            c.settings.0.synchronous == "normal" && (c.settings.0.writer == "single") == single
-        })
+/// The `--synchronous normal` runs' rows per second, and the `full` ones' of the same program
+/// and workers (none where not run); `None` when the run has no `normal` runs.
+fn dearer_commits(writes: &Writes) -> Option<Value> {
+    let normal = |writer: &str| {
+        let is = |s: &Settings| s.0.synchronous == "normal" && s.0.writer == writer;
+        writes.cases.iter().find(|c| is(&c.settings))
     };
-    let (Some(shared_normal), Some(single_normal)) = (normal(false), normal(true)) else {
-        return context! { measured => false };
-    };
-    let (workers, program, method) = (
-        shared_normal.workers,
-        &shared_normal.program,
-        &shared_normal.method,
-    );
+    let (shared, single) = (normal("shared")?, normal("single")?);
     let full = |pick: fn(&WritesCase) -> bool| {
-        find(writes, program, workers, pick).map(|c| c.rows_per_s.median)
+        find(writes, &shared.program, shared.workers, pick).map(|c| c.rows_per_s.median)
     };
-    let (Some(shared_full), Some(single_full)) = (full(is_defaults), full(is_single)) else {
-        return context! { measured => true, full => false };
-    };
-    let (shared_normal, single_normal) = (
-        shared_normal.rows_per_s.median,
-        single_normal.rows_per_s.median,
-    );
-    context! {
-        measured => true,
-        full => true,
-        method,
-        workers,
-        shared_full => rate(&[shared_full]),
-        shared_normal => rate(&[shared_normal]),
-        single_full => rate(&[single_full]),
-        single_normal => rate(&[single_normal]),
-        win_full => single_full / shared_full,
-        win_normal => single_normal / shared_normal,
-    }
+    Some(context! {
+        method => &shared.method,
+        workers => shared.workers,
+        shared_full => full(is_defaults),
+        shared_normal => shared.rows_per_s.median,
+        single_full => full(is_single),
+        single_normal => single.rows_per_s.median,
+    })
 }
 
 fn traps(writes: &Writes) -> Value {
     let failed = |pick: fn(&WritesCase) -> bool| {
-        count(
-            &writes
-                .cases
-                .iter()
-                .filter(|c| pick(c))
-                .map(|c| c.failed.median)
-                .collect::<Vec<_>>(),
-        )
+        let cases = writes.cases.iter().filter(|c| pick(c));
+        count(&cases.map(|c| c.failed.median).collect::<Vec<_>>())
     };
-    let wrong: Vec<Value> = writes
-        .cases
-        .iter()
-        .filter(|c| !c.consistent)
-        .map(
-            |c| context! { method => &c.method, workers => c.workers, title => c.settings.title() },
-        )
-        .collect();
+    let wrong: Vec<&WritesCase> = writes.cases.iter().filter(|c| !c.consistent).collect();
     context! {
         no_timeout => failed(|c| c.settings.0.busy_timeout_ms == 0),
         deferred => failed(|c| c.settings.0.begin == "deferred"),
         tasks => writes.cases.first().map_or(0, |c| c.tasks),
-        wrong,
+        wrong => Serde(wrong),
     }
 }
 

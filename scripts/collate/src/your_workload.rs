@@ -1,7 +1,5 @@
-//! The comparison of a workload of the reader's, as data: each method's runs by worker count,
-//! the workload's shape, and the decision. `yours` fills it from the reports and writes its
-//! files; `decision` reads it to decide and to say why. Both sit above this file, which imports
-//! neither.
+//! The comparison of a workload of the reader's, as data (its compare.json): `yours` fills it
+//! from the reports, and `decision` reads it to decide and to say why.
 
 use std::collections::BTreeMap;
 
@@ -34,7 +32,6 @@ impl Method {
     }
 }
 
-/// compare.json for a workload of the reader's.
 #[derive(Debug, Serialize)]
 pub struct Yours {
     pub workload: String,
@@ -48,7 +45,6 @@ pub struct Yours {
     /// How the speedups are measured.
     pub baseline: &'static str,
     pub shape: Shape,
-    /// Which method, at how many workers, and whether the runs separate it from the rest.
     pub decision: Decision,
     pub methods: Vec<Method>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -81,24 +77,21 @@ pub struct Shape {
     pub evidence: String,
 }
 
-/// The answer for the workload, as compare.json carries it.
+/// Which method, at how many workers, and why.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Decision {
-    /// The program to use: the clear winner, or the tree's choice among the tied; `null` when
-    /// no Rust method has a speedup.
+    /// The clear winner, or the tree's choice among the tied; `null` without a speedup.
     pub choice: Option<String>,
-    /// At how many workers: the choice's best count.
+    /// The choice's best count.
     pub workers: Option<usize>,
     /// Whether the choice beat every other method beyond the noise of the runs.
     pub clear: bool,
-    /// The methods the runs cannot tell apart from the fastest, the choice among them (empty
-    /// when the answer is clear).
+    /// The methods the runs cannot tell apart from the fastest (empty when the answer is clear).
     pub tied: Vec<String>,
-    /// Why, in one sentence.
     pub why: String,
 }
 
-/// The fewest workers within [`WITHIN`](crate::model::WITHIN) of the highest median speedup.
+/// A method's best count (see [`Method::best`]).
 pub fn best(counts: &BTreeMap<usize, Case>) -> Option<usize> {
     best_within(
         counts

@@ -2,37 +2,27 @@
 //! FILE` (or `--workload NAME`).
 //!
 //! compare.sh runs the sequential baseline (`<program>__baseline`) and every method at each
-//! worker count that matters for the workload (`<program>__w<N>`), a few rounds, each method
-//! measured against its round's baseline (see [`baseline`](super::baseline)). From those reports
-//! this writes, to `--out`:
-//!
-//! - `compare.md`: each method's speedup at each count beside the ideal for that count, and its
-//!   best count: the fewest workers within 5% of its highest median speedup
-//!   (templates/yours/compare.md);
-//! - `compare.json`: every figure, the workload's name and shape, the machine, the command;
-//! - `compare.svg`: speedup against workers, one line per method, with the ideal;
-//! - `timelines.svg`: the baseline and each Rust method at its best count, drawn over time;
-//! - `decide.md`: which method, at how many workers, how close to the ideal, and why, in this
-//!   run's figures (see [`decision`](super::decision));
-//! - `index.html`: all of it on one page.
-//!
-//! None of it is the guide's own tables (lessons, writes, pitfalls): those are about the
-//! guide's workloads, and a run of the reader's says nothing about them.
+//! worker count that matters for the workload (`<program>__w<N>`), each method measured against
+//! its round's baseline (see [`baseline`](super::baseline)). From those reports this writes
+//! `compare.md` (templates/yours/compare.md), `compare.json`, `compare.svg`, `timelines.svg`
+//! (the baseline and each Rust method at its best count), `decide.md` (see
+//! [`decision`](super::decision)) and `index.html`; none of the guide's own tables, which are
+//! about the guide's workloads.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use plotters::prelude::*;
 use serde_json::json;
-use shared::RunReport;
+use shared::{RunReport, TaskReport};
 
 use super::decision;
 use super::your_workload::{Decision, Method, Yours, best};
-use super::{baseline, html, timelines};
+use super::{baseline, chart, html, timelines};
 use crate::Args;
 use crate::format::{how_many_runs, render, speedup_cell};
 use crate::model::cases::{BASELINE, WORKERS};
-use crate::model::{Language, ROWS, Reports};
+use crate::model::programs::{SEQUENTIAL, THREADPOOL};
+use crate::model::{Case, Language, ROWS, Reports, Spread};
 use crate::read::{load, machine, summarise};
 
 pub fn collate(args: &Args) -> Result<String, String> {
@@ -43,12 +33,11 @@ pub fn collate(args: &Args) -> Result<String, String> {
             .then_some(BASELINE)
     })?;
     let methods = methods(&reports, args.python)?;
-    let base = reports
-        .get("sequential")
+    let baseline_runs = reports
+        .get(SEQUENTIAL)
         .and_then(|cases| cases.get(BASELINE))
-        .and_then(|runs| runs.first())
         .ok_or("no sequential baseline")?;
-    let shape = decision::shape(&reports, &methods)?;
+    let base = &baseline_runs[0];
     let mut yours = Yours {
         workload: base.workload.clone(),
         tasks: base.tasks.len(),
@@ -58,7 +47,7 @@ pub fn collate(args: &Args) -> Result<String, String> {
         runs: args.runs,
         machine: machine(),
         baseline: baseline::HOW,
-        shape,
+        shape: decision::shape(baseline_runs, &methods)?,
         decision: Decision::default(),
         methods,
         python_left_out: args.python_left_out.clone(),
@@ -154,33 +143,27 @@ fn markdown(y: &Yours) -> Result<String, String> {
     let ideal = y
         .methods
         .iter()
-        .find(|m| m.program == "threadpool_executor")
+        .find(|m| m.program == THREADPOOL)
         .map(|pool| {
-            counts
-                .iter()
-                .map(|w| {
-                    let ideal = pool.counts.get(w).and_then(|c| c.ideal_speedup.as_ref());
-                    ideal.map_or("–".to_string(), |s| format!("{:.2}x", s.median))
-                })
-                .collect::<Vec<_>>()
+            let ideal = |w| Some(pool.counts.get(w)?.ideal_speedup.as_ref()?.median);
+            counts.iter().map(ideal).collect::<Vec<_>>()
         });
     let rows: Vec<_> = y
         .methods
         .iter()
         .map(|m| {
-            let sequential = m.family == "sequential";
             let wall = m.counts.get(&1).map(|c| c.wall_s.show(3, " s"));
-            let cells: Vec<String> = counts
+            let cells: Vec<_> = counts
                 .iter()
-                .map(|w| m.counts.get(w).map_or("–".to_string(), speedup_cell))
+                .map(|w| m.counts.get(w).map(speedup_cell))
                 .collect();
             let best = m.best_case().map(|(w, c)| {
-                let efficiency = c.efficiency.as_ref().map_or("–".into(), |s| s.show(2, ""));
+                let efficiency = c.efficiency.as_ref().map(|s| s.show(2, ""));
                 json!({ "workers": w, "speedup": speedup_cell(c), "efficiency": efficiency })
             });
             json!({
                 "method": m.method,
-                "baseline": sequential.then(|| wall.unwrap_or_default()),
+                "baseline": (m.family == "sequential").then(|| wall.unwrap_or_default()),
                 "cells": cells,
                 "best": best,
             })
@@ -209,106 +192,48 @@ fn markdown(y: &Yours) -> Result<String, String> {
 /// Speedup against workers (log 2), one line per method, Rust's solid and Python's dashed, with
 /// the ideal in black.
 fn chart(path: &Path, y: &Yours) -> Result<(), String> {
-    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let counts = counts(y);
-    let most = counts.last().copied().unwrap_or(8).max(2) as f64;
-    let methods: Vec<&Method> = y
-        .methods
-        .iter()
-        .filter(|m| m.family != "sequential")
-        .collect();
-    let highest = methods
-        .iter()
-        .flat_map(|m| m.counts.values())
-        .flat_map(|c| [c.speedup.as_ref(), c.ideal_speedup.as_ref()])
-        .flatten()
-        .map(|s| s.max)
-        .fold(1.0, f64::max);
-    let root = SVGBackend::new(path, (900, 520)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| fail(&e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!(
-                "{}: speedup over sequential, by workers",
-                timelines::workload_words(&y.workload, y.tasks)
-            ),
-            ("sans-serif", 20),
-        )
-        .margin(15)
-        .x_label_area_size(40)
-        .y_label_area_size(50)
-        .build_cartesian_2d((1.0..most).log_scale(), 0.0..highest * 1.1)
-        .map_err(|e| fail(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc("workers")
-        .y_desc("speedup (x)")
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .draw()
-        .map_err(|e| fail(&e))?;
-    if let Some(pool) = methods.iter().find(|m| m.program == "threadpool_executor") {
-        let ideal: Vec<(f64, f64)> = pool
-            .counts
-            .iter()
-            .filter_map(|(w, c)| Some((*w as f64, c.ideal_speedup.as_ref()?.median)))
-            .collect();
-        chart
-            .draw_series(LineSeries::new(ideal, BLACK.stroke_width(1)))
-            .map_err(|e| fail(&e))?
-            .label("ideal")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
-    }
-    let colours = [
-        RGBColor(0x44, 0x77, 0xaa),
-        RGBColor(0xee, 0x66, 0x77),
-        RGBColor(0x22, 0x88, 0x33),
-        RGBColor(0xcc, 0xbb, 0x44),
-    ];
-    let families: Vec<&str> = methods.iter().fold(Vec::new(), |mut seen, m| {
-        if !seen.contains(&m.family.as_str()) {
-            seen.push(m.family.as_str());
-        }
-        seen
+    let mut methods: Vec<&Method> = y.methods.iter().collect();
+    methods.retain(|m| m.family != "sequential");
+    let cases = methods.iter().flat_map(|m| m.counts.values());
+    let spreads = cases.flat_map(|c| [&c.speedup, &c.ideal_speedup]).flatten();
+    let highest = spreads.map(|s| s.max).fold(1.0, f64::max);
+    let points = |m: &Method, pick: fn(&Case) -> Option<&Spread>| -> Vec<(f64, f64)> {
+        let point = |(w, c): (&usize, &Case)| Some((*w as f64, pick(c)?.median));
+        m.counts.iter().filter_map(point).collect()
+    };
+    // A method's Rust and Python lines share a colour: the table puts them together.
+    let mut families: Vec<&str> = methods.iter().map(|m| m.family.as_str()).collect();
+    families.dedup();
+    let lines = methods.iter().map(|m| chart::Line {
+        label: m.method.clone(),
+        points: points(m, |c| c.speedup.as_ref()),
+        colour: chart::PALETTE[families.iter().position(|f| *f == m.family).unwrap_or(0) % 4],
+        dashed: m.language == Language::Python,
     });
-    for m in &methods {
-        let i = families.iter().position(|f| *f == m.family).unwrap_or(0);
-        let colour = colours[i % colours.len()];
-        let points: Vec<(f64, f64)> = m
-            .counts
-            .iter()
-            .filter_map(|(w, c)| Some((*w as f64, c.speedup.as_ref()?.median)))
-            .collect();
-        let width = if m.language == Language::Rust { 2 } else { 1 };
-        let style = colour.stroke_width(width);
-        let series = if m.language == Language::Rust {
-            chart.draw_series(LineSeries::new(points.clone(), style))
-        } else {
-            chart.draw_series(DashedLineSeries::new(points.clone(), 6, 4, style))
-        };
-        series
-            .map_err(|e| fail(&e))?
-            .label(m.method.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
-        chart
-            .draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))
-            .map_err(|e| fail(&e))?;
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| fail(&e))?;
-    root.present().map_err(|e| fail(&e))
+    let pool = methods.iter().find(|m| m.program == THREADPOOL);
+    let caption = json!({ "workload": y.workload, "tasks": y.tasks });
+    let caption = render("yours/chart.md", caption)?;
+    chart::svg(path, (900, 520), |root| {
+        chart::LineChart {
+            caption: caption.trim_end(),
+            caption_size: 20,
+            y: 0.0..highest * 1.1,
+            y_desc: "speedup (x)",
+            y_label_width: 50,
+            whole_y: false,
+            x_end: counts(y).last().copied().unwrap_or(8).max(2) as f64,
+            ideal: pool.map(|pool| points(pool, |c| c.ideal_speedup.as_ref())),
+            lines: lines.collect(),
+        }
+        .draw(root)
+    })
 }
 
 /// The most tasks a timeline panel draws: past this the lanes would be too thin to read.
 const MOST_DRAWN: usize = 48;
 
-/// The runs timelines.svg draws: the Rust baseline and each Rust method at its best count, the
-/// first run of each; a run of more than 48 tasks is cut to the first 48 to start, and its
-/// panel says so.
+/// The runs timelines.svg draws: the first of the Rust baseline and of each Rust method at its
+/// best count, each cut to its first [`MOST_DRAWN`] tasks to start.
 fn timeline_runs(reports: &Reports, y: &Yours) -> Result<Vec<(String, RunReport)>, String> {
     let mut panels = Vec::new();
     for m in y.methods.iter().filter(|m| m.language == Language::Rust) {
@@ -317,21 +242,15 @@ fn timeline_runs(reports: &Reports, y: &Yours) -> Result<Vec<(String, RunReport)
             (false, Some(w)) => format!("{WORKERS}{w}"),
             (false, None) => continue,
         };
-        let Some(first) = reports
-            .get(&m.program)
-            .and_then(|cases| cases.get(&case))
-            .and_then(|runs| runs.first())
-        else {
+        // `methods` read this method from these reports.
+        let Some(first) = reports[&m.program].get(&case).and_then(|runs| runs.first()) else {
             continue;
         };
         let mut report = first.clone();
         let mut label = m.method.clone();
         if report.tasks.len() > MOST_DRAWN {
-            report.tasks.sort_by(|a, b| {
-                a.started_s
-                    .unwrap_or(f64::MAX)
-                    .total_cmp(&b.started_s.unwrap_or(f64::MAX))
-            });
+            let start = |t: &TaskReport| t.started_s.unwrap_or(f64::MAX);
+            report.tasks.sort_by(|a, b| start(a).total_cmp(&start(b)));
             let drawn = json!({ "method": label, "most": MOST_DRAWN, "tasks": report.tasks.len() });
             label = render("yours/first-drawn.md", drawn)?
                 .trim_end()

@@ -45,7 +45,9 @@ fn first_difference(want: &str, got: &str) -> String {
         match (w.next(), g.next()) {
             (Some(a), Some(b)) if a == b => continue,
             (a, b) => {
-                let cut = |s: Option<&str>| s.map_or("(ended)".to_string(), |s| s.chars().take(300).collect());
+                let cut = |s: Option<&str>| {
+                    s.map_or("(ended)".to_string(), |s| s.chars().take(300).collect())
+                };
                 return format!("line {n}:\n  golden: {}\n  now:    {}", cut(a), cut(b));
             }
         }
@@ -80,7 +82,10 @@ fn check(case: &str) {
         }
     }
     let (want, got) = (files(&want_dir), files(&out));
-    assert_eq!(want, got, "tests/golden/{case}: collate wrote other files than the golden ones");
+    assert_eq!(
+        want, got,
+        "tests/golden/{case}: collate wrote other files than the golden ones"
+    );
     let mut changed = Vec::new();
     for f in &want {
         let a = std::fs::read_to_string(want_dir.join(f)).expect("a golden file");
