@@ -13,17 +13,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::database::Database;
 use crate::error::{Error, Result};
-use crate::fixture::Database;
 use crate::method::Method;
 use crate::outcome::Run;
 use crate::plan::Plan;
+use crate::presets::Preset;
 use crate::render;
-use crate::report::Report;
+use crate::report_builder::Report;
 use crate::sequential;
 use crate::task::quiet_injected_panics;
 use crate::usage::Snapshot;
-use crate::workload::{Fault, Injection, Preset, Workload};
+use crate::workload::{Fault, Injection, Workload};
 use crate::write_settings::{Begin, Synchronous, WriteSettings, WriterKind};
 
 /// A count with its noun, as the reports print them: the methods' notes use it too.

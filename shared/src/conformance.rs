@@ -20,14 +20,15 @@ use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::Duration;
 
+use crate::database::Database;
 use crate::error::Result;
-use crate::fixture::Database;
 use crate::outcome::{Outcome, Run};
 use crate::plan::Plan;
+use crate::presets::Preset;
 use crate::sequential;
 use crate::status::Status;
 use crate::task::quiet_injected_panics;
-use crate::workload::{Fault, Injection, Preset, Workload};
+use crate::workload::{Fault, Injection, Workload};
 use crate::write_settings::{Begin, WriteSettings, WriterKind};
 
 /// What a program's `--help` says of `flag`: the lines after the flag's own, up to the next

@@ -145,7 +145,7 @@ pub fn list_schedule(durations: impl IntoIterator<Item = f64>, workers: usize) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workload::IO_LATENCIES_MS;
+    use crate::presets::IO_LATENCIES_MS;
 
     /// The guide's io tasks, as if their queries took no time.
     fn io() -> Durations {

@@ -8,11 +8,16 @@
 //! - Plain data. `status`: how a task ended and when ([`Status`], [`Attempt`], on a
 //!   [`Clock`]). `write_settings`: the write flags and the run's own table ([`WriteSettings`],
 //!   [`TABLE`]). `error`, `method`, `progress`.
-//! - `fixture`: the demo database, a small shop, built once and reused, and the scratch copy a
-//!   writing run works on ([`Database`]).
-//! - `workload`: the tasks (a named query, its parameters, a simulated I/O latency), the
-//!   presets `io`, `cpu`, `fetch`, `mixed`, `overhead`, `scale` and `writes`, and injected
-//!   faults. A task that writes carries its run's [`Writes`].
+//! - `shop`: the demo database, a small shop, generated the same way on every machine, built
+//!   once and reused.
+//! - `database`: the database a run reads, the shop or the user's own file, found and opened
+//!   ([`Database`]).
+//! - `scratch`: the copy of it a writing run works on, and what the run's SQL wrote there.
+//! - `workload`: the tasks (a named query, its parameters, a simulated I/O latency), injected
+//!   faults, and the JSON a workload is read from and written to. A task that writes carries
+//!   its run's [`Writes`].
+//! - `presets`: the preset workloads `io`, `cpu`, `fetch`, `mixed`, `overhead`, `scale`,
+//!   `writes` and `app` ([`Preset`]).
 //! - `sql`: a task's SQL on a connection, its rows counted and digested, stopped at its
 //!   deadline.
 //! - `writes`: tasks that write, on a scratch copy: each in its own transaction, or all through
@@ -24,9 +29,9 @@
 //! - `pool`: a few connections shared by many threads, lent out only for a task's SQL
 //!   ([`ConnectionPool`]).
 //! - `outcome`: what happened to each task, and the [`Run`] an executor hands back.
-//! - `report`: the run report (one JSON schema for every program, [`RunReport`]), with the
-//!   ideal makespan from `ideal` and resource usage from `usage`; `render` prints it for
-//!   people.
+//! - `report`: the run report's schema (one JSON schema for every program, [`RunReport`]).
+//!   `report_builder` puts a run's [`Report`] together, with the ideal makespan from `ideal`
+//!   and resource usage from `usage`; `render` prints it for people.
 //! - `pitfalls`: the guide's pitfalls that Rust rejects at compile time, as `compile_fail`
 //!   doc-tests.
 //! - [`cli`]: the common flags and the `main` every program shares.
@@ -40,19 +45,23 @@
 pub mod cli;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod database;
 mod error;
-mod fixture;
 mod ideal;
 mod method;
 mod outcome;
 mod pitfalls;
 mod plan;
 mod pool;
+mod presets;
 mod progress;
 mod render;
 mod report;
+mod report_builder;
 mod room;
+mod scratch;
 pub mod sequential;
+mod shop;
 mod sql;
 mod status;
 mod task;
@@ -62,18 +71,18 @@ mod write_settings;
 mod writes;
 
 pub use cli::CommonArgs;
+pub use database::Database;
 pub use error::{Error, Result};
-pub use fixture::Database;
 pub use ideal::{Bound, Durations, Ideal, ideal};
 pub use method::Method;
 pub use outcome::{Dispatch, Lanes, Outcome, Outcomes, Run};
 pub use plan::Plan;
 pub use pool::{ConnectionPool, Lease};
-pub use report::{
-    Counts, Latency, Percentiles, Report, RunReport, Summary, TaskReport, WritesReport,
-};
+pub use presets::Preset;
+pub use report::{Counts, Latency, Percentiles, RunReport, Summary, TaskReport, WritesReport};
+pub use report_builder::Report;
 pub use status::{Attempt, Clock, GroupCommits, Status, panic_message};
 pub use task::{catch_panic, execute, quiet_injected_panics, run_blocking, run_blocking_with};
-pub use workload::{Answer, Fault, Injection, Preset, Query, SingleWriter, Task, Workload, Writes};
+pub use workload::{Answer, Fault, Injection, Query, SingleWriter, Task, Workload, Writes};
 pub use write_settings::{Begin, Synchronous, TABLE, WriteSettings, WriterKind};
 pub use writes::commit_together;

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::database::Database;
 use crate::error::Result;
-use crate::fixture::Database;
 use crate::workload::{Workload, Writes};
 use crate::write_settings::WriteSettings;
 

@@ -18,8 +18,8 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use rusqlite::Connection;
 
+use crate::database::Database;
 use crate::error::Result;
-use crate::fixture::Database;
 
 pub struct ConnectionPool {
     idle: Mutex<Idle>,

@@ -13,7 +13,8 @@ use std::time::Duration;
 use unicode_width::UnicodeWidthStr;
 
 use crate::outcome::Outcome;
-use crate::report::{Report, TaskReport};
+use crate::report::TaskReport;
+use crate::report_builder::Report;
 
 const TABLE_ROWS: usize = 24;
 const TIMELINE_WIDTH: usize = 64;

@@ -332,7 +332,8 @@ impl Digest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workload::{Preset, Workload};
+    use crate::presets::Preset;
+    use crate::workload::Workload;
     use std::sync::Arc;
     use std::time::Duration;
 

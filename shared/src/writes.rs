@@ -31,7 +31,7 @@
 //!
 //! The measured figures are in the writes table that `scripts/compare.sh` writes (`writes.md`).
 //!
-//! [`Database::scratch_copy`]: crate::fixture::Database::scratch_copy
+//! [`Database::scratch_copy`]: crate::database::Database::scratch_copy
 
 use std::fmt;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -41,7 +41,7 @@ use std::time::Instant;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use crate::fixture::Database;
+use crate::database::Database;
 use crate::sql::{raise_injected_fault, run_sql, status_of};
 use crate::status::{GroupCommits, Status};
 use crate::workload::{Answer, SingleWriter, Task, Writes};
