@@ -24,12 +24,14 @@
 //! which is what async avoids. What these cost on your machine, beside the other three methods,
 //! is in the README's table, produced by `scripts/compare.sh`.
 //!
-//! **At scale.** Two files beside this one are there for a million tasks and a thousand
-//! threads, not for the method; each opens with what it buys, measured. `window.rs` submits
-//! the tasks a window at a time, because a queued job is memory and `executor.submit` in a loop
-//! would queue a million. `idle_gates.rs` keeps idle threads off rayon's search for work: rayon
-//! is built for a few busy threads, one per core, not a thousand mostly idle ones. A first
-//! reading can skip both: read `Window` as "submit every task", and `gates` as not there.
+//! **At scale.** What a million tasks and a thousand threads need, and the method does not, is
+//! behind one type, `Submission`, in `submission.rs`, which opens with what it buys. It hands
+//! the tasks to the pool a window at a time (`window.rs`), because a queued job is memory and
+//! `executor.submit` in a loop would queue a million; and it keeps idle threads at gates
+//! (`idle_gates.rs`), because rayon is built for a few busy threads, one per core, not a
+//! thousand mostly idle ones. A first reading can skip all three files and read
+//! `submission.thread(thread)` as `move || thread.run()`, `submission.start` as a loop that
+//! spawns every task's job, and `submission.outcome_received` as not there.
 //!
 //! **Panics.** A panic that escapes a job `spawn`ed into a rayon pool has nowhere to go: nobody
 //! is waiting on that job. Unless the pool was given a
@@ -51,11 +53,12 @@ use shared::{
     catch_panic, run_blocking_with,
 };
 
+// `submission` is the only one of these that this file calls; the other two are its parts.
 mod idle_gates;
+mod submission;
 mod window;
 
-use idle_gates::IdleGates;
-use window::Window;
+use submission::Submission;
 
 pub const METHOD: Method = Method {
     name: "threadpool",
@@ -99,9 +102,9 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     // cores) and name its threads, which the report shows as each task's worker.
     //
     // The spawn handler is rayon's hook for creating the threads ourselves: we keep their
-    // `JoinHandle`s, to join them at the end. Each waits at a gate until the first tasks are
-    // queued, which matters only with hundreds of threads (see `idle_gates.rs`).
-    let gates = IdleGates::closed(plan.workload.tasks.len());
+    // `JoinHandle`s, to join them at the end. The submission is made first because each thread
+    // waits at its entrance until the first tasks are queued (see "At scale" above).
+    let mut submission = Submission::new(&plan.workload.tasks, workers);
     let mut threads = Vec::with_capacity(workers);
     let pool: ThreadPool = ThreadPoolBuilder::new()
         .num_threads(workers)
@@ -109,7 +112,7 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
             let name = pool_thread_name(thread.index());
             let thread = std::thread::Builder::new()
                 .name(name)
-                .spawn(gates.hold(thread))?;
+                .spawn(submission.thread(thread))?;
             threads.push(thread);
             Ok(())
         })
@@ -123,21 +126,16 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     // `submit`: each task is spawned into the pool, as a job that sends its outcome on the
     // channel. Jobs spawned from outside the pool go into one queue that the pool's threads
     // take from in order, so tasks start in submission order (FIFO), as they do in Python's
-    // executor. Not all at once, as `executor.submit` in a loop would: a queued job is memory,
-    // so the window submits a few thousand now and more as outcomes come back (`window.rs`).
-    // Around each job, the gates park its thread once no task is left to start; the entrance
-    // opens when the first window is in (`idle_gates.rs`).
+    // executor.
     let (sender, receiver) = mpsc::channel::<Outcome>();
-    let submit = |task: &Task, sender: Sender<Outcome>| {
+    submission.start(&pool, sender, |task: &Task, sender| {
         let job = Job {
             task: task.clone(),
             context: Arc::clone(&context),
             sender,
         };
-        pool.spawn(gates.around(move || job.run()));
-    };
-    let mut window = Window::open(&plan.workload.tasks, workers, sender, submit);
-    gates.open_entrance();
+        move || job.run()
+    });
 
     // `as_completed(timeout=…)`: outcomes are taken as they arrive, and never past the run's
     // deadline, so whatever goes wrong, this loop ends.
@@ -148,7 +146,7 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
         match receiver.recv_timeout(left) {
             Ok(outcome) => {
                 outcomes.record(outcome);
-                window.outcome_received();
+                submission.outcome_received(&pool);
             }
             // The deadline passed, or (a bug) every job is done and some task never reported:
             // whatever is missing is reported as not run by `finish`.
@@ -161,13 +159,13 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     let wall = clock.now();
 
     // Shutdown through ownership, as in the Rust Book's pool: dropping the pool tells its
-    // threads to exit once their jobs are done, dropping the gates lets the parked jobs end,
-    // and then every thread is joined. Not when a task is still missing past the deadline: its
-    // thread may be stuck, and the report must not wait for it. With many threads this is not
-    // free (each returns to rayon's search for work before it sees the pool is gone), so its
-    // time is measured and shown in the report's notes, not hidden.
+    // threads to exit once their jobs are done, dropping the submission lets go the jobs it
+    // holds at its exit gate, and then every thread is joined. Not when a task is still
+    // missing past the deadline: its thread may be stuck, and the report must not wait for it.
+    // With many threads this is not free (each returns to rayon's search for work before it
+    // sees the pool is gone), so its time is measured and shown in the report's notes.
     drop(pool);
-    drop(gates);
+    drop(submission);
     if complete {
         for thread in threads {
             // A pool thread does not panic: every task runs inside `catch_panic`, and a panic
@@ -178,10 +176,42 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     let shutdown = clock.now() - wall;
 
     let size = context.connections.size();
+    let notes = notes(workers, size, shutdown, &outcomes);
+    Ok(Run::new(outcomes, workers, startup, wall)
+        .with_connections(size)
+        .with_notes(notes))
+}
+
+/// How long the caller waits for all the outcomes, counted from the end of startup.
+///
+/// Each task is stopped at its own timeout, counted from its start, and tasks start in order on
+/// `workers` threads; so even if every task ran to its timeout, the last one would start within
+/// `ceil(tasks / workers)` timeouts and end one timeout later. That bound is generous (a normal
+/// run ends long before it) and it is finite: nothing waits forever. One extra timeout plus a
+/// second covers the little a task may overrun its deadline by (SQLite checks it every few
+/// thousand steps) and a loaded machine's scheduling.
+fn run_deadline(plan: &Plan, workers: usize) -> Duration {
+    let rounds = plan.workload.tasks.len().div_ceil(workers.max(1));
+    let rounds = u32::try_from(rounds).unwrap_or(u32::MAX);
+    plan.timeout.saturating_mul(rounds.saturating_add(1)) + Duration::from_secs(1)
+}
+
+/// The report's notes: how the threads shared the connections, how long they took to stop
+/// after the last result, and how many tasks the run's deadline left without an outcome.
+fn notes(
+    workers: usize,
+    connections: usize,
+    shutdown: Duration,
+    outcomes: &[Outcome],
+) -> Vec<String> {
+    let threads = counted(workers as u64, "pool thread", "pool threads");
+    let connections = counted(
+        connections as u64,
+        "SQLite connection",
+        "SQLite connections",
+    );
     let mut notes = vec![format!(
-        "{} shared {}, each taken only around a task's SQL",
-        counted(workers as u64, "pool thread", "pool threads"),
-        counted(size as u64, "SQLite connection", "SQLite connections")
+        "{threads} shared {connections}, each taken only around a task's SQL"
     )];
     if shutdown >= Duration::from_millis(1) {
         notes.push(format!(
@@ -203,23 +233,7 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
             "{missing} {had} not reported when the run's deadline passed"
         ));
     }
-    Ok(Run::new(outcomes, workers, startup, wall)
-        .with_connections(size)
-        .with_notes(notes))
-}
-
-/// How long the caller waits for all the outcomes, counted from the end of startup.
-///
-/// Each task is stopped at its own timeout, counted from its start, and tasks start in order on
-/// `workers` threads; so even if every task ran to its timeout, the last one would start within
-/// `ceil(tasks / workers)` timeouts and end one timeout later. That bound is generous (a normal
-/// run ends long before it) and it is finite: nothing waits forever. One extra timeout plus a
-/// second covers the little a task may overrun its deadline by (SQLite checks it every few
-/// thousand steps) and a loaded machine's scheduling.
-fn run_deadline(plan: &Plan, workers: usize) -> Duration {
-    let rounds = plan.workload.tasks.len().div_ceil(workers.max(1));
-    let rounds = u32::try_from(rounds).unwrap_or(u32::MAX);
-    plan.timeout.saturating_mul(rounds.saturating_add(1)) + Duration::from_secs(1)
+    notes
 }
 
 fn pool_thread_name(index: usize) -> String {
