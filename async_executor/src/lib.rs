@@ -50,23 +50,29 @@
 //!
 //! `at_scale.rs` holds what a million tasks need and eight do not: how many may be in flight at
 //! once when `--workers` does not say. `notes.rs` writes the report's notes on where each part
-//! of the run ran. A first reading can skip both. `spawn_blocking.rs` is the other common way to
-//! run the SQL (`--sql-on spawn-blocking`): a connection lent from a pool to a closure on
-//! tokio's blocking threads, as deadpool-sqlite does, with what it costs.
+//! of the run ran, and `threads.rs` counts the threads it started. A first reading can skip all
+//! three. `spawn_blocking.rs` is the other common way to run the SQL (`--sql-on
+//! spawn-blocking`): a connection lent from a pool to a closure on tokio's blocking threads, as
+//! deadpool-sqlite does, with what it costs. `sql_on.rs` sends each task's SQL where the flags
+//! say: to `run_sql` below, to `spawn_blocking.rs` or, a write with `--writer single`, to
+//! `writer.rs`.
 
 mod at_scale;
 mod blocking;
 mod connections;
 mod notes;
 mod spawn_blocking;
+mod sql_on;
+mod threads;
 mod writer;
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use connections::Pool;
-use spawn_blocking::{Lender, Threads};
+use sql_on::Sql;
+use threads::Threads;
 
 pub use at_scale::MOST_IN_FLIGHT;
 use shared::{
@@ -112,7 +118,8 @@ pub enum SqlOn {
 pub struct Options {
     pub runtime: Runtime,
     pub sql_on: SqlOn,
-    /// How many SQLite connections, each on a thread of its own, run the SQL.
+    /// How many SQLite connections run the SQL: each on a thread of its own, or, with
+    /// [`SqlOn::SpawnBlocking`], lent for each query to one of tokio's blocking threads.
     pub connections: usize,
     /// Make the guide's mistake on purpose: block the event loop (see `blocking.rs`).
     pub blocking: bool,
@@ -136,14 +143,10 @@ impl Default for Options {
 pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
     let clock = Clock::start();
     let in_flight = at_scale::in_flight(plan);
-    let threads = Arc::new(Threads::default());
-    let runtime = start_runtime(options.runtime, &threads)?;
+    let (runtime, threads) = start_runtime(options.runtime)?;
     // More connections than tasks in flight could never all be busy.
     let connections = options.connections.clamp(1, in_flight);
-    let sql = match options.sql_on {
-        SqlOn::Connections => Sql::Connections(Arc::new(Pool::open(&plan.database, connections)?)),
-        SqlOn::SpawnBlocking => Sql::SpawnBlocking(Lender::open(&plan.database, connections)?),
-    };
+    let sql = Sql::open(options.sql_on, &plan.database, connections)?;
     let startup = clock.now();
 
     let context = Arc::new(TaskContext {
@@ -151,31 +154,21 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
         timeout: plan.timeout,
         clock,
     });
+    // `--blocking` makes the guide's mistake instead, on purpose (`blocking.rs`).
     let outcomes = if options.blocking {
-        let conn = Arc::new(Mutex::new(plan.database.open()?));
-        runtime.block_on(gather(plan, in_flight, |task| {
-            blocking::run_task(task, Arc::clone(&conn), plan.timeout, clock)
-        }))
+        blocking::gather_blocking(plan, in_flight, &runtime, clock)?
     } else {
         runtime.block_on(gather(plan, in_flight, |task| {
             run_task(task, Arc::clone(&context))
         }))
     };
     let wall = clock.now();
-    if let Sql::Connections(pool) = &context.sql {
-        runtime.block_on(pool.close());
-    }
+    runtime.block_on(context.sql.close());
 
-    // The connection threads are tokio-rusqlite's own, which the runtime does not count.
-    let (started, most) = threads.seen();
-    let started = match options.sql_on {
-        SqlOn::Connections => started + connections,
-        SqlOn::SpawnBlocking => started,
-    };
-    let notes = notes::of(plan, options, &runtime, connections, most);
+    let notes = notes::of(plan, options, &runtime, connections, threads.most());
     Ok(Run::new(outcomes.finish(), in_flight, startup, wall)
         .with_connections(connections)
-        .with_threads_started(started)
+        .with_threads_started(threads.started(&context.sql))
         .with_lanes(Lanes::PerTask)
         .with_notes(notes))
 }
@@ -187,16 +180,19 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
 /// task and one thread is plenty, with no cost for moving tasks between threads. `--runtime
 /// multi` spreads the tasks over one thread per core; it pays off when the tasks compute on the
 /// loop themselves, which these, by design, do not.
-fn start_runtime(kind: Runtime, threads: &Arc<Threads>) -> Result<tokio::runtime::Runtime> {
+///
+/// With the runtime comes the count of the threads it starts, for the report (`threads.rs`).
+fn start_runtime(kind: Runtime) -> Result<(tokio::runtime::Runtime, Arc<Threads>)> {
     let mut builder = match kind {
         Runtime::Current => tokio::runtime::Builder::new_current_thread(),
         Runtime::Multi => tokio::runtime::Builder::new_multi_thread(),
     };
-    threads.count(&mut builder);
-    builder
+    let threads = Threads::count(&mut builder);
+    let runtime = builder
         .enable_time()
         .build()
-        .map_err(|e| Error::system(format!("cannot start the tokio runtime: {e}")))
+        .map_err(|e| Error::system(format!("cannot start the tokio runtime: {e}")))?;
+    Ok((runtime, threads))
 }
 
 /// `asyncio.gather(*tasks, return_exceptions=True)`: spawns one task per query, then collects
@@ -210,7 +206,7 @@ fn start_runtime(kind: Runtime, threads: &Arc<Threads>) -> Result<tokio::runtime
 ///
 /// `start` makes the future of one task: [`run_task`] normally, the loop-blocking version of
 /// `blocking.rs` with `--blocking`.
-async fn gather<F>(plan: &Plan, in_flight: usize, start: impl Fn(Task) -> F) -> Outcomes
+pub(crate) async fn gather<F>(plan: &Plan, in_flight: usize, start: impl Fn(Task) -> F) -> Outcomes
 where
     F: Future<Output = Outcome> + Send + 'static,
 {
@@ -268,24 +264,13 @@ async fn run_task(task: Task, context: Arc<TaskContext>) -> Outcome {
             return only_waited(&task, started, Status::TimedOut, context.clock);
         }
     }
-    // The rest of the task, once its wait is over: a write for the single writer is awaited
-    // here, on the loop; any other SQL goes to a connection.
+    // The rest of the task, once its wait is over: its SQL, on a connection (`run_sql` below),
+    // unless `--writer single` or `--sql-on spawn-blocking` send it elsewhere (`sql_on.rs`).
     let deadline = context.clock.at(started) + context.timeout;
-    match (task.writes.as_ref().filter(|w| w.is_single()), &context.sql) {
-        (Some(writes), _) => writer::write(&task, writes, started, deadline, context.clock).await,
-        (None, Sql::Connections(pool)) => {
-            run_sql(task, pool, started, deadline, context.clock).await
-        }
-        (None, Sql::SpawnBlocking(lender)) => {
-            lender.run_sql(task, started, deadline, context.clock).await
-        }
-    }
-}
-
-/// Where the SQL runs (`--sql-on`).
-enum Sql {
-    Connections(Arc<Pool>),
-    SpawnBlocking(Lender),
+    context
+        .sql
+        .run(task, started, deadline, context.clock)
+        .await
 }
 
 /// How a task ends that never got as far as a connection: it only ever waited, on the loop.
@@ -300,7 +285,7 @@ pub(crate) fn only_waited(task: &Task, started: Duration, status: Status, clock:
 }
 
 /// A task's SQL, on a connection, under its deadline.
-async fn run_sql(
+pub(crate) async fn run_sql(
     task: Task,
     pool: &Arc<Pool>,
     started: Duration,

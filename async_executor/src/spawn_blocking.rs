@@ -28,7 +28,6 @@
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use shared::{Attempt, Clock, ConnectionPool, Database, Outcome, Result, Status, Task};
@@ -91,41 +90,5 @@ impl Lender {
             status,
         };
         Outcome::new(&task, &thread, attempt)
-    }
-}
-
-/// The threads a runtime starts (its workers and its blocking threads): how many in all, and
-/// the most alive at once.
-#[derive(Default)]
-pub(crate) struct Threads {
-    alive: AtomicUsize,
-    started: AtomicUsize,
-    most: AtomicUsize,
-}
-
-impl Threads {
-    /// Counts the threads `builder`'s runtime will start, and names them by number (`tokio-7`),
-    /// so that a report's lanes say which blocking thread ran each query.
-    pub(crate) fn count(self: &Arc<Self>, builder: &mut tokio::runtime::Builder) {
-        let (on_start, on_stop) = (Arc::clone(self), Arc::clone(self));
-        let named = Arc::new(AtomicUsize::new(0));
-        builder
-            .thread_name_fn(move || format!("tokio-{}", named.fetch_add(1, Ordering::Relaxed)))
-            .on_thread_start(move || {
-                on_start.started.fetch_add(1, Ordering::Relaxed);
-                let alive = on_start.alive.fetch_add(1, Ordering::Relaxed) + 1;
-                on_start.most.fetch_max(alive, Ordering::Relaxed);
-            })
-            .on_thread_stop(move || {
-                on_stop.alive.fetch_sub(1, Ordering::Relaxed);
-            });
-    }
-
-    /// How many threads were started, and the most alive at once.
-    pub(crate) fn seen(&self) -> (usize, usize) {
-        (
-            self.started.load(Ordering::Relaxed),
-            self.most.load(Ordering::Relaxed),
-        )
     }
 }

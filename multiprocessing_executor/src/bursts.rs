@@ -18,6 +18,8 @@
 //! removes is each child's own CPU (its fork, its connection, its exit): with a thousand
 //! children on two cores, the method is bound by CPU, not by how it forks.
 
+use nix::poll::PollTimeout;
+
 /// How many children the pool forks in a row before it turns to those already forked.
 pub(crate) const FORK_BURST: usize = 32;
 
@@ -37,5 +39,17 @@ pub(crate) fn this_round(wanted: usize) -> (usize, Forking) {
         (FORK_BURST, Forking::MoreToFork)
     } else {
         (wanted, Forking::Done)
+    }
+}
+
+impl Forking {
+    /// How long the parent's `poll` may sleep: until `next_deadline` once every child is forked;
+    /// while more are to be forked, not at all, so that the next burst does not wait for an
+    /// outcome.
+    pub(crate) fn poll_timeout(self, next_deadline: impl FnOnce() -> PollTimeout) -> PollTimeout {
+        match self {
+            Forking::MoreToFork => PollTimeout::ZERO,
+            Forking::Done => next_deadline(),
+        }
     }
 }

@@ -1,19 +1,20 @@
-//! Worker processes: N children made with `fork()`, each with its own SQLite connection, fed
-//! tasks and read for outcomes over pipes.
+//! Worker processes: N children, each with its own SQLite connection, fed tasks and read for
+//! outcomes over pipes.
 //!
 //! This is the Rust counterpart of the guide's `multiprocessing.Pool(processes=N)` with
-//! `apply_async(...)` and `get(timeout=...)`. The parent forks N children while it still has a
-//! single thread. Each child runs one task at a time on a connection of its own until its
-//! job pipe closes (`child.rs`, the other half of this lesson). The parent keeps the queue
-//! of tasks, writes each job down the pipe of a free child, and waits for outcomes with
-//! `poll()` and a deadline: a child past its timeout is killed, a child that dies is reaped and
-//! replaced, and the task it held is reported with its cause. Tasks and outcomes cross the
-//! pipes as length-prefixed frames of postcard (`frames.rs`).
+//! `apply_async(...)` and `get(timeout=...)`. The parent starts N children: it forks them while
+//! it still has a single thread, or, with `--start spawn` or `forkserver`, starts them fresh as
+//! Python's other start methods do (`start.rs`). Each child runs one task at a time on a
+//! connection of its own until its job pipe closes (`child.rs`, the other half of this lesson).
+//! The parent keeps the queue of tasks, writes each job down the pipe of a free child, and
+//! waits for outcomes with `poll()` and a deadline: a child past its timeout is killed, a child
+//! that dies is reaped and replaced, and the task it held is reported with its cause. Tasks and
+//! outcomes cross the pipes as length-prefixed frames of postcard (`frames.rs`).
 //!
 //! **When to pick it.** In Python, processes are how CPU-bound work gets more than one core,
 //! because of the GIL. Rust has no GIL, so that reason is gone. What remains is *isolation*: a
 //! child that aborts, corrupts its memory or hangs in code nobody can interrupt costs its own
-//! task and nothing else, because the parent can kill it (`SIGKILL` stops anything) and fork a
+//! task and nothing else, because the parent can kill it (`SIGKILL` stops anything) and start a
 //! fresh one. A thread can be neither killed nor replaced that way; that is why `--inject
 //! crash@N` is refused by the other three programs and survived by this one.
 //!
@@ -33,16 +34,19 @@
 //!
 //! **Beside this file**, each behind one name: `frames.rs`, the messages on the pipes;
 //! `worker.rs`, the parent's books on one child; `process.rs`, a child killed and reaped on
-//! drop; `writer.rs`, the one process that does every write with `--writer single`; `notes.rs`,
-//! the report's notes; `platform.rs`, what only Linux offers; `start.rs`, workers that are
-//! not forks of this process (`--start spawn` and `forkserver`). What is there for speed or scale
-//! only, which a first reading can skip, opens with what it buys, measured: `pipelining.rs`,
+//! drop; `options.rs`, the knobs beyond the common flags; `notes.rs`, the report's notes;
+//! `platform.rs`, what only Linux offers. `extras.rs` names what the pool adds to the method,
+//! among them `writer.rs`, the one process that does every write with `--writer single`, and
+//! `start.rs`, workers that are not forks of this process (`spawn.rs`, `forkserver.rs`, and
+//! `briefing.rs`, what such a worker is told first). What is there for speed or scale only,
+//! which a first reading can skip, opens with what it buys, measured: `pipelining.rs`,
 //! `bursts.rs`, `close_range.rs`, `lazy_connection.rs`, `memory.rs` and `room.rs`.
 
 mod briefing;
 mod bursts;
 mod child;
 mod close_range;
+mod extras;
 mod forkserver;
 mod frames;
 mod lazy_connection;
@@ -59,7 +63,7 @@ mod worker;
 mod writer;
 
 use std::collections::VecDeque;
-use std::os::fd::{AsFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd, RawFd};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::wait::WaitStatus;
@@ -68,12 +72,11 @@ use shared::{Clock, Error, Method, Outcome, Outcomes, Plan, Run, Status};
 use tracing::debug;
 
 use bursts::Forking;
+use extras::Extras;
 use frames::ChildMessage;
 use memory::ChildMemory;
 use notes::Notes;
-use pipelining::Pipelining;
 use process::{Process, describe};
-use start::FreshWorkers;
 use worker::Worker;
 use writer::WriterProcess;
 
@@ -88,9 +91,9 @@ pub const METHOD: Method = Method {
 
 /// Runs the plan on worker processes.
 ///
-/// `plan.workers` children (default: one per core, as `Pool()` does) are forked, fewer when there
-/// are fewer tasks; more than the system can start are refused before any fork (`room.rs`). Under
-/// `Start::Fork`, refuses a process with more than one thread, unsafe to fork (`fork_worker`).
+/// Starts `plan.workers` children (default: one per core, as `Pool()` does; fewer when there
+/// are fewer tasks). Refuses more than the system can start (`room.rs`) and, under `Start::Fork`,
+/// a process with more than one thread, unsafe to fork (`fork_child`).
 pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     // Only a fork needs one thread (`start.rs`); where threads cannot be counted, no check.
     let forks = matches!(options.start, Start::Fork);
@@ -116,18 +119,16 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
         clock,
         size,
         parent_death_signal: options.parent_death_signal,
-        fresh: FreshWorkers::for_run(plan, clock, options)?,
         workers: Vec::with_capacity(size),
-        writer,
         pending: plan.workload.tasks.iter().map(|t| t.id).collect(),
         outcomes: Outcomes::new(plan),
-        pipelining: Pipelining::new(options.pipeline),
         notes: Notes::new(size, &options.start),
+        extras: Extras::for_run(plan, clock, options, writer)?,
     };
     pool.serve()?;
     pool.shut_down()?;
     let wall = pool.clock.now();
-    let notes = pool.pipelining.note();
+    let notes = pool.extras.pipelining.note();
     Ok(pool
         .notes
         .into_run(pool.outcomes.finish(), size.max(1), wall, notes))
@@ -137,22 +138,19 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
 ///
 /// Every task is in exactly one place: `pending` (not yet sent, in submission order), a
 /// worker's `sent` (sent to that child, not yet answered), or `outcomes` (done). The run is
-/// over when every task has its outcome and the pool has forked all its children.
+/// over when every task has its outcome and the pool has started all its children.
 struct Pool<'a> {
     plan: &'a Plan,
     clock: Clock,
     /// How many children the run asks for, and keeps alive while there is work for them.
     size: usize,
     parent_death_signal: bool,
-    /// How workers start with `--start spawn` or `forkserver`: not forked from this process.
-    fresh: Option<FreshWorkers>,
     workers: Vec<Worker>,
-    /// The writer process, with `--writer single`.
-    writer: Option<WriterProcess>,
     pending: VecDeque<usize>,
     outcomes: Outcomes,
-    pipelining: Pipelining<'a>,
     notes: Notes,
+    /// What the pool adds to the method: the writer, fresh workers, pipelining (`extras.rs`).
+    extras: Extras<'a>,
 }
 
 /// Why the parent gave up on a child.
@@ -166,7 +164,21 @@ enum WhyLost {
 }
 
 impl Pool<'_> {
-    /// Forks one child and keeps the parent's ends of its two pipes.
+    /// Starts one worker and keeps the parent's ends of its two pipes: forks it, or, with
+    /// `--start spawn` or `forkserver`, starts it fresh (`start.rs`), not a copy of this process.
+    fn start_worker(&mut self) -> shared::Result<()> {
+        let started = self.clock.now();
+        self.notes.worker_started();
+        let (process, jobs, results) = match &self.extras.fresh {
+            Some(fresh) => fresh.start()?,
+            None => self.fork_child()?,
+        };
+        self.workers
+            .push(Worker::new(process, jobs, results, started));
+        Ok(())
+    }
+
+    /// Forks one child: its process, and the parent's ends of its job and result pipes.
     ///
     /// `fork()` copies the calling thread only. Had the parent other threads, a lock one of them
     /// held at that instant (the allocator's, stdout's) would stay locked forever in the child,
@@ -176,16 +188,7 @@ impl Pool<'_> {
     /// The parent holds no SQLite connection here either (the baseline runs after this method):
     /// SQLite's documentation warns that a connection carried across `fork()` can corrupt the
     /// database. Each child opens its own, after the fork.
-    fn fork_worker(&mut self) -> shared::Result<()> {
-        let forked = self.clock.now();
-        self.notes.forked();
-        if let Some(fresh) = &self.fresh {
-            // Spawned, or forked by the fork server (`start.rs`): not a copy of this process.
-            let (process, jobs, results) = fresh.start()?;
-            let worker = Worker::new(process, jobs, results, forked);
-            self.workers.push(worker);
-            return Ok(());
-        }
+    fn fork_child(&mut self) -> shared::Result<(Process, OwnedFd, OwnedFd)> {
         let system = |what: &str, e: nix::Error| Error::system(format!("{what}: {e}"));
         let (job_out, job_in) = pipe().map_err(|e| system("cannot create a pipe", e))?;
         let (result_out, result_in) = pipe().map_err(|e| system("cannot create a pipe", e))?;
@@ -194,7 +197,7 @@ impl Pool<'_> {
         // free; the child never returns from `serve_jobs`, it ends with `_exit`.
         match unsafe { fork() }.map_err(|e| system("cannot fork a worker process", e))? {
             ForkResult::Child => {
-                close_inherited(std::mem::take(&mut self.workers), self.writer.take());
+                close_inherited(std::mem::take(&mut self.workers), self.extras.writer.take());
                 drop(job_in);
                 drop(result_out);
                 let forked = child::Forked {
@@ -210,14 +213,12 @@ impl Pool<'_> {
                 // reach end of file when the child dies.
                 drop(job_out);
                 drop(result_in);
-                let worker = Worker::new(Process::new(child), job_in, result_out, forked);
-                self.workers.push(worker);
-                Ok(())
+                Ok((Process::new(child), job_in, result_out))
             }
         }
     }
 
-    /// The event loop: hand out tasks, fork what the pool lacks, wait for outcomes or the next
+    /// The event loop: hand out tasks, start what the pool lacks, wait for outcomes or the next
     /// deadline, and deal with the children that ended or ran past their timeout.
     fn serve(&mut self) -> shared::Result<()> {
         let mut lost: Vec<(Pid, WhyLost)> = Vec::new();
@@ -227,14 +228,10 @@ impl Pool<'_> {
             if self.outcomes.complete() && forking == Forking::Done {
                 return Ok(());
             }
-            // While children are left to fork, `poll` only looks, so that the next burst does
-            // not wait for an outcome (see `bursts.rs`).
-            let timeout = match forking {
-                Forking::MoreToFork => PollTimeout::ZERO,
-                Forking::Done => {
-                    worker::until_next_deadline(&self.workers, self.plan.timeout, self.clock.now())
-                }
-            };
+            // Until an outcome or the next deadline; not at all while children are left to start.
+            let timeout = forking.poll_timeout(|| {
+                worker::until_next_deadline(&self.workers, self.plan.timeout, self.clock.now())
+            });
             self.wait(timeout, &mut lost)?;
             // Timeouts are checked after the outcomes are read: an outcome that arrived in time
             // wins over the deadline that passed while the parent was busy.
@@ -250,18 +247,18 @@ impl Pool<'_> {
         }
     }
 
-    /// Forks the children the pool lacks: all the `size` children the run asks for, as
-    /// `Pool(N)` forks N, then one in place of each one lost while work is left. A large pool
-    /// is forked a burst at a time (see `bursts.rs`); the answer says whether children are
-    /// left to fork. The parent still has one thread and no connection, so a fork mid-run is
+    /// Starts the children the pool lacks: all the `size` children the run asks for, as
+    /// `Pool(N)` starts N, then one in place of each one lost while work is left. A large pool
+    /// is started a burst at a time (see `bursts.rs`); the answer says whether children are
+    /// left to start. The parent still has one thread and no connection, so a fork mid-run is
     /// as safe as the first.
     fn grow(&mut self) -> shared::Result<Forking> {
-        let unforked = self.size.saturating_sub(self.notes.forks());
+        let unforked = self.size.saturating_sub(self.notes.workers_started());
         let working = self.workers.iter().filter(|w| !w.is_released()).count();
         let lost = (!self.pending.is_empty()).then(|| self.size.saturating_sub(working));
         let (now, forking) = bursts::this_round(unforked.max(lost.unwrap_or(0)));
         for _ in 0..now {
-            self.fork_worker()?;
+            self.start_worker()?;
         }
         Ok(forking)
     }
@@ -277,12 +274,13 @@ impl Pool<'_> {
         let mut idle = idle.into_iter();
         while let Some(&task) = self.pending.front() {
             let holdings = self.workers.iter().map(Worker::holding);
-            let Some(i) = idle.next().or_else(|| self.pipelining.busy_child(holdings)) else {
+            let pipelining = &mut self.extras.pipelining;
+            let Some(i) = idle.next().or_else(|| pipelining.busy_child(holdings)) else {
                 break;
             };
             self.pending.pop_front();
             let next = &self.plan.workload.tasks[task - 1];
-            let short = self.pipelining.is_short(next);
+            let short = pipelining.is_short(next);
             self.workers[i].send(task, self.clock.now(), short);
             debug!(worker = %self.workers[i].process.name(), task, query = next.name(), "sent a task");
         }
@@ -333,7 +331,7 @@ impl Pool<'_> {
         match message {
             ChildMessage::Ready { at } => {
                 w.ready = Some(at);
-                self.notes.ready(w.forked, at);
+                self.notes.ready(w.started, at);
             }
             ChildMessage::Unavailable(message) => {
                 // The message names the database already ("cannot open PATH: why").
@@ -348,7 +346,7 @@ impl Pool<'_> {
                 }
                 let task = &self.plan.workload.tasks[task - 1];
                 debug!(worker = %w.process.name(), task = task.id, "answered");
-                self.pipelining.took(task, attempt.took());
+                self.extras.pipelining.took(task, attempt.took());
                 let outcome = Outcome::new(task, w.process.name(), attempt.into());
                 self.outcomes.record(outcome);
             }
@@ -423,7 +421,7 @@ impl Pool<'_> {
         while let Some(w) = self.workers.last() {
             self.retire(w.process.pid, WhyLost::Ended)?;
         }
-        if let Some(writer) = self.writer.take() {
+        if let Some(writer) = self.extras.writer.take() {
             writer.stop(self.plan.timeout + child::BACKSTOP, &mut self.notes);
         }
         Ok(())

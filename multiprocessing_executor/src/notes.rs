@@ -22,9 +22,9 @@ pub(crate) struct Notes {
     size: usize,
     /// How they start, in the words of the notes: "forked", "spawned", ...
     started: &'static str,
-    /// How many children were forked, the first `size` and any forked in place of lost ones.
-    forks: usize,
-    /// Fork until ready, for each of the first `size` children.
+    /// How many children were started, the first `size` and any started in place of lost ones.
+    starts: usize,
+    /// From the start until ready, for each of the first `size` children.
     startups: Vec<Duration>,
     /// When the last of the first `size` children reported ready.
     all_ready: Duration,
@@ -48,7 +48,7 @@ impl Notes {
         Notes {
             size,
             started,
-            forks: 0,
+            starts: 0,
             startups: Vec::new(),
             all_ready: Duration::ZERO,
             peaks: Vec::new(),
@@ -58,20 +58,20 @@ impl Notes {
         }
     }
 
-    pub fn forked(&mut self) {
-        self.forks += 1;
+    pub fn worker_started(&mut self) {
+        self.starts += 1;
     }
 
-    /// How many children were forked so far.
-    pub fn forks(&self) -> usize {
-        self.forks
+    /// How many children were started so far.
+    pub fn workers_started(&self) -> usize {
+        self.starts
     }
 
-    /// A child forked at `forked` reported ready at `at`. Only the first `size` count: the
-    /// startup measured is the pool's, not that of a replacement forked mid-run.
-    pub fn ready(&mut self, forked: Duration, at: Duration) {
+    /// A child started at `started` reported ready at `at`. Only the first `size` count: the
+    /// startup measured is the pool's, not that of a replacement started mid-run.
+    pub fn ready(&mut self, started: Duration, at: Duration) {
         if self.startups.len() < self.size {
-            self.startups.push(at.saturating_sub(forked));
+            self.startups.push(at.saturating_sub(started));
             self.all_ready = self.all_ready.max(at);
         }
     }
@@ -139,10 +139,10 @@ impl Notes {
         }
         notes.extend(self.writer.clone());
         notes.extend(pipelining);
-        if self.forks > self.size {
+        if self.starts > self.size {
             notes.push(format!(
                 "lost worker processes replaced by freshly forked ones: {}",
-                self.forks - self.size
+                self.starts - self.size
             ));
         }
         let shown = self.events.len().min(MAX_EVENT_NOTES);

@@ -23,8 +23,9 @@ pub(crate) struct Worker {
     pub results: ResultPipe,
     /// Frames to write to `jobs` at the end of this round of dispatching: one `write` for all.
     outbox: Vec<u8>,
-    /// When the fork happened, and when the child reported ready.
-    pub forked: Duration,
+    /// When the parent started it (forked, spawned or asked the fork server for it), and when
+    /// the child reported ready.
+    pub started: Duration,
     pub ready: Option<Duration>,
     /// The jobs sent and not answered yet, in the order the child runs them: the first is the
     /// one it is running, the others wait in its pipe.
@@ -42,17 +43,17 @@ pub(crate) struct SentJob {
 }
 
 impl Worker {
-    pub fn new(process: Process, jobs: OwnedFd, results: OwnedFd, forked: Duration) -> Worker {
+    pub fn new(process: Process, jobs: OwnedFd, results: OwnedFd, started: Duration) -> Worker {
         let pid = process.pid;
         Worker {
             process,
             jobs: Some(File::from(jobs)),
             results: ResultPipe::new(File::from(results), pid),
             outbox: Vec::new(),
-            forked,
+            started,
             ready: None,
             sent: VecDeque::new(),
-            running_since: forked,
+            running_since: started,
         }
     }
 

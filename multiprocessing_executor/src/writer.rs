@@ -93,7 +93,7 @@ impl WriterProcess {
     /// Forks the writer process, if the plan's writes go to a single writer; `None` if not.
     ///
     /// Called before any worker is forked, so that this process still has one thread and no
-    /// child's pipes (see `Pool::fork_worker` in `lib.rs` for why that matters). `clock` is the
+    /// child's pipes (see `Pool::fork_child` in `lib.rs` for why that matters). `clock` is the
     /// run's: the deadlines that the children send are offsets from it.
     pub fn fork_if_single(
         plan: &Plan,

@@ -5,9 +5,13 @@
 //! that every part of a thread pool's life is on this page: the `Queue` of `Job`s, the
 //! `Worker`s that take jobs from it, the channel that brings each `Outcome` back, and the
 //! shutdown. The words are those of the Rust Book's chapter 21 `ThreadPool`, and so is the
-//! shutdown: nothing is told to stop. The producer *closes* the queue once every task is in
-//! it; a worker that finds it closed and empty returns, dropping its end of the results
-//! channel; when the last one has, the results loop ends; then every worker is joined.
+//! idea of the shutdown: nothing is told to stop, the end of the work ends each worker. The
+//! Book drops its job channel's sender and joins every worker in `ThreadPool`'s `Drop`. Here
+//! the producer *closes* the queue once every task is in it; a worker that finds it closed and
+//! empty returns, dropping its end of the results channel; when the last one has, the results
+//! loop ends; then `run` joins every worker itself, inside the `thread::scope` that started
+//! them. The scope guarantees that join even if `run` left one out: it does not end before
+//! every thread it started has ended, so no worker outlives `run`, and no `Drop` is needed.
 //!
 //! `--priority longest-first` turns the queue into a priority queue on each task's expected
 //! duration (its latency), the `queue.PriorityQueue` the guide mentions. With 4 workers on the
