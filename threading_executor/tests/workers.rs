@@ -18,33 +18,11 @@ fn more_workers_asked_than_tasks_start_a_thread_a_task_and_the_report_says_both(
     assert_eq!(report["workers_asked"], 100000);
 }
 
-/// More threads than this machine lets one process map the stacks of: a quarter of
-/// `vm.max_map_count`, since each thread takes about four mappings (see `shared::room`), and
-/// one more. Linux's default limit makes that about sixteen thousand, and the limits some
-/// distributions raise it to, a few hundred thousand; past eight million mappings the workload
-/// would be too large to build for this test, which then fails and says why, rather than pass
-/// without having shown anything.
-#[cfg(target_os = "linux")]
-fn more_threads_than_this_machine_maps() -> usize {
-    let most: usize = std::fs::read_to_string("/proc/sys/vm/max_map_count")
-        .expect("Linux says how many mappings a process may have")
-        .trim()
-        .parse()
-        .expect("vm.max_map_count is a number");
-    let threads = most / 4 + 1;
-    assert!(
-        threads <= 2_000_000,
-        "vm.max_map_count is {most} here: showing the refusal would take a workload of \
-         {threads} tasks; run this test where the limit is Linux's default"
-    );
-    threads
-}
-
 // Only Linux says how many mappings a process may have; elsewhere nothing is refused up front.
 #[cfg(target_os = "linux")]
 #[test]
 fn more_threads_than_the_process_can_start_is_one_line_and_exit_2() {
-    let threads = more_threads_than_this_machine_maps().to_string();
+    let threads = shared::conformance::more_threads_than_this_machine_maps().to_string();
     let out = threading(&[
         "--workload",
         "scale",
