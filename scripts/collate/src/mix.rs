@@ -142,7 +142,6 @@ fn tail_in_sql(runs: &[RunReport], writes: bool) -> Option<f64> {
     Spread::of(shares).map(|s| s.median)
 }
 
-
 fn name_of(program: &str) -> &str {
     METHODS
         .iter()

@@ -260,7 +260,11 @@ pub fn sweep(cases: &BTreeMap<String, Case>) -> Vec<(usize, &Case)> {
 }
 
 pub fn best_concurrency(cases: &BTreeMap<String, Case>) -> Option<usize> {
-    best_within(sweep(cases).into_iter().map(|(w, c)| (w, c.tasks_per_s.median)))
+    best_within(
+        sweep(cases)
+            .into_iter()
+            .map(|(w, c)| (w, c.tasks_per_s.median)),
+    )
 }
 
 /// The methods that are swept and drawn per worker: every method but the baselines.
