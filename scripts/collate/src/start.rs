@@ -91,7 +91,7 @@ pub fn collate(dir: &Path, runs: usize) -> Result<Option<Start>, String> {
 }
 
 /// `1.23 ms (1.10–1.40)`: milliseconds, with the precision a start-up needs.
-fn ms(spread: &Spread, per: usize) -> String {
+fn per_worker(spread: &Spread, per: usize) -> String {
     let scaled = spread.scaled(1.0 / per as f64);
     ms_spread(&scaled, if scaled.median < 0.01 { 2 } else { 1 })
 }
@@ -120,7 +120,7 @@ pub fn markdown(start: Option<&Start>) -> Result<String, String> {
             let cell = |workers: usize, per: usize| {
                 start
                     .and_then(|s| s.get(program, how, workers))
-                    .map_or("not run".to_string(), |r| ms(&r.ready_s, per))
+                    .map_or("not run".to_string(), |r| per_worker(&r.ready_s, per))
             };
             let cells = [cell(4, 1), cell(4, 4), cell(100, 1), cell(100, 100)];
             rows.push(TableRow {
