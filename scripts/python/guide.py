@@ -79,7 +79,7 @@ except ImportError:  # Windows: no getrusage, so the usage figures are null.
 METHODS = ("sequential", "threadpool", "asyncio", "multiprocessing", "threading")
 START_METHODS = ("fork", "spawn", "forkserver")
 
-# The fixture's identity, as `shared/src/fixture.rs` writes it: a file at the default path with
+# The fixture's identity, as `shared/src/shop.rs` writes it: a file at the default path with
 # another schema version would give other rows, and so other checksums, than the Rust programs.
 FIXTURE_APPLICATION_ID = 0x5348_4F50  # "SHOP"
 FIXTURE_SCHEMA_VERSION = 1
@@ -209,7 +209,7 @@ class Database:
         # opened by the thread that uses it (a pool's initializer runs in the pool's thread), so
         # sqlite3's check that it stays on that thread can stay on.
         conn = sqlite3.connect(uri, uri=True, isolation_level=None)
-        # As in fixture.rs: read the file through a memory map, so that pages come from the OS's
+        # As in database.rs: read the file through a memory map, so that pages come from the OS's
         # cache with no copy and no system call, and connections reading at once do not queue
         # in the kernel. 256 MiB covers the fixture; SQLite maps no more than the file's size.
         conn.execute("PRAGMA mmap_size = 268435456")
