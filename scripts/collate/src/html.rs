@@ -34,6 +34,16 @@ struct PagePart {
     svg: Option<String>,
 }
 
+/// A page's title and its two charts' headings, one a line of the template `name`, so that
+/// they are edited with the other sentences.
+pub fn headings(name: &str, model: impl Serialize) -> Result<[String; 3], String> {
+    let text = render(name, model)?;
+    match text.lines().collect::<Vec<_>>()[..] {
+        [title, first, second] => Ok([title, first, second].map(str::to_string)),
+        _ => Err(format!("templates/{name}: not three lines")),
+    }
+}
+
 /// Writes `out/index.html`, titled `title`, from `parts`; the SVG files are read from `out`.
 pub fn write(out: &Path, title: &str, parts: &[Part]) -> Result<(), String> {
     // A first block that opens by saying the title again (decide.md's "Which method for `x`?

@@ -127,11 +127,10 @@ fn collate(args: &Args) -> Result<String, String> {
         write("mix.md", &mix::markdown(mix)?)?;
     }
     write("start.md", &start::markdown(c.start.as_ref())?)?;
-    write("decide.md", &decide::markdown(c)?)?;
-    write(
-        "lessons.md",
-        &lessons::markdown(&c.methods, c.machine.cores)?,
-    )?;
+    let decide = decide::markdown(c)?;
+    write("decide.md", &decide)?;
+    let lessons = lessons::markdown(&c.methods, c.machine.cores)?;
+    write("lessons.md", &lessons)?;
     write("writes-lessons.md", &writes_lessons::markdown(&c.writes)?)?;
     write("pitfalls.md", &pitfalls::markdown(c)?)?;
     let (questions, mix) = (c.questions.as_ref(), c.mix.as_ref());
@@ -145,25 +144,17 @@ fn collate(args: &Args) -> Result<String, String> {
     comparison.table_markdown = table.clone();
     let json = serde_json::to_string_pretty(&comparison).map_err(|e| e.to_string())?;
     write("compare.json", &json)?;
-    let read = |name: &str| {
-        let path = args.out.join(name);
-        std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
-    };
+    // The page's title and its charts' headings: one a line of templates/index.md.
+    let [title, chart, timelines] = html::headings("index.md", serde_json::json!({}))?;
     html::write(
         &args.out,
-        "Four ways to run SQLite queries concurrently, measured",
+        &title,
         &[
             html::Part::Markdown(&format!("### The comparison\n\n{table}")),
-            html::Part::Svg(
-                "The speedups beside their ideals, and the worker sweep",
-                "compare.svg",
-            ),
-            html::Part::Markdown(&read("decide.md")?),
-            html::Part::Markdown(&read("lessons.md")?),
-            html::Part::Svg(
-                "Timelines: the io tasks, one after the other and on 4 workers",
-                "timelines.svg",
-            ),
+            html::Part::Svg(&chart, "compare.svg"),
+            html::Part::Markdown(&decide),
+            html::Part::Markdown(&lessons),
+            html::Part::Svg(&timelines, "timelines.svg"),
         ],
     )?;
     Ok(table)

@@ -75,18 +75,16 @@ pub fn collate(args: &Args) -> Result<String, String> {
         })
         .collect();
     timelines::draw(&args.out.join("timelines.svg"), &panels)?;
-    let index = render("yours/index.md", json!({ "workload": yours.workload }))?;
-    let [title, chart, timelines] = index.lines().collect::<Vec<_>>()[..] else {
-        return Err(format!("yours/index.md: {index}"));
-    };
+    let [title, chart, timelines] =
+        html::headings("yours/index.md", json!({ "workload": yours.workload }))?;
     html::write(
         &args.out,
-        title,
+        &title,
         &[
             html::Part::Markdown(&decide),
             html::Part::Markdown(&format!("### The table\n\n{}", yours.table_markdown)),
-            html::Part::Svg(chart, "compare.svg"),
-            html::Part::Svg(timelines, "timelines.svg"),
+            html::Part::Svg(&chart, "compare.svg"),
+            html::Part::Svg(&timelines, "timelines.svg"),
         ],
     )?;
     Ok(yours.table_markdown)
