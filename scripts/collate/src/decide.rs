@@ -8,10 +8,11 @@
 
 use serde_json::json;
 
-use super::figures::{Figures, programs::*};
+use super::figures::Figures;
 use crate::Comparison;
 use crate::format::render;
 use crate::model::cases::{CPU2, FETCH2, IO4};
+use crate::model::programs::*;
 
 /// Where the tree says "threads", either program will do, so their figures are given as a range.
 const THREADS: [&str; 2] = [THREADPOOL, THREADING];

@@ -10,9 +10,9 @@
 use serde_json::{Value, json};
 use shared::RunReport;
 
-use super::figures::programs::*;
 use super::your_workload::{Decision, Kind, Method, Shape, Yours};
 use crate::format::{how_many_runs, render, speedup_cell};
+use crate::model::programs::*;
 use crate::model::{Case, Language, WITHIN};
 
 /// The share of waiting at or above which a workload is said to wait.

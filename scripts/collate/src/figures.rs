@@ -5,14 +5,6 @@
 use crate::model::{Case, Language, MethodFigures, SWEEP_WAIT_S, Spread, cases, executors, sweep};
 
 /// The programs the pages name: Rust's, and the Python guide's as guide.py names its reports.
-pub mod programs {
-    pub use crate::model::programs::*;
-    pub const PY_THREADPOOL: &str = "python-threadpool";
-    pub const PY_ASYNC: &str = "python-asyncio";
-    pub const PY_PROCESSES: &str = "python-multiprocessing";
-    pub const PY_THREADING: &str = "python-threading";
-}
-
 pub struct Figures<'a>(pub &'a [MethodFigures]);
 
 impl<'a> Figures<'a> {

@@ -6,16 +6,17 @@
 
 use serde_json::{Value, json};
 
-use super::figures::{Figures, programs::*};
+use super::figures::Figures;
 use crate::format::{NOT_MEASURED, render};
 use crate::model::cases::{CPU2, FETCH2, IO4, IOBEST, SCALE};
+use crate::model::programs::*;
 use crate::model::{MethodFigures, within};
 
 const RUST: [&str; 4] = [THREADPOOL, ASYNC, PROCESSES, THREADING];
 const PYTHON: [&str; 4] = [PY_THREADPOOL, PY_ASYNC, PY_PROCESSES, PY_THREADING];
 /// Each Rust program beside its Python counterpart, for per-task cost method for method.
 const PAIRS: [(&str, &str); 5] = [
-    (SEQUENTIAL, "python-sequential"),
+    (SEQUENTIAL, PY_SEQUENTIAL),
     (THREADPOOL, PY_THREADPOOL),
     (ASYNC, PY_ASYNC),
     (PROCESSES, PY_PROCESSES),

@@ -22,6 +22,7 @@ use shared::{RunReport, TaskReport};
 
 use crate::format::{how_many_runs, ms_spread, render};
 use crate::model::Spread;
+use crate::model::programs::{ASYNC, PROCESSES, THREADING, THREADPOOL};
 use crate::read::read_run_reports;
 
 /// One program with one writer at one worker count, over its runs.
@@ -66,10 +67,10 @@ impl Mix {
 
 /// The methods, in the table's order, with their names in prose.
 const METHODS: [(&str, &str); 4] = [
-    ("threadpool_executor", "the thread pool"),
-    ("async_executor", "async"),
-    ("multiprocessing_executor", "processes"),
-    ("threading_executor", "hand-written threads"),
+    (THREADPOOL, "the thread pool"),
+    (ASYNC, "async"),
+    (PROCESSES, "processes"),
+    (THREADING, "hand-written threads"),
 ];
 
 /// Reads `<raw>/mix`, or `None` when the run has no such folder.

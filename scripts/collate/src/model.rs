@@ -65,6 +65,12 @@ pub mod programs {
     pub const ASYNC: &str = "async_executor";
     pub const PROCESSES: &str = "multiprocessing_executor";
     pub const THREADING: &str = "threading_executor";
+    /// guide.py's, under the same method names.
+    pub const PY_SEQUENTIAL: &str = "python-sequential";
+    pub const PY_THREADPOOL: &str = "python-threadpool";
+    pub const PY_ASYNC: &str = "python-asyncio";
+    pub const PY_PROCESSES: &str = "python-multiprocessing";
+    pub const PY_THREADING: &str = "python-threading";
 }
 
 /// The names of the cases `scripts/compare.sh` runs, as its reports are named

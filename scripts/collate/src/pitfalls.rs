@@ -5,13 +5,14 @@
 use serde_json::{Value, json};
 
 use super::faults::Faults;
-use super::figures::{Figures, programs::*};
+use super::figures::Figures;
 use super::mix::Mix;
 use super::start::{self, Start};
 use super::writes::{Writes, WritesCase};
 use super::writes_lessons::{count, find, is_defaults, is_single, rate};
 use crate::Comparison;
 use crate::format::{one, render, span};
+use crate::model::programs::*;
 
 pub fn markdown(c: &Comparison) -> Result<String, String> {
     let f = Figures(&c.methods);

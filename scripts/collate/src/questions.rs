@@ -22,6 +22,7 @@ use super::mix::Mix;
 use super::writes::{Writes, WritesCase};
 use super::writes_lessons::{count, find};
 use crate::format::{how_many_runs, render};
+use crate::model::programs::{ASYNC, THREADING, THREADPOOL};
 use crate::model::{Spread, best_within};
 use crate::read::read_run_reports;
 
@@ -67,7 +68,7 @@ const ASYNC_ROWS: [(&str, &str); 5] = [
     ("scale", "scale"),
 ];
 /// The connection sweep's methods and work, in the order its table shows them.
-const SWEPT_PROGRAMS: [&str; 2] = ["threadpool_executor", "async_executor"];
+const SWEPT_PROGRAMS: [&str; 2] = [THREADPOOL, ASYNC];
 const SWEPT: [&str; 3] = ["cpu-quarter", "io", "app"];
 
 /// A figure of every run, or the error naming the measurement that lacks it.
@@ -215,14 +216,13 @@ pub fn markdown(
     });
     // The threading writes with one setting changed, on 4 workers, or 16 where 4 were not run.
     let failed = |pick: &dyn Fn(&WritesCase) -> bool| {
-        let c = find(writes, "threading_executor", 4, pick)
-            .or_else(|| find(writes, "threading_executor", 16, pick))?;
+        let c = find(writes, THREADING, 4, pick).or_else(|| find(writes, THREADING, 16, pick))?;
         let failed = count(&c.failed.values);
         Some(json!({ "failed": failed, "tasks": c.tasks, "workers": c.workers }))
     };
     let split = mix.and_then(|m| {
         let most = m.cases.iter().map(|c| c.workers).max()?;
-        let threads = |writer| m.get("threading_executor", writer, most);
+        let threads = |writer| m.get(THREADING, writer, most);
         let p99 = |writer| threads(writer)?.write_p99_s.as_ref();
         Some(json!({ "most": most, "shared": p99("shared")?, "single": p99("single")? }))
     });

@@ -11,9 +11,7 @@ use minijinja::value::{Serde, Value};
 
 use super::writes::{Settings, Writes, WritesCase};
 use crate::format::{NOT_MEASURED, render, thousands};
-
-const THREADING: &str = "threading_executor";
-const PROCESSES: &str = "multiprocessing_executor";
+use crate::model::programs::{PROCESSES, SEQUENTIAL, THREADING};
 
 /// Readers whose SQL took less than this many times as long beside a writer are within the
 /// noise of a few milliseconds of SQL.
@@ -65,7 +63,7 @@ fn rates(writes: &Writes, workers: usize, pick: fn(&WritesCase) -> bool) -> Vec<
     writes
         .cases
         .iter()
-        .filter(|c| c.program != "sequential" && c.workers == workers && pick(c))
+        .filter(|c| c.program != SEQUENTIAL && c.workers == workers && pick(c))
         .map(|c| c.rows_per_s.median)
         .collect()
 }
@@ -74,7 +72,7 @@ fn rates(writes: &Writes, workers: usize, pick: fn(&WritesCase) -> bool) -> Vec<
 /// fewer than the most; and the most (4 and 16 in a full run).
 fn few_and_most(writes: &Writes) -> (Option<usize>, usize) {
     let most = writes.cases.iter().map(|c| c.workers).max().unwrap_or(0);
-    let concurrent = writes.cases.iter().filter(|c| c.program != "sequential");
+    let concurrent = writes.cases.iter().filter(|c| c.program != SEQUENTIAL);
     let few = concurrent.map(|c| c.workers).min();
     (few.filter(|&w| w != most), most)
 }
@@ -96,7 +94,7 @@ pub fn markdown(writes: &Writes) -> Result<String, String> {
 }
 
 fn more_writers(writes: &Writes) -> Value {
-    let alone = find(writes, "sequential", 1, is_defaults).map(|c| c.rows_per_s.median);
+    let alone = find(writes, SEQUENTIAL, 1, is_defaults).map(|c| c.rows_per_s.median);
     let (few_workers, most) = few_and_most(writes);
     let many = rates(writes, most, is_defaults);
     let few = few_workers.map_or_else(Vec::new, |w| rates(writes, w, is_defaults));
