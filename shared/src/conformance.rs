@@ -67,20 +67,17 @@ pub fn json_report(out: &std::process::Output) -> serde_json::Value {
     })
 }
 
-/// More threads than this machine lets one process map the stacks of: a quarter of
-/// `vm.max_map_count`, since each thread takes about four mappings (see `room.rs`), and one
-/// more. Linux's default limit makes that about sixteen thousand, and the limits some
-/// distributions raise it to, a few hundred thousand; past eight million mappings the workload
-/// would be too large to build for a test, which then fails and says why, rather than pass
-/// without having shown anything. Linux only: elsewhere nothing is refused up front.
+/// More threads than this machine lets one process map the stacks of: `vm.max_map_count`
+/// divided by the mappings each thread takes (see `room.rs`), and one more. Linux's default
+/// limit makes that about sixteen thousand, and the limits some distributions raise it to, a few
+/// hundred thousand; past eight million mappings the workload would be too large to build for a
+/// test, which then fails and says why, rather than pass without having shown anything. Linux
+/// only: elsewhere nothing is refused up front.
 #[cfg(target_os = "linux")]
 pub fn more_threads_than_this_machine_maps() -> usize {
-    let most: usize = std::fs::read_to_string("/proc/sys/vm/max_map_count")
-        .expect("Linux says how many mappings a process may have")
-        .trim()
-        .parse()
-        .expect("vm.max_map_count is a number");
-    let threads = most / 4 + 1;
+    let most =
+        crate::room::max_map_count().expect("Linux says how many mappings a process may have");
+    let threads = most / crate::room::MAPPINGS_PER_THREAD + 1;
     assert!(
         threads <= 2_000_000,
         "vm.max_map_count is {most} here: showing the refusal would take a workload of \

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 
 /// The memory mappings each thread takes: its stack, the stack's guard page, and its signal
 /// stack with a guard page of its own.
-const MAPPINGS_PER_THREAD: usize = 4;
+pub(crate) const MAPPINGS_PER_THREAD: usize = 4;
 
 /// Mappings kept free for everything else the run maps (SQLite's memory map, allocations).
 const HEADROOM: usize = 2048;
@@ -36,19 +36,25 @@ pub(crate) fn for_threads(threads: usize) -> Result<()> {
 
 /// How many more memory mappings this process may make; `None` where that cannot be read.
 fn free_mappings() -> Option<usize> {
-    if !cfg!(target_os = "linux") {
-        return None;
-    }
-    let most: usize = std::fs::read_to_string("/proc/sys/vm/max_map_count")
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
+    let most = max_map_count()?;
     let used = std::fs::read_to_string("/proc/self/maps")
         .ok()?
         .lines()
         .count();
     Some(most.saturating_sub(used))
+}
+
+/// How many memory mappings Linux lets one process have (`vm.max_map_count`); `None` elsewhere,
+/// or where it cannot be read.
+pub(crate) fn max_map_count() -> Option<usize> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]
