@@ -141,7 +141,7 @@ impl Notes {
         notes.extend(pipelining);
         if self.starts > self.size {
             notes.push(format!(
-                "lost worker processes replaced by freshly forked ones: {}",
+                "lost worker processes replaced by new ones (started as --start says): {}",
                 self.starts - self.size
             ));
         }
