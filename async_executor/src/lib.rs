@@ -168,7 +168,7 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
     let notes = notes::of(plan, options, &runtime, connections, threads.most());
     Ok(Run::new(outcomes.finish(), in_flight, startup, wall)
         .with_connections(connections)
-        .with_threads_started(threads.started(&context.sql))
+        .with_threads_started(threads.started() + context.sql.own_threads())
         .with_lanes(Lanes::PerTask)
         .with_notes(notes))
 }

@@ -9,8 +9,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::sql_on::Sql;
-
 /// The threads a runtime starts: how many in all, and the most alive at once.
 #[derive(Default)]
 pub(crate) struct Threads {
@@ -39,10 +37,9 @@ impl Threads {
         threads
     }
 
-    /// How many threads the run started: the runtime's, and those of `sql`'s connections that
-    /// the runtime does not count.
-    pub(crate) fn started(&self, sql: &Sql) -> usize {
-        self.started.load(Ordering::Relaxed) + sql.own_threads()
+    /// How many threads the runtime started (the connections' own are counted by `Sql`).
+    pub(crate) fn started(&self) -> usize {
+        self.started.load(Ordering::Relaxed)
     }
 
     /// The most threads of the runtime alive at once.
