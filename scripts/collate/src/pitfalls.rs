@@ -9,7 +9,9 @@ use super::figures::Figures;
 use super::mix::Mix;
 use super::start::{self, Start};
 use super::writes::{Writes, WritesCase};
-use super::writes_lessons::{count, find, is_defaults, is_single, rate};
+use super::writes_lessons::{
+    TRAP_WORKERS, count, deferred, find, is_defaults, is_single, no_busy_timeout, rate, trap,
+};
 use crate::Comparison;
 use crate::format::{one, render, span};
 use crate::model::programs::*;
@@ -109,10 +111,10 @@ fn page(
 fn writes_figures(writes: &Writes) -> Value {
     let threads =
         |workers: usize, pick: &dyn Fn(&WritesCase) -> bool| find(writes, THREADING, workers, pick);
-    let few = 4;
+    let few = TRAP_WORKERS;
     let most = writes.cases.iter().map(|c| c.workers).max().unwrap_or(16);
-    let failed = |pick: &dyn Fn(&WritesCase) -> bool| {
-        let c = threads(few, pick).or_else(|| threads(most, pick))?;
+    let failed = |pick: fn(&WritesCase) -> bool| {
+        let c = trap(writes, pick)?;
         Some(json!({
             "failed": count(&c.failed.values),
             "tasks": c.tasks,
@@ -131,8 +133,8 @@ fn writes_figures(writes: &Writes) -> Value {
         "tasks": writes.cases.first().map_or(0, |c| c.tasks),
         "few": few,
         "most": most,
-        "no_timeout": failed(&|c| c.settings.0.busy_timeout_ms == 0),
-        "deferred": failed(&|c| c.settings.0.begin == "deferred"),
+        "no_timeout": failed(no_busy_timeout),
+        "deferred": failed(deferred),
         "few_rate": threads(few, &is_defaults).map(rows_per_s),
         "most_rate": shared.map(rows_per_s),
         "single_rate": single.map(rows_per_s),

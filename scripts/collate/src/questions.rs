@@ -20,7 +20,7 @@ use shared::RunReport;
 
 use super::mix::Mix;
 use super::writes::{Writes, WritesCase};
-use super::writes_lessons::{count, find};
+use super::writes_lessons::{count, deferred, no_busy_timeout, trap};
 use crate::format::{how_many_runs, render};
 use crate::model::programs::{ASYNC, THREADING, THREADPOOL};
 use crate::model::{Spread, best_within};
@@ -214,9 +214,8 @@ pub fn markdown(
         let runs = how_many_runs(p.tasks_per_s.values.len());
         json!({ "counts": counts, "rows": q.sweep(&counts), "runs": runs })
     });
-    // The threading writes with one setting changed, on 4 workers, or 16 where 4 were not run.
-    let failed = |pick: &dyn Fn(&WritesCase) -> bool| {
-        let c = find(writes, THREADING, 4, pick).or_else(|| find(writes, THREADING, 16, pick))?;
+    let failed = |pick: fn(&WritesCase) -> bool| {
+        let c = trap(writes, pick)?;
         let failed = count(&c.failed.values);
         Some(json!({ "failed": failed, "tasks": c.tasks, "workers": c.workers }))
     };
@@ -233,8 +232,8 @@ pub fn markdown(
             "sql_on": sql_on,
             "sql_on_runs": q.sql_on.first().map(|c| how_many_runs(c.wall_s.values.len())),
             "sweep": sweep,
-            "busy0": failed(&|c| c.settings.0.busy_timeout_ms == 0),
-            "deferred": failed(&|c| c.settings.0.begin == "deferred"),
+            "busy0": failed(no_busy_timeout),
+            "deferred": failed(deferred),
             "split": split,
         }),
     )

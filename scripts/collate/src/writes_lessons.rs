@@ -45,6 +45,25 @@ pub fn is_single(c: &WritesCase) -> bool {
     c.settings.0.writer == "single" && c.settings.0.synchronous == "full"
 }
 
+/// The write traps' settings: no busy timeout, and `BEGIN DEFERRED`.
+pub fn no_busy_timeout(c: &WritesCase) -> bool {
+    c.settings.0.busy_timeout_ms == 0
+}
+
+pub fn deferred(c: &WritesCase) -> bool {
+    c.settings.0.begin == "deferred"
+}
+
+/// A write trap as the docs show it: the hand-written threads with `pick`'s setting, on a few
+/// workers (4) where the run has them, else on the most it ran.
+pub fn trap(writes: &Writes, pick: impl Fn(&WritesCase) -> bool) -> Option<&WritesCase> {
+    let most = writes.cases.iter().map(|c| c.workers).max()?;
+    find(writes, THREADING, TRAP_WORKERS, &pick).or_else(|| find(writes, THREADING, most, &pick))
+}
+
+/// The few workers a write trap is shown on.
+pub const TRAP_WORKERS: usize = 4;
+
 pub fn find<'a>(
     writes: &'a Writes,
     program: &str,
