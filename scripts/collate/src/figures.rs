@@ -97,8 +97,7 @@ impl<'a> Figures<'a> {
     /// The method's short name, as compare.svg labels it ("threadpool", "async", ...).
     pub fn short_name(&self, program: &str) -> String {
         self.method(program)
-            .and_then(|m| m.method.split(' ').next())
-            .unwrap_or(program)
+            .map_or(program, |m| &m.family)
             .to_string()
     }
 }

@@ -21,9 +21,9 @@ pub struct Method {
 }
 
 impl Method {
-    /// The method's first word, as a sentence names it among others: "threadpool".
+    /// The method's family, as a sentence names it among others: "threadpool".
     pub fn short(&self) -> &str {
-        self.method.split(' ').next().unwrap_or(&self.method)
+        &self.family
     }
 
     pub fn best_case(&self) -> Option<(usize, &Case)> {
