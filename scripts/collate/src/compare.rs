@@ -7,8 +7,8 @@ use serde::Serialize;
 use crate::Args;
 use crate::format::{how_many_runs, mib, ms, plural, render, speedup_cell};
 use crate::model::{
-    GUIDE_QUOTED, Language, Machine, MethodFigures, Rounds, SWEEP_WAIT_S, cases, executors, sweep,
-    tasks_in,
+    BASELINE_FAMILY, GUIDE_QUOTED, Language, Machine, MethodFigures, Rounds, SWEEP_WAIT_S, cases,
+    executors, sweep, tasks_in,
 };
 
 /// How many tasks each language ran where the two may differ, for the legend.
@@ -43,7 +43,7 @@ pub fn markdown(
                 .ok_or_else(|| format!("{}: no '{name}' measurement", m.program))
         };
         let overhead = case(cases::OVERHEAD)?.per_task_us.show(2, " µs");
-        if m.family == "sequential" {
+        if m.family == BASELINE_FAMILY {
             let startup = ms(&case(cases::IO)?.startup_s);
             let ones = ["1.00x", "1.00x", "1.00", "1.00x", "1.00x", "1.00x"].map(String::from);
             let mut cells = vec![m.method.clone()];

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::Args;
 use crate::model::{
-    Case, GUIDE_QUOTED, Language, Machine, MethodFigures, ROWS, Reports, Rounds, best_concurrency,
-    cases,
+    BASELINE_FAMILY, Case, GUIDE_QUOTED, Language, Machine, MethodFigures, ROWS, Reports, Rounds,
+    best_concurrency, cases,
 };
 use crate::read::{load, machine, summarise};
 use crate::{baseline, faults, mix, questions, start, timelines, writes};
@@ -147,7 +147,7 @@ pub fn io_runs(reports: &Reports) -> Result<Vec<timelines::Panel<'_>>, String> {
     ROWS.iter()
         .filter(|row| row.language == Language::Rust)
         .map(|row| {
-            let case = if row.family == "sequential" {
+            let case = if row.family == BASELINE_FAMILY {
                 cases::IO
             } else {
                 cases::IO4

@@ -13,7 +13,7 @@ use shared::RunReport;
 use super::your_workload::{Decision, Kind, Method, Shape, Yours};
 use crate::format::{how_many_runs, render, speedup_cell};
 use crate::model::programs::*;
-use crate::model::{Case, Language, WITHIN};
+use crate::model::{BASELINE_FAMILY, Case, Language, WITHIN};
 
 /// The share of waiting at or above which a workload is said to wait.
 const WAITS: f64 = 0.5;
@@ -167,7 +167,7 @@ pub fn decide(kind: Kind, tasks: usize, rust: &[&Method]) -> Decision {
 fn rust_methods(y: &Yours) -> Vec<&Method> {
     y.methods
         .iter()
-        .filter(|m| m.language == Language::Rust && m.family != "sequential")
+        .filter(|m| m.language == Language::Rust && m.family != BASELINE_FAMILY)
         .collect()
 }
 
@@ -280,7 +280,7 @@ fn python_best(y: &Yours) -> Option<Value> {
     let (m, _) = y
         .methods
         .iter()
-        .filter(|m| m.language == Language::Python && m.family != "sequential")
+        .filter(|m| m.language == Language::Python && m.family != BASELINE_FAMILY)
         .filter_map(|m| Some((m, peak(m)?)))
         .max_by(|a, b| a.1.total_cmp(&b.1))?;
     let (workers, case) = m.best_case()?;

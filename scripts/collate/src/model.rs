@@ -98,12 +98,16 @@ pub mod cases {
     pub const WORKERS: &str = "w";
 }
 
+/// The family of the baselines, which every speedup divides by: the one family that is not a
+/// method of concurrency.
+pub const BASELINE_FAMILY: &str = "sequential";
+
 /// The rows of the table, in order: each method in Rust, then the same method in Python, so
 /// that the two sit one above the other.
 #[rustfmt::skip] // a table, one row a line
 pub const ROWS: [Row; 10] = [
-    row("sequential", "sequential", Language::Rust, "baseline"),
-    row("python-sequential", "sequential", Language::Python, "baseline"),
+    row(programs::SEQUENTIAL, BASELINE_FAMILY, Language::Rust, "baseline"),
+    row(programs::PY_SEQUENTIAL, BASELINE_FAMILY, Language::Python, "baseline"),
     row("threadpool_executor", "threadpool", Language::Rust, "rayon pool"),
     row("python-threadpool", "threadpool", Language::Python, "ThreadPoolExecutor"),
     row("async_executor", "async", Language::Rust, "tokio"),
@@ -275,7 +279,7 @@ pub fn best_concurrency(cases: &BTreeMap<String, Case>) -> Option<usize> {
 
 /// The methods that are swept and drawn per worker: every method but the baselines.
 pub fn executors(methods: &[MethodFigures]) -> impl Iterator<Item = &MethodFigures> {
-    methods.iter().filter(|m| m.family != "sequential")
+    methods.iter().filter(|m| m.family != BASELINE_FAMILY)
 }
 
 /// How many tasks one language's methods ran in `case` (the first method's: they all run the

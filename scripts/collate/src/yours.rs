@@ -22,7 +22,7 @@ use crate::Args;
 use crate::format::{how_many_runs, render, speedup_cell};
 use crate::model::cases::{BASELINE, WORKERS};
 use crate::model::programs::{SEQUENTIAL, THREADPOOL};
-use crate::model::{Case, Language, ROWS, Reports, Spread};
+use crate::model::{BASELINE_FAMILY, Case, Language, ROWS, Reports, Spread};
 use crate::read::{load, machine, summarise};
 
 pub fn collate(args: &Args) -> Result<String, String> {
@@ -127,7 +127,7 @@ fn counts(yours: &Yours) -> Vec<usize> {
     yours
         .methods
         .iter()
-        .filter(|m| m.family != "sequential")
+        .filter(|m| m.family != BASELINE_FAMILY)
         .map(|m| m.counts.keys().copied().collect::<Vec<_>>())
         .max_by_key(Vec::len)
         .unwrap_or_default()
@@ -161,7 +161,7 @@ fn markdown(y: &Yours) -> Result<String, String> {
             });
             json!({
                 "method": m.method,
-                "baseline": (m.family == "sequential").then(|| wall.unwrap_or_default()),
+                "baseline": (m.family == BASELINE_FAMILY).then(|| wall.unwrap_or_default()),
                 "cells": cells,
                 "best": best,
             })
@@ -191,7 +191,7 @@ fn markdown(y: &Yours) -> Result<String, String> {
 /// the ideal in black.
 fn chart(path: &Path, y: &Yours) -> Result<(), String> {
     let mut methods: Vec<&Method> = y.methods.iter().collect();
-    methods.retain(|m| m.family != "sequential");
+    methods.retain(|m| m.family != BASELINE_FAMILY);
     let cases = methods.iter().flat_map(|m| m.counts.values());
     let spreads = cases.flat_map(|c| [&c.speedup, &c.ideal_speedup]).flatten();
     let highest = spreads.map(|s| s.max).fold(1.0, f64::max);
@@ -235,7 +235,7 @@ const MOST_DRAWN: usize = 48;
 fn timeline_runs(reports: &Reports, y: &Yours) -> Result<Vec<(String, RunReport)>, String> {
     let mut panels = Vec::new();
     for m in y.methods.iter().filter(|m| m.language == Language::Rust) {
-        let case = match (m.family == "sequential", m.best) {
+        let case = match (m.family == BASELINE_FAMILY, m.best) {
             (true, _) => BASELINE.to_string(),
             (false, Some(w)) => format!("{WORKERS}{w}"),
             (false, None) => continue,
