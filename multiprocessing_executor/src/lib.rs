@@ -109,10 +109,13 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     // With `--writer single`, one process does every write (see `writer.rs`). It is forked
     // first, while this process has one thread and no worker, and the workers run a plan whose
     // writes it hands to that process.
+    // With `--writer lock`, the lock is a file every process can take (`writer.rs` too).
     let writer = WriterProcess::fork_if_single(plan, clock, options.parent_death_signal)?;
-    let plan = match &writer {
-        Some(writer) => &writer.plan_for_workers(plan),
-        None => plan,
+    let locked = writer::lock_across_processes(plan);
+    let plan = match (&writer, &locked) {
+        (Some(writer), _) => &writer.plan_for_workers(plan),
+        (None, Some(locked)) => locked,
+        (None, None) => plan,
     };
     let mut pool = Pool {
         plan,

@@ -42,6 +42,15 @@
 //! write over (see `Writes::hand_over`): the writer never sees them. `error` and `hang` run in
 //! the writer, inside the task's savepoint, so an error costs its own task; a hang, though,
 //! holds up every write queued behind it until its deadline: that is the price of one writer.
+//!
+//! **`--writer lock`** needs no process: each child writes on its own connection, as with
+//! `shared`, after taking one lock that every process of the run can see. A `Mutex`, what a
+//! program of threads takes, cannot be that lock: each fork copies it, and every child would
+//! take its own copy. So the lock is `flock` on a file beside the scratch copy
+//! ([`lock_across_processes`]), opened by each write anew, since a descriptor opened before the
+//! fork would be one lock shared by every child. A child that crashes holding it lets it go:
+//! the kernel closes a dead process's files, and its transaction, never committed, is not
+//! there.
 
 use std::ffi::CStr;
 use std::io::{self, Write};
@@ -56,7 +65,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::wait::WaitStatus;
 use nix::unistd::{ForkResult, fork, getpid};
 use rusqlite::Connection;
-use shared::{Answer, Clock, Error, Plan, SingleWriter, Status, Task, Writes};
+use shared::{Answer, Clock, Error, Plan, SingleWriter, Status, Task, WriterKind, Writes};
 use tracing::debug;
 
 use crate::child::{self, BACKSTOP, Forked};
@@ -199,6 +208,17 @@ impl WriterProcess {
     }
 }
 
+/// With `--writer lock`, the plan the children run: each write takes the lock file beside the
+/// scratch copy instead of a `Mutex` of this process. `None` for any other writer.
+pub fn lock_across_processes(plan: &Plan) -> Option<Plan> {
+    let writes = plan
+        .writes()
+        .filter(|w| w.settings.writer == WriterKind::Lock)?;
+    let mut children = plan.clone();
+    children.set_writes(Writes::for_processes(writes.settings, &plan.database));
+    Some(children)
+}
+
 /// The writer's whole life, from the fork to `_exit`. Like a worker child (see
 /// `child::serve_jobs`), it never returns: it would run the parent's code.
 fn serve_writes(forked: Forked<'_>, requests: UnixDatagram, control: UnixStream) -> ! {
@@ -300,8 +320,9 @@ fn write_and_answer(
             (task, clock.at(q.request.deadline))
         })
         .collect();
+    let hold = plan.writes().map_or(Duration::ZERO, |w| w.settings.hold);
     let statuses = match conn {
-        Ok(conn) => shared::commit_together(conn, &tasks),
+        Ok(conn) => shared::commit_together(conn, &tasks, hold),
         Err(why) => vec![Status::Failed(why.clone()); batch.len()],
     };
     tally.commits.record(&statuses);

@@ -141,6 +141,16 @@ fn with_shared_writers_a_crash_an_error_and_a_panic_cost_their_own_rows() {
     a_crash_an_error_and_a_panic_cost_their_own_rows("shared");
 }
 
+fn with_the_lock_file_every_row_reported_is_in_the_database() {
+    every_row_reported_is_in_the_database("lock");
+}
+
+/// The crash strikes with the lock file taken, mid-transaction: the kernel lets go of a dead
+/// process's `flock`, and the writes after it go on.
+fn with_the_lock_file_a_crash_an_error_and_a_panic_cost_their_own_rows() {
+    a_crash_an_error_and_a_panic_cost_their_own_rows("lock");
+}
+
 /// One writer, not one per child: the report's note names one writer process, which committed
 /// every row, and with 8 children waiting on it, more than one row a commit on average.
 fn one_writer_process_commits_the_rows_of_several_children_at_once() {
@@ -237,6 +247,14 @@ fn main() -> ExitCode {
     checks.run(
         "with_shared_writers_a_crash_an_error_and_a_panic_cost_their_own_rows",
         with_shared_writers_a_crash_an_error_and_a_panic_cost_their_own_rows,
+    );
+    checks.run(
+        "with_the_lock_file_every_row_reported_is_in_the_database",
+        with_the_lock_file_every_row_reported_is_in_the_database,
+    );
+    checks.run(
+        "with_the_lock_file_a_crash_an_error_and_a_panic_cost_their_own_rows",
+        with_the_lock_file_a_crash_an_error_and_a_panic_cost_their_own_rows,
     );
     checks.run(
         "one_writer_process_commits_the_rows_of_several_children_at_once",

@@ -41,6 +41,11 @@ pub struct CommonArgs {
     #[arg(long, value_name = "N")]
     pub tasks: Option<usize>,
 
+    /// For the app preset: the share of its requests that write, in percent (0 to 100),
+    /// spread evenly among its reads [default: 10].
+    #[arg(long, value_name = "PCT", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub write_share: Option<u8>,
+
     /// How many tasks may run at once, never more than there are tasks [default: the method's
     /// own, which [`parse`] writes into each program's help].
     #[arg(long, value_name = "N", value_parser = at_least_one)]
@@ -97,10 +102,17 @@ pub struct CommonArgs {
     #[arg(long, value_enum, default_value_t = Synchronous::Full, help_heading = "Writes")]
     pub synchronous: Synchronous,
 
-    /// For tasks that write: each worker on its own connection (shared), or one writer that
-    /// commits what is queued in one transaction (single).
+    /// For tasks that write: each worker on its own connection (shared), one writer that
+    /// commits what is queued in one transaction (single), or each worker on its own
+    /// connection after taking one lock of the program's (lock).
     #[arg(long, value_enum, default_value_t = WriterKind::Shared, help_heading = "Writes")]
     pub writer: WriterKind,
+
+    /// For tasks that write: how long each write transaction waits after its first statement,
+    /// holding SQLite's write lock, as code that awaits something else inside a transaction
+    /// does.
+    #[arg(long, value_name = "MS", default_value_t = 0, help_heading = "Writes")]
+    pub hold_ms: u64,
 }
 
 /// Parses a program's flags (`A` flattens [`CommonArgs`]), as `A::parse()` would, with the help
@@ -164,9 +176,16 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
 impl CommonArgs {
     /// The workload the flags ask for, with its faults injected.
     pub fn workload(&self, method: &Method) -> Result<Workload> {
-        let mut workload = match &self.workload_file {
-            Some(path) => Workload::from_file(path, self.tasks)?,
-            None => Workload::preset(self.workload, self.tasks),
+        let mut workload = match (&self.workload_file, self.write_share) {
+            (Some(path), None) => Workload::from_file(path, self.tasks)?,
+            (None, None) => Workload::preset(self.workload, self.tasks),
+            (None, Some(share)) if self.workload == Preset::App => Workload::app(share, self.tasks),
+            _ => {
+                return Err(Error::input(
+                    "--write-share sets how many of the app preset's requests write: use it \
+                     with --workload app",
+                ));
+            }
         };
         workload.inject(&self.inject)?;
         if workload.has_fault(Fault::Crash) && !method.survives_crash {
@@ -201,11 +220,12 @@ impl CommonArgs {
             begin: self.begin,
             synchronous: self.synchronous,
             writer: self.writer,
+            hold: Duration::from_millis(self.hold_ms),
         };
         if !workload.writes() && settings != WriteSettings::default() {
             return Err(Error::input(
-                "--busy-timeout, --begin, --synchronous and --writer are for tasks that write, \
-                 and this workload has none: try --workload writes",
+                "--busy-timeout, --begin, --synchronous, --writer and --hold-ms are for tasks \
+                 that write, and this workload has none: try --workload writes",
             ));
         }
         let plan = Plan {

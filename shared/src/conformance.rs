@@ -397,11 +397,16 @@ pub fn a_hang_is_stopped_at_its_timeout(method: &dyn Fn(&Plan) -> Result<Run>) {
     );
 }
 
+/// Every way of writing (`--writer`): each worker on its own connection, one writer, and each
+/// worker after taking the program's lock.
+const WRITERS: [WriterKind; 3] = [WriterKind::Shared, WriterKind::Single, WriterKind::Lock];
+
 /// What the database holds after a writing run is what its ok tasks reported: nothing lost
-/// that was reported written, nothing written that was reported failed. Checked for both
-/// writers, with an error and a panic among the writes.
+/// that was reported written, nothing written that was reported failed. Checked for every
+/// writer, with an error and a panic among the writes (under `lock`, the panic strikes with
+/// the lock held: the next writer must still get it).
 pub fn writes_agree_with_the_database(method: &dyn Fn(&Plan) -> Result<Run>) {
-    for writer in [WriterKind::Shared, WriterKind::Single] {
+    for writer in WRITERS {
         let settings = WriteSettings {
             writer,
             ..WriteSettings::default()
@@ -425,12 +430,12 @@ pub fn writes_agree_with_the_database(method: &dyn Fn(&Plan) -> Result<Run>) {
 
 /// The `app` preset's reads and write transactions at once: every write task that ended ok is
 /// recorded in the run's own table and no other is, and a write that failed left nothing half
-/// done (its order is not there either). Checked for both writers, with an error in one write
+/// done (its order is not there either). Checked for every writer, with an error in one write
 /// and a panic in another, mid-transaction.
 pub fn an_application_mix_records_each_write_it_reports(method: &dyn Fn(&Plan) -> Result<Run>) {
     // Tasks 7, 27 and 47 place orders; 17, 37 and 57 change prices (the preset's pattern).
     let faults = [(Fault::Error, 7), (Fault::Panic, 27), (Fault::Panic, 17)];
-    for writer in [WriterKind::Shared, WriterKind::Single] {
+    for writer in WRITERS {
         let settings = WriteSettings {
             writer,
             ..WriteSettings::default()
@@ -468,6 +473,47 @@ pub fn an_application_mix_records_each_write_it_reports(method: &dyn Fn(&Plan) -
             })
             .expect("the orders are counted");
         assert_eq!(orders, 1, "{writer:?}: the order of task 47, and no other");
+    }
+}
+
+/// With `--writer lock`, writers queue on the program's lock and never meet SQLite's: with no
+/// busy timeout at all, where writers that collide fail at once (`--writer shared` loses most
+/// of these 200), not one write fails.
+pub fn the_lock_keeps_every_writer_from_meeting_sqlites_lock(
+    method: &dyn Fn(&Plan) -> Result<Run>,
+) {
+    let settings = WriteSettings {
+        writer: WriterKind::Lock,
+        busy_timeout: Duration::ZERO,
+        ..WriteSettings::default()
+    };
+    let plan = writes_plan(200, 8, settings, &[]);
+    let run = run_ok(method, &plan);
+    assert_ok_except(&run, &[]);
+    assert_rows_agree(&plan, &run, 200);
+}
+
+/// A write transaction that waits inside itself (`--hold-ms`) holds SQLite's write lock through
+/// the wait, so every other writer waits through it too: 6 writes holding 40 ms each on 6
+/// workers take at least their 240 ms sum, whichever the writer, where 6 waits outside any
+/// transaction would overlap. And each is written once, as reported.
+pub fn a_held_transaction_holds_every_writer_up(method: &dyn Fn(&Plan) -> Result<Run>) {
+    const HOLD: Duration = Duration::from_millis(40);
+    for writer in WRITERS {
+        let settings = WriteSettings {
+            writer,
+            hold: HOLD,
+            ..WriteSettings::default()
+        };
+        let plan = writes_plan(6, 6, settings, &[]);
+        let run = run_ok(method, &plan);
+        assert_ok_except(&run, &[]);
+        assert_rows_agree(&plan, &run, 6);
+        assert!(
+            run.wall >= HOLD * 6,
+            "{writer:?}: 6 writes holding {HOLD:?} each took {:?}, less than their sum",
+            run.wall
+        );
     }
 }
 
@@ -509,7 +555,7 @@ pub type Check = fn(&dyn Fn(&Plan) -> Result<Run>);
 /// Every check with its name, for test programs that cannot use libtest's threads (a method
 /// that forks runs them one after another on its main thread); the others use
 /// [`conformance_tests!`](crate::conformance_tests).
-pub const CHECKS: [(&str, Check); 12] = [
+pub const CHECKS: [(&str, Check); 14] = [
     (
         "results_match_the_sequential_baseline",
         results_match_the_sequential_baseline,
@@ -551,6 +597,14 @@ pub const CHECKS: [(&str, Check); 12] = [
     (
         "an_application_mix_records_each_write_it_reports",
         an_application_mix_records_each_write_it_reports,
+    ),
+    (
+        "a_held_transaction_holds_every_writer_up",
+        a_held_transaction_holds_every_writer_up,
+    ),
+    (
+        "the_lock_keeps_every_writer_from_meeting_sqlites_lock",
+        the_lock_keeps_every_writer_from_meeting_sqlites_lock,
     ),
 ];
 
@@ -648,6 +702,26 @@ macro_rules! conformance_tests {
                     $crate::conformance::BOUND,
                     "an_application_mix_records_each_write_it_reports",
                     || $crate::conformance::an_application_mix_records_each_write_it_reports(&$run),
+                )
+            }
+            #[test]
+            fn a_held_transaction_holds_every_writer_up() {
+                $crate::conformance::within(
+                    $crate::conformance::BOUND,
+                    "a_held_transaction_holds_every_writer_up",
+                    || $crate::conformance::a_held_transaction_holds_every_writer_up(&$run),
+                )
+            }
+            #[test]
+            fn the_lock_keeps_every_writer_from_meeting_sqlites_lock() {
+                $crate::conformance::within(
+                    $crate::conformance::BOUND,
+                    "the_lock_keeps_every_writer_from_meeting_sqlites_lock",
+                    || {
+                        $crate::conformance::the_lock_keeps_every_writer_from_meeting_sqlites_lock(
+                            &$run,
+                        )
+                    },
                 )
             }
             #[test]

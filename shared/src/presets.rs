@@ -62,6 +62,15 @@ impl Workload {
             tasks.or(preset.default_tasks()),
         )
     }
+
+    /// The `app` preset with `write_share` percent of its requests writing (`--write-share`).
+    pub fn app(write_share: u8, tasks: Option<usize>) -> Workload {
+        Workload::from_pattern(
+            Preset::App.to_string(),
+            app_pattern(write_share),
+            tasks.or(Preset::App.default_tasks()),
+        )
+    }
 }
 
 /// The guide's latencies, in its order: sum 1.30 s, longest 0.30 s.
@@ -132,16 +141,46 @@ impl Preset {
                 writes: true,
                 ..query("insert_row", WRITE_SQL, &[WRITE_PAYLOAD], 0)
             }],
-            Preset::App => APP
-                .iter()
-                .zip(APP_WAITS_MS)
-                .map(|(&(name, sql), wait)| Query {
-                    writes: name.starts_with("write_"),
-                    ..query(name, sql, &[], wait)
-                })
-                .collect(),
+            Preset::App => app_pattern(APP_WRITE_SHARE),
         }
     }
+}
+
+/// The app preset's share of requests that write, in percent, unless `--write-share` says.
+pub const APP_WRITE_SHARE: u8 = 10;
+
+/// One hundred requests of the `app` preset, `write_share` percent of them writes, spread
+/// evenly among the reads: request `i` writes when `(i + 4) × share / 100` steps up from
+/// `(i + 3) × share / 100`. The reads take the read requests of [`APP`] in turn and the writes its
+/// two writes, each request the wait of its place in [`APP_WAITS_MS`]; at 10% this is `APP`
+/// itself, five times over.
+fn app_pattern(write_share: u8) -> Vec<Query> {
+    let share = usize::from(write_share.min(100));
+    let reads: Vec<&(&str, &str)> = APP
+        .iter()
+        .filter(|(n, _)| !n.starts_with("write_"))
+        .collect();
+    let writes: Vec<&(&str, &str)> = APP
+        .iter()
+        .filter(|(n, _)| n.starts_with("write_"))
+        .collect();
+    let (mut read, mut write) = (0, 0);
+    (0..100)
+        .map(|i| {
+            let writes_here = (i + 4) * share / 100 > (i + 3) * share / 100;
+            let &(name, sql) = if writes_here {
+                write += 1;
+                writes[(write - 1) % writes.len()]
+            } else {
+                read += 1;
+                reads[(read - 1) % reads.len()]
+            };
+            Query {
+                writes: writes_here,
+                ..query(name, sql, &[], APP_WAITS_MS[i % APP_WAITS_MS.len()])
+            }
+        })
+        .collect()
 }
 
 /// The light analytic queries of the `io` preset: (name, SQL, first day, last day).
@@ -433,3 +472,49 @@ const APP_PLACE_ORDER: &str = "
 const APP_CHANGE_PRICE: &str = "
     UPDATE products SET price_cents = price_cents + 1 WHERE id = 1 + (:task * 31) % 2000;
     INSERT INTO task_writes (task_id, payload) VALUES (:task, 'change_price')";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writes(workload: &Workload) -> Vec<bool> {
+        workload.tasks.iter().map(|t| t.query.writes).collect()
+    }
+
+    #[test]
+    fn each_share_writes_that_many_of_every_hundred_requests_spread_among_the_reads() {
+        for share in [0u8, 1, 10, 25, 33, 50, 99, 100] {
+            let workload = Workload::app(share, Some(300));
+            let flags = writes(&workload);
+            for hundred in flags.chunks(100) {
+                assert_eq!(hundred.iter().filter(|&&w| w).count(), usize::from(share));
+            }
+            // Spread evenly: never two writes in a row below half, never two reads above.
+            if share <= 50 {
+                assert!(!flags.windows(2).any(|w| w[0] && w[1]), "{share}%");
+            } else {
+                assert!(!flags.windows(2).any(|w| !w[0] && !w[1]), "{share}%");
+            }
+        }
+    }
+
+    #[test]
+    fn the_default_share_is_the_app_pattern_of_twenty_over_again() {
+        let workload = Workload::preset(Preset::App, None);
+        let same = |w: &Workload| -> Vec<(String, String, u64, bool)> {
+            w.tasks
+                .iter()
+                .map(|t| {
+                    let q = &t.query;
+                    (q.name.clone(), q.sql.clone(), q.latency_ms, q.writes)
+                })
+                .collect()
+        };
+        assert_eq!(same(&workload), same(&Workload::app(APP_WRITE_SHARE, None)));
+        for (i, task) in workload.tasks.iter().enumerate() {
+            let (name, sql) = APP[i % APP.len()];
+            assert_eq!((task.name(), task.query.sql.as_str()), (name, sql.trim()));
+            assert_eq!(task.query.latency_ms, APP_WAITS_MS[i % APP_WAITS_MS.len()]);
+        }
+    }
+}

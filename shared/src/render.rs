@@ -271,7 +271,12 @@ fn writes(out: &mut String, r: &Report) {
     };
     let writer = match w.writer.as_str() {
         "single" => "one writer, group commit",
+        "lock" => "each worker on its own connection, one at a time by the program's lock",
         _ => "each worker on its own connection",
+    };
+    let hold = match w.hold_ms {
+        0 => String::new(),
+        ms => format!(" · each transaction waits {ms} ms inside"),
     };
     let rate = match r.rows_in_db_after {
         Some(after) if r.wall_s > 0.0 => format!(" · {:.0} writes/s", after as f64 / r.wall_s),
@@ -279,7 +284,7 @@ fn writes(out: &mut String, r: &Report) {
     };
     let _ = writeln!(
         out,
-        "  writes: {writer} · BEGIN {} · busy_timeout {} ms · synchronous {}{rate}",
+        "  writes: {writer} · BEGIN {} · busy_timeout {} ms · synchronous {}{hold}{rate}",
         w.begin.to_uppercase(),
         w.busy_timeout_ms,
         w.synchronous,

@@ -157,8 +157,12 @@ pub struct WritesReport {
     pub begin: String,
     /// "full" | "normal"
     pub synchronous: String,
-    /// "shared" | "single"
+    /// "shared" | "single" | "lock"
     pub writer: String,
+    /// How long each write transaction waited after its first statement (`--hold-ms`); 0 in
+    /// reports written before it existed.
+    #[serde(default)]
+    pub hold_ms: u64,
 }
 
 impl From<WriteSettings> for WritesReport {
@@ -168,6 +172,7 @@ impl From<WriteSettings> for WritesReport {
             begin: flag_value(s.begin),
             synchronous: flag_value(s.synchronous),
             writer: flag_value(s.writer),
+            hold_ms: s.hold.as_millis() as u64,
         }
     }
 }

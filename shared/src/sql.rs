@@ -12,7 +12,7 @@
 //! [`execute`]: crate::task::execute
 
 use std::panic;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::types::ValueRef;
@@ -56,24 +56,29 @@ pub(crate) fn status_of(result: rusqlite::Result<Option<(u64, u64)>>) -> Status 
     }
 }
 
+/// The SQL a task runs: its own, or that of its injected `error` or `hang`.
+fn sql_of(task: &Task) -> (&str, &Params) {
+    const NONE: &Params = &Params::Positional(Vec::new());
+    match task.fault {
+        Some(Fault::Error) => (ERROR_SQL, NONE),
+        Some(Fault::Hang) => (HANG_SQL, NONE),
+        _ => (task.query.sql.as_str(), &task.query.params),
+    }
+}
+
 /// The task's SQL (or the SQL of its injected `error` or `hang`), stopped at `deadline`: its row
 /// count and checksum, or `None` past the deadline. For a task that writes, the count is the
 /// rows it changed.
 ///
 /// The SQL may be several statements, as a write transaction is (an order, then its items, then
 /// the record of the task): they run in turn, their rows go into one checksum, and their
-/// parameters are bound by name (see [`several`]).
+/// parameters are bound by name (see [`Steps`]).
 pub(crate) fn run_sql(
     conn: &Connection,
     task: &Task,
     deadline: Instant,
 ) -> rusqlite::Result<Option<(u64, u64)>> {
-    const NONE: &Params = &Params::Positional(Vec::new());
-    let (sql, params) = match task.fault {
-        Some(Fault::Error) => (ERROR_SQL, NONE),
-        Some(Fault::Hang) => (HANG_SQL, NONE),
-        _ => (task.query.sql.as_str(), &task.query.params),
-    };
+    let (sql, params) = sql_of(task);
     let _interrupt = InterruptAtDeadline::new(conn, deadline)?;
     let changed_before = conn.total_changes();
     let result = match conn.prepare_cached(sql) {
@@ -82,7 +87,13 @@ pub(crate) fn run_sql(
             bind(&mut statement, params, task.id, Names::AllUsed)?;
             rows.walk(&mut statement, deadline)?.then(|| rows.finish())
         }
-        Err(rusqlite::Error::MultipleStatement) => several(conn, sql, params, task, deadline)?,
+        Err(rusqlite::Error::MultipleStatement) => {
+            let mut steps = Steps::new(conn, task);
+            match steps.run(conn, task, deadline, Step::All)? {
+                true => Some(steps.finish(conn, task)?),
+                false => None,
+            }
+        }
         Err(e) => return Err(e),
     };
     Ok(if task.query.writes {
@@ -92,45 +103,123 @@ pub(crate) fn run_sql(
     })
 }
 
-/// SQL of several statements, run in turn on the connection, as one task. Each statement binds
-/// the parameters it names (and `:task`); a name that no statement has is an error, as it is
-/// for one statement. A list of parameters bound in order would not say which statement each
-/// is for, so several statements take theirs by name.
-///
-/// They are prepared each time, not cached: SQLite's statement cache holds one statement per
-/// text, and these are a few short writes beside a transaction's commit.
-fn several(
+/// A write's SQL inside its transaction: [`run_sql`], or, with `--hold-ms`, its first statement,
+/// a wait of `hold` with the write lock held, and the rest. The wait is a blocking sleep: what
+/// an `.await` on something else inside a transaction is to every other writer, which cannot
+/// write until this transaction commits. (Async `.await`s it for real: [`Steps`].)
+pub(crate) fn run_write(
     conn: &Connection,
-    sql: &str,
-    params: &Params,
     task: &Task,
     deadline: Instant,
+    hold: Duration,
 ) -> rusqlite::Result<Option<(u64, u64)>> {
-    if matches!(params, Params::Positional(list) if !list.is_empty()) {
-        return Err(rusqlite::Error::ToSqlConversionFailure(
-            "SQL of several statements takes its parameters by name ({\":name\": value}), \
-             not as a list"
-                .into(),
-        ));
+    if hold.is_zero() {
+        return run_sql(conn, task, deadline);
     }
-    let mut rows = Rows::new(task.query.rounds);
-    let mut used = Vec::new();
-    let mut statements = Batch::new(conn, sql);
-    while let Some(mut statement) = statements.next()? {
-        used.extend(bind(&mut statement, params, task.id, Names::SomeUsed)?);
-        if !rows.walk(&mut statement, deadline)? {
-            return Ok(None);
+    let mut steps = Steps::new(conn, task);
+    if !steps.run(conn, task, deadline, Step::First)? {
+        return Ok(None);
+    }
+    let left = deadline.saturating_duration_since(Instant::now());
+    std::thread::sleep(hold.min(left));
+    if left < hold || !steps.run(conn, task, deadline, Step::Rest)? {
+        return Ok(None);
+    }
+    steps.finish(conn, task).map(Some)
+}
+
+/// Which of a task's statements a [`Steps::run`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    All,
+    First,
+    Rest,
+}
+
+/// A task's statements, run in turn on one connection, in one call or in two (the first, then
+/// the rest: a transaction that waits inside itself, `--hold-ms`). Its rows, the parameter
+/// names its statements used and the changes it made are carried from one call to the next,
+/// so that a task run in two steps reports what it would in one.
+///
+/// Each statement binds the parameters it names (and `:task`); a name that no statement has is
+/// an error, as it is for one statement. A list of parameters bound in order would not say which
+/// statement each is for, so several statements take theirs by name. They are prepared each
+/// time, not cached: SQLite's statement cache holds one statement per text, and these are a few
+/// short writes beside a transaction's commit.
+pub(crate) struct Steps {
+    rows: Rows,
+    used: Vec<String>,
+    /// How many statements have run.
+    ran: usize,
+    changed_before: u64,
+}
+
+impl Steps {
+    pub(crate) fn new(conn: &Connection, task: &Task) -> Steps {
+        Steps {
+            rows: Rows::new(task.query.rounds),
+            used: Vec::new(),
+            ran: 0,
+            changed_before: conn.total_changes(),
         }
     }
-    if let Params::Named(by_name) = params
-        && let Some(name) = by_name
-            .keys()
-            .map(|n| slot_name(n))
-            .find(|n| !used.contains(n))
-    {
-        return Err(rusqlite::Error::InvalidParameterName(name));
+
+    /// Runs the statements `step` names; `false` if the deadline came first.
+    pub(crate) fn run(
+        &mut self,
+        conn: &Connection,
+        task: &Task,
+        deadline: Instant,
+        step: Step,
+    ) -> rusqlite::Result<bool> {
+        let (sql, params) = sql_of(task);
+        let _interrupt = InterruptAtDeadline::new(conn, deadline)?;
+        let mut statements = Batch::new(conn, sql);
+        let mut index = 0;
+        while let Some(mut statement) = statements.next()? {
+            index += 1;
+            // Prepared, not run: a statement an earlier step ran.
+            if index <= self.ran {
+                continue;
+            }
+            if step == Step::First && index > 1 {
+                break;
+            }
+            if index > 1 && matches!(params, Params::Positional(list) if !list.is_empty()) {
+                return Err(rusqlite::Error::ToSqlConversionFailure(
+                    "SQL of several statements takes its parameters by name ({\":name\": \
+                     value}), not as a list"
+                        .into(),
+                ));
+            }
+            self.used
+                .extend(bind(&mut statement, params, task.id, Names::SomeUsed)?);
+            self.ran = index;
+            if !self.rows.walk(&mut statement, deadline)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
-    Ok(Some(rows.finish()))
+
+    /// The row count (for a write, the rows it changed) and the checksum, once every statement
+    /// has run; an error if a parameter named no statement's slot.
+    pub(crate) fn finish(self, conn: &Connection, task: &Task) -> rusqlite::Result<(u64, u64)> {
+        if let (_, Params::Named(by_name)) = sql_of(task)
+            && let Some(name) = by_name
+                .keys()
+                .map(|n| slot_name(n))
+                .find(|n| !self.used.contains(n))
+        {
+            return Err(rusqlite::Error::InvalidParameterName(name));
+        }
+        let (rows, checksum) = self.rows.finish();
+        Ok(if task.query.writes {
+            (conn.total_changes() - self.changed_before, checksum)
+        } else {
+            (rows, checksum)
+        })
+    }
 }
 
 /// SQLite's progress handler, stopping the connection's statements at `deadline` while this
@@ -208,7 +297,7 @@ impl Rows {
 }
 
 /// Whether every name a task's parameters give must be in the statement being bound: yes for
-/// one statement; for several, each binds the names it has (see [`several`]).
+/// one statement; for several, each binds the names it has (see [`Steps`]).
 #[derive(PartialEq)]
 enum Names {
     AllUsed,
@@ -229,7 +318,7 @@ fn slot_name(name: &str) -> String {
 /// SQL must be bound: a count that does not match, or a name the SQL does not have, is an error
 /// that fails the task, as SQLite's own would.
 ///
-/// Returns the names it bound, for [`several`] to check that each was used somewhere.
+/// Returns the names it bound, for [`Steps`] to check that each was used somewhere.
 fn bind(
     statement: &mut Statement<'_>,
     params: &Params,

@@ -194,6 +194,9 @@ pub struct Writes {
     pub settings: WriteSettings,
     /// `None` with `--writer shared`: each worker writes on the connection it runs the task on.
     pub(crate) single: Option<Box<dyn SingleWriter>>,
+    /// `--writer lock`: the lock each write transaction takes first (see `writes`); `None`
+    /// otherwise, and where the method takes a lock of its own (async awaits one).
+    pub(crate) lock: Option<crate::writes::WriteLock>,
 }
 
 /// How a task is answered by a single writer: called once, with its status, after the commit.

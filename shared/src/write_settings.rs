@@ -45,6 +45,10 @@ pub enum WriterKind {
     Shared,
     /// One writer, fed through a channel, commits what is queued in one transaction.
     Single,
+    /// Every worker writes on its own connection, taking one lock of the program's before
+    /// `BEGIN IMMEDIATE` and giving it back after `COMMIT`: writers queue on the lock, not in
+    /// SQLite's busy handler (a `Mutex` in a process; a lock file shared by processes).
+    Lock,
 }
 
 /// The write flags of a run.
@@ -54,16 +58,21 @@ pub struct WriteSettings {
     pub begin: Begin,
     pub synchronous: Synchronous,
     pub writer: WriterKind,
+    /// How long each write transaction waits after its first statement, holding the write
+    /// lock (`--hold-ms`): what an `.await` on something else inside a transaction does.
+    pub hold: Duration,
 }
 
 impl Default for WriteSettings {
-    /// rusqlite's busy timeout (5 s), `BEGIN IMMEDIATE`, SQLite's `synchronous`, shared writers.
+    /// rusqlite's busy timeout (5 s), `BEGIN IMMEDIATE`, SQLite's `synchronous`, shared writers,
+    /// no wait inside a transaction.
     fn default() -> WriteSettings {
         WriteSettings {
             busy_timeout: Duration::from_secs(5),
             begin: Begin::Immediate,
             synchronous: Synchronous::Full,
             writer: WriterKind::Shared,
+            hold: Duration::ZERO,
         }
     }
 }

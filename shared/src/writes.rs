@@ -18,6 +18,19 @@
 //!   one transaction (a savepoint per task, so a failed task is undone alone) and commits once:
 //!   a *group commit*. Each task is answered when its row is committed. The more producers, the
 //!   more rows each commit carries, and the cheaper each row.
+//! - **`lock`**: every worker writes on its own connection, as with `shared`, but first takes
+//!   one lock of the program's own, and gives it back after its `COMMIT`. The writers then
+//!   queue on that lock, and a worker is woken the moment the one before it commits. With
+//!   `shared` they queue in SQLite's busy handler instead, which does not wait for the lock to
+//!   come free: it sleeps (1 ms, then 2, 5, 10 and on up to 100 ms between tries) and tries
+//!   again, so a writer often sleeps on after the lock is free, and the more writers, the longer
+//!   the sleeps. Threads share a `Mutex`; processes, which share no memory, `flock` a file
+//!   beside the scratch copy. Async awaits a tokio `Mutex` of its own (`async_executor`'s
+//!   `writer.rs`).
+//!
+//! `--hold-ms` makes each write transaction wait after its first statement, the write lock held:
+//! what code that awaits something else inside a transaction does. Every other writer waits
+//! through that wait too, whichever the writer.
 //!
 //! A writing run never touches the database it was given: [`Database::scratch_copy`] copies it
 //! into a temporary folder, which is removed after the run, and every connection of the run
@@ -34,15 +47,17 @@
 //! [`Database::scratch_copy`]: crate::database::Database::scratch_copy
 
 use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::database::Database;
-use crate::sql::{raise_injected_fault, run_sql, status_of};
+use crate::sql::{Step, Steps, raise_injected_fault, run_write, status_of};
 use crate::status::{GroupCommits, Status};
 use crate::workload::{Answer, SingleWriter, Task, Writes};
 use crate::write_settings::{Begin, WriteSettings, WriterKind};
@@ -54,13 +69,42 @@ impl Writes {
     /// The writes of a run on `database` (its scratch copy) with these settings.
     pub fn new(settings: WriteSettings, database: &Database) -> Writes {
         let single: Option<Box<dyn SingleWriter>> = match settings.writer {
-            WriterKind::Shared => None,
             WriterKind::Single => Some(Box::new(OnFirstWrite {
                 database: database.clone(),
+                hold: settings.hold,
                 writer: OnceLock::new(),
             })),
+            WriterKind::Shared | WriterKind::Lock => None,
         };
-        Writes { settings, single }
+        let lock =
+            (settings.writer == WriterKind::Lock).then(|| WriteLock::Threads(Mutex::new(())));
+        Writes {
+            settings,
+            single,
+            lock,
+        }
+    }
+
+    /// The same writes, for workers that are processes: `--writer lock` takes a lock file
+    /// beside the scratch copy, since a `Mutex` in one process excludes nobody in another.
+    pub fn for_processes(settings: WriteSettings, database: &Database) -> Writes {
+        let mut writes = Writes::new(settings, database);
+        if writes.lock.is_some() {
+            let mut path = database.path().as_os_str().to_owned();
+            path.push(".write-lock");
+            writes.lock = Some(WriteLock::Processes(PathBuf::from(path)));
+        }
+        writes
+    }
+
+    /// The same writes, with `--writer lock`'s lock left to the method, which takes one of its
+    /// own around each write (async awaits a tokio `Mutex`).
+    pub fn locked_by_the_method(settings: WriteSettings) -> Writes {
+        Writes {
+            settings,
+            single: None,
+            lock: None,
+        }
     }
 
     /// The same settings, every worker writing on its own connection: the sequential baseline.
@@ -71,6 +115,7 @@ impl Writes {
                 ..settings
             },
             single: None,
+            lock: None,
         }
     }
 
@@ -79,6 +124,7 @@ impl Writes {
         Writes {
             settings,
             single: Some(writer),
+            lock: None,
         }
     }
 
@@ -92,12 +138,19 @@ impl Writes {
         self.single.is_some()
     }
 
-    /// Runs a writing task on `conn` (shared) or hands it to the single writer and waits for
-    /// its answer. What [`crate::execute`] does with a task that writes.
+    /// Runs a writing task on `conn` (shared, or after taking the lock) or hands it to the
+    /// single writer and waits for its answer. What [`crate::execute`] does with a task that
+    /// writes.
     pub(crate) fn execute(&self, conn: &Connection, task: &Task, deadline: Instant) -> Status {
         if self.is_single() {
             return self.hand_over(task, deadline);
         }
+        // Given back when this returns, after the commit (or the rollback, or as a panic
+        // unwinds through here).
+        let _turn = match self.lock.as_ref().map(WriteLock::take).transpose() {
+            Ok(turn) => turn,
+            Err(e) => return Status::Failed(format!("cannot take the write lock: {e}")),
+        };
         if Instant::now() >= deadline {
             return Status::TimedOut;
         }
@@ -165,7 +218,7 @@ impl Writes {
         if self.settings.begin == Begin::Deferred {
             conn.query_row(READ_BEFORE_WRITE, [], |_| Ok(()))?;
         }
-        let written = run_sql(conn, task, deadline)?;
+        let written = run_write(conn, task, deadline, self.settings.hold)?;
         // An injected panic or crash strikes mid-transaction, after the write and before the
         // commit: the panic rolls the transaction back as it unwinds, and a crashed process
         // leaves a transaction SQLite never counts.
@@ -189,13 +242,14 @@ impl fmt::Debug for Writes {
 /// when the run's plan is dropped.
 struct OnFirstWrite {
     database: Database,
+    hold: Duration,
     writer: OnceLock<WriterThread>,
 }
 
 impl SingleWriter for OnFirstWrite {
     fn submit(&self, task: &Task, deadline: Instant, answer: Answer) {
         self.writer
-            .get_or_init(|| WriterThread::start(self.database.clone()))
+            .get_or_init(|| WriterThread::start(self.database.clone(), self.hold))
             .submit(task, deadline, answer);
     }
 
@@ -227,13 +281,13 @@ struct WriterThread {
 }
 
 impl WriterThread {
-    fn start(database: Database) -> WriterThread {
+    fn start(database: Database, hold: Duration) -> WriterThread {
         let (requests, queue) = mpsc::channel();
         let commits = Arc::new(Mutex::new(GroupCommits::default()));
         let counted = Arc::clone(&commits);
         match std::thread::Builder::new()
             .name("writer".to_string())
-            .spawn(move || serve(&database, &queue, &counted))
+            .spawn(move || serve(&database, hold, &queue, &counted))
         {
             Ok(thread) => WriterThread {
                 requests: Ok(requests),
@@ -281,7 +335,12 @@ impl Drop for WriterThread {
 
 /// The writer's loop: waits for a request, takes every other one already queued, commits them
 /// together, answers each, and starts again; it ends when the channel closes.
-fn serve(database: &Database, queue: &Receiver<Request>, commits: &Mutex<GroupCommits>) {
+fn serve(
+    database: &Database,
+    hold: Duration,
+    queue: &Receiver<Request>,
+    commits: &Mutex<GroupCommits>,
+) {
     let conn = match database.open() {
         Ok(conn) => conn,
         Err(e) => {
@@ -295,13 +354,148 @@ fn serve(database: &Database, queue: &Receiver<Request>, commits: &Mutex<GroupCo
         let mut batch = vec![first];
         batch.extend(queue.try_iter());
         let pending: Vec<(&Task, Instant)> = batch.iter().map(|r| (&r.task, r.deadline)).collect();
-        let statuses = commit_together(&conn, &pending);
+        let statuses = commit_together(&conn, &pending, hold);
         commits
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .record(&statuses);
         for (request, status) in batch.into_iter().zip(statuses) {
             (request.answer)(status);
+        }
+    }
+}
+
+/// `--writer lock`'s lock: taken before `BEGIN IMMEDIATE`, given back after `COMMIT`.
+pub(crate) enum WriteLock {
+    /// Threads of one process. A thread waiting on a `Mutex` sleeps in the kernel and is woken
+    /// when the lock is given back, where SQLite's busy handler would sleep a fixed while and
+    /// try again.
+    Threads(Mutex<()>),
+    /// Processes: `flock` on this file, opened anew for each write. A descriptor opened before
+    /// `fork` is one lock shared by the parent and every child, which would exclude nobody.
+    Processes(PathBuf),
+}
+
+/// A writer's turn: the lock is given back when this is dropped (closing the file lets go of
+/// its `flock`, and the kernel does the same for a process that crashed).
+pub(crate) enum Turn<'a> {
+    Threads(#[allow(dead_code)] MutexGuard<'a, ()>),
+    Processes(#[allow(dead_code)] File),
+}
+
+impl WriteLock {
+    /// Waits for the lock. A writer that panicked holding the `Mutex` has rolled its
+    /// transaction back as it unwound, so the lock, which guards nothing but the turn, is
+    /// still good.
+    pub(crate) fn take(&self) -> std::io::Result<Turn<'_>> {
+        match self {
+            WriteLock::Threads(mutex) => Ok(Turn::Threads(
+                mutex.lock().unwrap_or_else(PoisonError::into_inner),
+            )),
+            WriteLock::Processes(path) => {
+                let file = OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(path)?;
+                file.lock()?;
+                Ok(Turn::Processes(file))
+            }
+        }
+    }
+}
+
+/// A write transaction between its two steps: begun, its first statement run, not committed.
+/// See [`Writes::begin_in_steps`].
+pub struct OpenWrite {
+    steps: Steps,
+}
+
+impl Writes {
+    /// A write in a transaction of its own on `conn`, in two steps, for a method that waits
+    /// between them its own way: async `.await`s `--hold-ms` on the event loop between two calls
+    /// on its connection, as code that awaits inside an sqlx transaction does. This step begins
+    /// the transaction and runs the task's first statement; [`Writes::finish_in_steps`] runs the
+    /// rest and commits. `Err` is the task's outcome, with the transaction rolled back.
+    ///
+    /// The connection stays in the transaction between the two calls: the caller must keep it
+    /// for this task alone, and call `finish_in_steps` whatever happens meanwhile.
+    pub fn begin_in_steps(
+        &self,
+        conn: &Connection,
+        task: &Task,
+        deadline: Instant,
+    ) -> Result<OpenWrite, Status> {
+        if Instant::now() >= deadline {
+            return Err(Status::TimedOut);
+        }
+        let undo = Undo::begin(conn, self.settings.begin).map_err(|e| status_of(Err(e)))?;
+        let mut steps = Steps::new(conn, task);
+        let begun = (|| {
+            if self.settings.begin == Begin::Deferred {
+                conn.query_row(READ_BEFORE_WRITE, [], |_| Ok(()))?;
+            }
+            steps.run(conn, task, deadline, Step::First)
+        })();
+        match begun {
+            Ok(true) => {
+                undo.keep_open();
+                Ok(OpenWrite { steps })
+            }
+            Ok(false) => Err(Status::TimedOut),
+            Err(e) => Err(status_of(Err(e))),
+        }
+    }
+
+    /// The second step of [`Writes::begin_in_steps`]: the rest of the task's statements, its
+    /// injected fault, and the commit; rolled back on any failure, the deadline or a panic.
+    pub fn finish_in_steps(
+        &self,
+        conn: &Connection,
+        task: &Task,
+        open: OpenWrite,
+        deadline: Instant,
+    ) -> Status {
+        let undo = Undo(conn);
+        let mut steps = open.steps;
+        let result = (|| {
+            if Instant::now() >= deadline || !steps.run(conn, task, deadline, Step::Rest)? {
+                return Ok(None);
+            }
+            let written = steps.finish(conn, task)?;
+            raise_injected_fault(task);
+            conn.execute_batch("COMMIT")?;
+            undo.keep_open();
+            Ok(Some(written))
+        })();
+        status_of(result)
+    }
+}
+
+/// Rolls back the transaction open on a connection when dropped, unless told to keep it: a
+/// transaction that spans two calls cannot be a rusqlite `Transaction`, which borrows its
+/// connection for one.
+struct Undo<'c>(&'c Connection);
+
+impl<'c> Undo<'c> {
+    fn begin(conn: &'c Connection, begin: Begin) -> rusqlite::Result<Undo<'c>> {
+        conn.execute_batch(match begin {
+            Begin::Deferred => "BEGIN DEFERRED",
+            Begin::Immediate => "BEGIN IMMEDIATE",
+        })?;
+        Ok(Undo(conn))
+    }
+
+    /// The transaction goes on (or has committed): nothing to undo.
+    fn keep_open(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Undo<'_> {
+    fn drop(&mut self) {
+        if !self.0.is_autocommit() {
+            let _ = self.0.execute_batch("ROLLBACK");
         }
     }
 }
@@ -313,7 +507,14 @@ fn serve(database: &Database, queue: &Receiver<Request>, commits: &Mutex<GroupCo
 ///
 /// Injected errors and hangs happen here, in the writer; panics and crashes happen in the
 /// worker, before the task is handed over.
-pub fn commit_together(conn: &Connection, batch: &[(&Task, Instant)]) -> Vec<Status> {
+///
+/// With `--hold-ms`, each task waits `hold` after its first statement, as it would in a
+/// transaction of its own: the writer waits them out one after another.
+pub fn commit_together(
+    conn: &Connection,
+    batch: &[(&Task, Instant)],
+    hold: Duration,
+) -> Vec<Status> {
     let transaction = match Transaction::new_unchecked(conn, TransactionBehavior::Immediate) {
         Ok(transaction) => transaction,
         Err(e) => return vec![Status::Failed(e.to_string()); batch.len()],
@@ -326,7 +527,7 @@ pub fn commit_together(conn: &Connection, batch: &[(&Task, Instant)]) -> Vec<Sta
         }
         let status = match conn.execute_batch("SAVEPOINT task") {
             Err(e) => Status::Failed(e.to_string()),
-            Ok(()) => status_of(run_sql(conn, task, deadline)),
+            Ok(()) => status_of(run_write(conn, task, deadline, hold)),
         };
         let end = if status.is_ok() {
             "RELEASE task"

@@ -69,6 +69,55 @@ fn an_unknown_workload_is_rejected_with_the_choices() {
 }
 
 #[test]
+fn a_write_share_is_for_the_app_preset_and_a_percentage() {
+    assert_rejected(
+        &["--workload", "io", "--write-share", "50"],
+        "use it with --workload app",
+    );
+    assert_rejected(&["--workload", "app", "--write-share", "101"], "0..=100");
+    assert_rejected(&["--workload", "app", "--write-share", "half"], "half");
+    // At 0% nothing writes, so the write flags have nothing to act on.
+    assert_rejected(
+        &["--workload", "app", "--write-share", "0", "--hold-ms", "5"],
+        "--hold-ms",
+    );
+}
+
+/// `--write-share` sets how many of the app's requests write, and every write is recorded; the
+/// write lock and a held transaction change how, not what.
+#[test]
+fn the_app_preset_writes_the_share_it_is_given() {
+    for (share, extra) in [
+        ("0", &[][..]),
+        ("50", &["--writer", "lock", "--hold-ms", "2"][..]),
+        ("100", &["--writer", "single"][..]),
+    ] {
+        let mut args = vec![
+            "--workload",
+            "app",
+            "--write-share",
+            share,
+            "--tasks",
+            "40",
+            "--json",
+            "--no-baseline",
+        ];
+        args.extend(extra);
+        let report = succeeds(&args);
+        let tasks = report["tasks"].as_array().expect("tasks");
+        let writes = tasks.iter().filter(|t| t["writes"] == true).count();
+        assert_eq!(
+            writes * 100,
+            share.parse::<usize>().unwrap() * 40,
+            "{args:?}"
+        );
+        if writes > 0 {
+            assert_eq!(report["rows_in_db_after"], writes, "{args:?}");
+        }
+    }
+}
+
+#[test]
 fn a_negative_or_non_numeric_timeout_is_rejected() {
     assert_rejected(&["--timeout", "-1"], "more than 0 and at most 86400");
     assert_rejected(&["--timeout", "soon"], "not a number of seconds");
