@@ -5,6 +5,11 @@
 //! here with [`Pool::submit`], awaiting the answer on a oneshot channel. This file is why that
 //! hand-off is cheap and why a hung query delays nobody else's: SQLite blocks the thread that
 //! runs it, so the connections are threads, and the way work reaches them matters.
+//!
+//! A write transaction that waits inside itself (`--hold-ms`, `transaction.rs`) cannot go
+//! through the queue: its two steps must run on one connection, with nobody else's SQL in
+//! between. [`Pool::reserve`] keeps a connection for one task until it is given back, as sqlx's
+//! `pool.begin().await` does.
 
 use std::collections::VecDeque;
 use std::panic::{self, AssertUnwindSafe};
@@ -37,12 +42,16 @@ pub(crate) struct Pool {
     queue: Mutex<SqlQueue>,
 }
 
-/// What the connections share: the SQL waiting to run, and who is free to run it. One lock for
-/// both, so that a task never queues its SQL just as the last busy connection, having found the
-/// queue empty, goes idle without seeing it.
+/// What the connections share: the SQL waiting to run, the tasks waiting to keep a connection,
+/// and who is free to serve them. One lock for all three, so that a task never queues its SQL
+/// (or asks for a connection) just as the last busy connection, having found nothing waiting,
+/// goes idle without seeing it.
 struct SqlQueue {
     jobs: VecDeque<Job>,
     idle: Vec<usize>,
+    /// Tasks waiting in [`Pool::reserve`], served before `jobs` whenever a connection comes
+    /// free: a task holding the write lock may be among them, and every writer waits for it.
+    keepers: VecDeque<oneshot::Sender<Reserved>>,
 }
 
 /// One task's SQL, waiting for a connection.
@@ -82,6 +91,7 @@ impl Pool {
         let queue = SqlQueue {
             jobs: VecDeque::new(),
             idle: (0..count).rev().collect(),
+            keepers: VecDeque::new(),
         };
         Ok(Pool {
             connections,
@@ -129,6 +139,54 @@ impl Pool {
         }
     }
 
+    /// A connection kept for this task alone until the [`Reserved`] is dropped: an idle one at
+    /// once, or the first to come free. The caller bounds the wait (at its deadline); `None`
+    /// only if the pool is gone.
+    pub(crate) async fn reserve(self: &Arc<Self>) -> Option<Reserved> {
+        let (keeper, reserved) = oneshot::channel();
+        {
+            let mut queue = self.queue();
+            if let Some(index) = queue.idle.pop() {
+                return Some(Reserved::new(self, index));
+            }
+            queue.keepers.push_back(keeper);
+        }
+        reserved.await.ok()
+    }
+
+    /// Hands connection `index`, just come free, to the first task still waiting to keep one;
+    /// `false` if none is.
+    fn hand_to_keeper(self: &Arc<Self>, queue: &mut SqlQueue, index: usize) -> bool {
+        while let Some(keeper) = queue.keepers.pop_front() {
+            match keeper.send(Reserved::new(self, index)) {
+                Ok(()) => return true,
+                // That task stopped waiting (its deadline came): the connection was never its
+                // to give back, and goes on to the next.
+                Err(unwanted) => unwanted.forget(),
+            }
+        }
+        false
+    }
+
+    /// What a [`Reserved`] does when dropped: hands the connection to the next task waiting to
+    /// keep one, or else sets it draining the queue, or else leaves it idle.
+    fn give_back(self: &Arc<Self>, index: usize) {
+        let queued = {
+            let mut queue = self.queue();
+            if self.hand_to_keeper(&mut queue, index) {
+                return;
+            }
+            let queued = !queue.jobs.is_empty();
+            if !queued {
+                queue.idle.push(index);
+            }
+            queued
+        };
+        if queued {
+            self.wake(index);
+        }
+    }
+
     /// Calls an idle connection to drain the queue.
     fn wake(self: &Arc<Self>, index: usize) {
         let pool = Arc::clone(self);
@@ -141,11 +199,15 @@ impl Pool {
         });
     }
 
-    /// On connection `index`'s thread: runs the waiting SQL until there is none, then goes idle.
-    fn drain(&self, index: usize, conn: &mut rusqlite::Connection) {
+    /// On connection `index`'s thread: runs the waiting SQL until there is none, then goes idle;
+    /// unless a task is waiting to keep a connection, which then gets this one.
+    fn drain(self: &Arc<Self>, index: usize, conn: &mut rusqlite::Connection) {
         loop {
             let job = {
                 let mut queue = self.queue();
+                if self.hand_to_keeper(&mut queue, index) {
+                    return;
+                }
                 match queue.jobs.pop_front() {
                     Some(job) => job,
                     None => {
@@ -188,6 +250,55 @@ impl Pool {
             // A read-only connection has nothing to lose on close: an error here changes nothing
             // the report could say.
             let _ = connection.sqlite.clone().close().await;
+        }
+    }
+}
+
+/// A connection kept for one task, for the length of a transaction: nobody else's SQL runs on it
+/// until this is dropped, when it is given back ([`Pool::give_back`]).
+///
+/// It is what travels to a waiting task, not just the connection's index: a task whose deadline
+/// comes just as the connection is sent to it drops its end of the channel with this inside,
+/// and the drop gives the connection back. An index would be lost with the channel, and the
+/// connection with it.
+pub(crate) struct Reserved {
+    pub(crate) name: Arc<str>,
+    sqlite: tokio_rusqlite::Connection,
+    index: usize,
+    /// Where it goes back to: `None` once handed on by [`Reserved::forget`].
+    pool: Option<Arc<Pool>>,
+}
+
+impl Reserved {
+    fn new(pool: &Arc<Pool>, index: usize) -> Reserved {
+        let connection = &pool.connections[index];
+        Reserved {
+            name: Arc::clone(&connection.name),
+            sqlite: connection.sqlite.clone(),
+            index,
+            pool: Some(Arc::clone(pool)),
+        }
+    }
+
+    /// Drops this without giving the connection back: for one the pool is handing on itself.
+    fn forget(mut self) {
+        self.pool = None;
+    }
+
+    /// Runs `step` on the connection's thread and returns what it returns; `None` if that thread
+    /// has ended. `step` must not panic: tokio-rusqlite would lose the thread.
+    pub(crate) async fn call<R: Send + 'static>(
+        &self,
+        step: impl FnOnce(&rusqlite::Connection) -> R + Send + 'static,
+    ) -> Option<R> {
+        self.sqlite.call_raw(move |conn| step(conn)).await.ok()
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            pool.give_back(self.index);
         }
     }
 }

@@ -53,9 +53,11 @@
 //! of the run ran, and `threads.rs` counts the threads it started. A first reading can skip all
 //! three. `spawn_blocking.rs` is the other common way to run the SQL (`--sql-on
 //! spawn-blocking`): a connection lent from a pool to a closure on tokio's blocking threads, as
-//! deadpool-sqlite does, with what it costs. `sql_on.rs` sends each task's SQL where the flags
-//! say: to `run_sql` below, to `spawn_blocking.rs` or, a write with `--writer single`, to
-//! `writer.rs`.
+//! deadpool-sqlite does, with what it costs. `writer.rs` says where writes go with each
+//! `--writer`, and what a transaction that awaits inside itself (`--hold-ms`) costs the other
+//! tasks; `transaction.rs` runs such a write, and `--writer lock`'s. `sql_on.rs` sends each
+//! task's SQL where the flags say: to `run_sql` below, to `spawn_blocking.rs`, to the single
+//! writer in `writer.rs`, or to `transaction.rs`.
 
 mod at_scale;
 mod blocking;
@@ -64,6 +66,7 @@ mod notes;
 mod spawn_blocking;
 mod sql_on;
 mod threads;
+mod transaction;
 mod writer;
 
 use std::future::Future;
@@ -141,12 +144,16 @@ impl Default for Options {
 /// `plan.workers` is how many tasks may be in flight at once; without it, all of them, as
 /// `gather` does (the ideal is then the longest task), up to [`MOST_IN_FLIGHT`].
 pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
+    // With `--writer lock`, writes await a tokio lock of this program's instead of taking
+    // `shared`'s std one on a connection's thread (`writer.rs`).
+    let locked = writer::lock_on_the_loop(plan);
+    let plan = locked.as_ref().unwrap_or(plan);
     let clock = Clock::start();
     let in_flight = at_scale::in_flight(plan);
     let (runtime, threads) = start_runtime(options.runtime)?;
     // More connections than tasks in flight could never all be busy.
     let connections = options.connections.clamp(1, in_flight);
-    let sql = Sql::open(options.sql_on, &plan.database, connections)?;
+    let sql = Sql::open(options.sql_on, plan, connections)?;
     let startup = clock.now();
 
     let context = Arc::new(TaskContext {

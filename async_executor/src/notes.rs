@@ -3,8 +3,8 @@
 //! A reader of the report sees lanes named `conn-0` and `event-loop`; these notes say why the
 //! waits and the SQL ran in different places. They change nothing in the run.
 
-use shared::Plan;
 use shared::cli::counted;
+use shared::{Plan, WriterKind};
 
 use crate::{Options, Runtime, SqlOn};
 
@@ -54,11 +54,28 @@ pub(crate) fn of(
             }
         ),
     }];
-    if plan.writes().is_some_and(|w| w.is_single()) {
+    let Some(writes) = plan.writes() else {
+        return notes;
+    };
+    if writes.is_single() {
         notes.push(
             "--writer single: each write went straight to the writer's thread and was awaited \
              on the event loop, holding no connection, so every task in flight could wait at \
              the writer and a group commit could carry as many rows"
+                .to_string(),
+        );
+    }
+    if writes.settings.writer == WriterKind::Lock {
+        notes.push(
+            "--writer lock: each write awaited one tokio Mutex on the event loop, holding no \
+             connection, and let it go once its commit was answered"
+                .to_string(),
+        );
+    }
+    if !writes.settings.hold.is_zero() && !writes.is_single() {
+        notes.push(
+            "--hold-ms: each write transaction awaited its hold on the event loop between its \
+             first statement and the rest, on a connection kept for it, SQLite's write lock held"
                 .to_string(),
         );
     }

@@ -25,13 +25,16 @@
 //!
 //! A hung query is stopped as in every method: SQLite's progress handler interrupts it at the
 //! task's deadline, on the blocking thread that runs it (`shared::execute`).
+//!
+//! A write transaction that waits inside itself (`--hold-ms`, `transaction.rs`) needs one
+//! connection for its two steps: [`Lender::lend`] lends it for the whole transaction.
 
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use shared::{Attempt, Clock, ConnectionPool, Database, Outcome, Result, Status, Task};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
 use tokio::time;
 
 use crate::only_waited;
@@ -90,5 +93,67 @@ impl Lender {
             status,
         };
         Outcome::new(&task, &thread, attempt)
+    }
+}
+
+/// A connection lent for the length of a transaction: a blocking thread takes it from the pool
+/// and keeps it, running each step the task sends ([`Lent::call`]), until the task drops this.
+///
+/// deadpool-sqlite would hand the task the connection itself and send it to a blocking thread
+/// for each step. `shared`'s pool lends a connection only to the thread that takes it (its
+/// `Lease` borrows the pool), so here the thread stays with it and waits on a channel between
+/// the steps: one more blocking thread asleep while the transaction waits, never more of them
+/// than there are permits.
+pub(crate) struct Lent {
+    /// The blocking thread's name, for the report.
+    pub(crate) name: Arc<str>,
+    steps: mpsc::Sender<Step>,
+}
+
+/// A step of a transaction, sent to the thread that keeps its connection.
+type Step = Box<dyn FnOnce(&rusqlite::Connection) + Send>;
+
+impl Lender {
+    /// A connection kept for one task until the [`Lent`] is dropped; waited for on the loop,
+    /// under the deadline, as [`Lender::run_sql`] waits for one.
+    pub(crate) async fn lend(&self, deadline: Instant) -> std::result::Result<Lent, Status> {
+        let permit = Arc::clone(&self.permits).acquire_owned();
+        let Ok(Ok(permit)) = time::timeout_at(deadline.into(), permit).await else {
+            return Err(Status::TimedOut);
+        };
+        let pool = Arc::clone(&self.pool);
+        let (steps, sent) = mpsc::channel::<Step>();
+        let (ready, lent) = oneshot::channel::<Arc<str>>();
+        tokio::task::spawn_blocking(move || {
+            // Declared first, dropped last: the connection is back in the pool before its
+            // permit is, as the permit promises.
+            let _permit = permit;
+            let conn = pool.take();
+            let _ = ready.send(std::thread::current().name().unwrap_or("blocking").into());
+            // Until the task drops its `Lent`, which ends this loop.
+            for step in sent {
+                step(&conn);
+            }
+        });
+        let name = lent.await.map_err(|_| {
+            Status::Failed("its blocking thread ended before taking a connection".to_string())
+        })?;
+        Ok(Lent { name, steps })
+    }
+}
+
+impl Lent {
+    /// Runs `step` on the thread that keeps the connection and returns what it returns; `None`
+    /// if that thread has ended. `step` must not panic: the thread, and the lease, would end.
+    pub(crate) async fn call<R: Send + 'static>(
+        &self,
+        step: impl FnOnce(&rusqlite::Connection) -> R + Send + 'static,
+    ) -> Option<R> {
+        let (done, answer) = oneshot::channel();
+        let step: Step = Box::new(move |conn| {
+            let _ = done.send(step(conn));
+        });
+        self.steps.send(step).ok()?;
+        answer.await.ok()
     }
 }

@@ -13,8 +13,8 @@
 //! its code is in `writes`.
 
 use std::fmt;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rusqlite::ToSql;
@@ -196,7 +196,19 @@ pub struct Writes {
     pub(crate) single: Option<Box<dyn SingleWriter>>,
     /// `--writer lock`: the lock each write transaction takes first (see `writes`); `None`
     /// otherwise, and where the method takes a lock of its own (async awaits one).
-    pub(crate) lock: Option<crate::writes::WriteLock>,
+    pub(crate) lock: Option<WriteLock>,
+}
+
+/// `--writer lock`'s lock: taken before `BEGIN IMMEDIATE`, given back after `COMMIT` (what
+/// taking it does is in `writes`).
+pub(crate) enum WriteLock {
+    /// Threads of one process. A thread waiting on a `Mutex` sleeps in the kernel and is woken
+    /// when the lock is given back, where SQLite's busy handler would sleep a fixed while and
+    /// try again.
+    Threads(Mutex<()>),
+    /// Processes: `flock` on this file, opened anew for each write. A descriptor opened before
+    /// `fork` is one lock shared by the parent and every child, which would exclude nobody.
+    Processes(PathBuf),
 }
 
 /// How a task is answered by a single writer: called once, with its status, after the commit.

@@ -59,7 +59,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use crate::database::Database;
 use crate::sql::{Step, Steps, raise_injected_fault, run_write, status_of};
 use crate::status::{GroupCommits, Status};
-use crate::workload::{Answer, SingleWriter, Task, Writes};
+use crate::workload::{Answer, SingleWriter, Task, WriteLock, Writes};
 use crate::write_settings::{Begin, WriteSettings, WriterKind};
 
 /// What a `--begin deferred` task reads before it writes, as real code reads before it updates.
@@ -363,17 +363,6 @@ fn serve(
             (request.answer)(status);
         }
     }
-}
-
-/// `--writer lock`'s lock: taken before `BEGIN IMMEDIATE`, given back after `COMMIT`.
-pub(crate) enum WriteLock {
-    /// Threads of one process. A thread waiting on a `Mutex` sleeps in the kernel and is woken
-    /// when the lock is given back, where SQLite's busy handler would sleep a fixed while and
-    /// try again.
-    Threads(Mutex<()>),
-    /// Processes: `flock` on this file, opened anew for each write. A descriptor opened before
-    /// `fork` is one lock shared by the parent and every child, which would exclude nobody.
-    Processes(PathBuf),
 }
 
 /// A writer's turn: the lock is given back when this is dropped (closing the file lets go of
