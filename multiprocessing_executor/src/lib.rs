@@ -108,8 +108,7 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     let clock = Clock::start();
     // With `--writer single`, one process does every write (see `writer.rs`). It is forked
     // first, while this process has one thread and no worker, and the workers run a plan whose
-    // writes it hands to that process.
-    // With `--writer lock`, the lock is a file every process can take (`writer.rs` too).
+    // writes it hands to that process; with `--writer lock`, one whose lock is a file.
     let writer = WriterProcess::fork_if_single(plan, clock, options.parent_death_signal)?;
     let locked = writer::lock_across_processes(plan);
     let plan = match (&writer, &locked) {
