@@ -5,12 +5,13 @@
 # tree with this run's figures), lessons.md (what the table teaches), timelines.svg (each
 # method's io run drawn over time), writes.md and writes-lessons.md (what each method gets from
 # SQLite's one write lock, and what that teaches), mix.md (an application's reads and writes at
-# once, with the latency each kind sees), questions.md (the questions Rust users ask most, with
-# this run's figures), pitfalls.md (PITFALLS.md's tables, with this run's figures) and start.md
-# (how soon a pool of worker processes is ready under each start method, in Rust and Python), in
-# target/compare/ or in --out DIR, and index.html, all of it on one page. The committed results/
-# and the figures in the docs are the project's reference run, which only --update-docs
-# rewrites: a reader's run never changes a file git tracks.
+# once, with the latency each kind sees), split.md and split.svg (the share of writes swept, each
+# way of writing: where one writer starts to pay), questions.md (the questions Rust users ask
+# most, with this run's figures), pitfalls.md (PITFALLS.md's tables, with this run's figures)
+# and start.md (how soon a pool of worker processes is ready under each start method, in Rust
+# and Python), in target/compare/ or in --out DIR, and index.html, all of it on one page. The
+# committed results/ and the figures in the docs are the project's reference run, which only
+# --update-docs rewrites: a reader's run never changes a file git tracks.
 #
 # With --db FILE --workload-file FILE (or --workload NAME), it compares every method on that one
 # workload instead, at the worker counts that matter for it, and decides for it (see
@@ -24,8 +25,9 @@
 # shared/src/report.rs; guide.py prints the same); the `collate` program (scripts/collate) reads
 # those reports and does the arithmetic. If any program fails or prints an invalid report, this
 # script says which and exits non-zero, so it never prints a table with a hole in it. The
-# exceptions are the writes table, whose failed writes are what it measures (see add_writes),
-# and the faults injected on purpose for PITFALLS.md (see add_faults).
+# exceptions are the writes table, whose failed writes are what it measures (see add_writes), the
+# app mix and the split sweep, which count theirs too (see add_mix and add_split), and the faults
+# injected on purpose for PITFALLS.md (see add_faults).
 #
 # Written for bash 3.2, the one macOS ships: no associative arrays, no mapfile, no ${var,,}.
 set -euo pipefail
@@ -45,10 +47,12 @@ DIR/decide.md (the decision tree, with this run's figures), DIR/lessons.md (what
 teaches, in this run's figures), DIR/timelines.svg (each method's io run over time),
 DIR/writes.md (2,000 one-row writes by each method, four ways, and reads while a writer runs),
 DIR/writes-lessons.md (what the writes teach), DIR/mix.md (the app preset's reads and writes
-at once, each way of writing, with their latency), DIR/questions.md (the questions Rust users
-ask most, each with this run's figure), DIR/pitfalls.md (the tables of PITFALLS.md, with this
-run's figures) and DIR/start.md (worker processes forked, spawned or forked by a fork server, in
-Rust and Python), with every program's raw report in DIR/raw (replaced on each run). DIR is
+at once, each way of writing, with their latency), DIR/split.md and DIR/split.svg (the share of
+writes swept from 0 to 100% on 16 workers, each way of writing, and a write transaction that
+waits inside itself), DIR/questions.md (the questions Rust users ask most, each with this
+run's figure), DIR/pitfalls.md (the tables of PITFALLS.md, with this run's figures) and
+DIR/start.md (worker processes forked, spawned or forked by a fork server, in Rust and
+Python), with every program's raw report in DIR/raw (replaced on each run). DIR is
 target/compare/ in the project (git ignores it) unless --out names another; the committed
 results/ and the docs keep the project's reference run (see --update-docs).
 Each round runs the sequential baseline once per workload, and every method of the round is
@@ -109,7 +113,8 @@ the build before it.
 A run with --update-docs writes results/ and puts each generated block, results/NAME.md, into
 every doc among README.md, PITFALLS.md and docs/*.md that has a <!-- NAME:begin --> line and,
 after it, a <!-- NAME:end --> line, so that the docs show the figures results/ holds. The
-blocks: compare, decide, lessons, writes, writes-lessons, mix, questions, pitfalls, start.
+blocks: compare, decide, lessons, writes, writes-lessons, mix, split, questions, pitfalls,
+start.
 Half a pair of markers, or markers no block fills, is an error, found before anything is
 measured. Binaries are taken from ${CARGO_TARGET_DIR:-target}/release.
 EOF
@@ -351,7 +356,7 @@ first_failed_task() {   # REPORT
 # them, so that the docs and results/ cannot drift apart. A run that is to update them
 # (--update-docs) checks every doc's markers before it builds or measures: a 5-minute run should
 # not end in a doc it cannot update.
-blocks="compare decide lessons writes writes-lessons mix questions pitfalls start"
+blocks="compare decide lessons writes writes-lessons mix split questions pitfalls start"
 # Sets splices to one "NAME DOC" line for each block a doc marks; dies on half a pair, a pair
 # out of order, two pairs of one name in one doc, or a name that is no block.
 splices=""
@@ -492,7 +497,7 @@ fi
 
 # DIR is the script's (check_out), so its raw/ is too: the reports of the run before go.
 rm -rf "$raw"
-mkdir -p "$raw/writes" "$raw/faults" "$raw/mix" "$raw/questions" "$raw/connections" "$raw/start"
+mkdir -p "$raw/writes" "$raw/faults" "$raw/mix" "$raw/split/held" "$raw/questions" "$raw/connections" "$raw/start"
 workloads="$raw/workloads"
 mkdir -p "$workloads"
 if [ "$yours" = 1 ]; then
@@ -632,9 +637,11 @@ thousand_waits() {
 # where its curve bends: one worker, a few, many, and past where each method falls off. The
 # app mix runs the first 500 of its 1,000 tasks (450 reads, 50 writes: the same pattern of 20
 # over again), and each fault injected for PITFALLS.md runs in the first round alone: what it
-# shows is which tasks fail and that the others are kept, not a time to take a median of.
+# shows is which tasks fail and that the others are kept, not a time to take a median of. The
+# split sweep trades rounds for points (see add_split and split_tasks).
 # A quick run is a check that CI runs, not a measurement: a quarter of the cpu and fetch tasks,
-# a short sweep, and a tenth of the writes on 16 workers only (where the writers contend most).
+# a short sweep, and a tenth of the writes on 16 workers only (where the writers contend most);
+# the split sweep at three shares of 60 requests, and one held transaction.
 if [ "$quick" = 1 ]; then
     sweep="1 8 64"
     heavy="--tasks 2"
@@ -644,6 +651,9 @@ if [ "$quick" = 1 ]; then
     mix_tasks="--tasks 300"
     sweep_connections="1 4 16"
     start_workers="4"
+    split_shares="0 50 100"
+    held_methods="threadpool_executor"
+    held_writers="shared"
 else
     sweep="1 8 64 256 1000"
     heavy="--tasks 4"
@@ -653,7 +663,25 @@ else
     mix_tasks="--tasks 500"
     sweep_connections="1 2 4 8 16"
     start_workers="4 100"
+    split_shares="0 10 25 50 100"
+    held_methods="threadpool_executor async_executor multiprocessing_executor threading_executor"
+    held_writers="shared single lock"
 fi
+# The split sweep's requests a round at each share of writes. A p99 read from fewer than 500
+# latencies is one of the few slowest, so collate reads each p99 from every round's writes
+# pooled, and each round runs a third of 500: 700 requests at 25% (175 writes), 340 at 50% and
+# 170 at 100% (170 each), 510 to 525 writes over three rounds. 0% writes nothing and runs 500,
+# as the mix does, whose runs are the sweep's 10% (50 writes a round: 150 are too few for a
+# p99, and collate gives their max, and says so).
+split_tasks() {   # SHARE
+    if [ "$quick" = 1 ]; then echo "--tasks 60"; return; fi
+    case "$1" in
+        25) echo "--tasks 700" ;;
+        50) echo "--tasks 340" ;;
+        100) echo "--tasks 170" ;;
+        *) echo "$mix_tasks" ;;
+    esac
+}
 
 # The writes table's columns: how the workers share SQLite's one write lock. The defaults
 # (shared, a 5 s busy timeout, BEGIN IMMEDIATE) first, then one change to them each. collate
@@ -726,6 +754,43 @@ add_mix() {
             for s in shared single; do
                 add "mix/${m}__$s-$w $m --workload app $mix_tasks --workers $w --writer $s --no-baseline"
             done
+        done
+    done
+}
+# The write split swept (docs/mix.md's split block): the app mix on 16 workers with 0, 10, 25,
+# 50 and 100% of its requests writing, under each way of writing: each worker on its own
+# connection (shared), one writer for all (single), and each worker on its own connection after
+# taking one lock of the program's (lock); every method. A p99 needs 500 writes, which every
+# point in every round would take minutes to give, so the rounds are traded for points: each
+# round runs a third of them (split_tasks), collate reads each latency from the rounds' writes
+# pooled, and requests/s is the median of the rounds with their range. At 10%, each worker and
+# one writer are the mix's own 16-worker runs (add_mix), so only the lock is added, on the mix's
+# tasks (10% is the app preset's own share: --write-share 10 changes none of them). 0% writes
+# nothing: the programs refuse a writer flag there, so it runs once a round, with none, and
+# stands for every writer. Then a write transaction that waits inside itself (--hold-ms 5, as
+# code that awaits something else inside one): 100 requests at 50%, with and without, under each
+# writer, in the first round only, as the faults: the 50 waits follow one another under the
+# write lock, 250 ms at the least, beside a run of a few hundred ms without. Their reports go to
+# raw/split (the held pairs to raw/split/held): a failed write (exit 1) is counted there, as in
+# the mix.
+add_split() {
+    local m s w
+    for m in threadpool_executor async_executor multiprocessing_executor threading_executor; do
+        for s in $split_shares; do
+            if [ "$s" = 0 ]; then
+                add "split/${m}__none-0 $m --workload app --write-share 0 $(split_tasks 0) --workers 16 --no-baseline"
+                continue
+            fi
+            for w in shared single lock; do
+                if [ "$s" = 10 ] && [ "$w" != lock ]; then continue; fi   # the mix's own runs
+                add "split/${m}__$w-$s $m --workload app --write-share $s $(split_tasks "$s") --workers 16 --writer $w --no-baseline"
+            done
+        done
+    done
+    for m in $held_methods; do
+        for w in $held_writers; do
+            add "split/held/${m}__$w-hold0 $m --workload app --write-share 50 --tasks 100 --workers 16 --writer $w --no-baseline"
+            add "split/held/${m}__$w-hold5 $m --workload app --write-share 50 --tasks 100 --workers 16 --writer $w --hold-ms 5 --no-baseline"
         done
     done
 }
@@ -824,6 +889,7 @@ else
     add "writes/threading_executor__normal-16 threading_executor --workload writes $write_tasks --workers 16 --no-baseline --synchronous normal"
     add "writes/threading_executor__normal-single-16 threading_executor --workload writes $write_tasks --workers 16 --no-baseline --synchronous normal --writer single"
     add_mix
+    add_split
     add_questions
     # Faults, injected on purpose, for PITFALLS.md: what each program reports when a task errs,
     # panics, hangs or crashes, and that the other tasks are kept. Their reports go to raw/faults,
@@ -872,10 +938,13 @@ time_left() {   # RUN INDEX
     fi
 }
 
-# A fault injected on purpose runs in the first round only (see above).
+# A fault injected on purpose, and a held transaction, run in the first round only (see above).
+first_round_only() {   # LABEL
+    case "$1" in faults/*|split/held/*) return 0 ;; *) return 1 ;; esac
+}
 once=0
 for entry in "${plan[@]}"; do
-    case "$entry" in faults/*) once=$((once + 1)) ;; esac
+    if first_round_only "$entry"; then once=$((once + 1)); fi
 done
 total=$(( (${#plan[@]} - once) * runs + once ))
 done_count=0
@@ -888,7 +957,7 @@ for run in $(seq 1 "$runs"); do
     index=0
     for entry in "${plan[@]}"; do
         read -r label program flags <<< "$entry"
-        if [ "$run" != 1 ] && [ "${label%%/*}" = faults ]; then
+        if [ "$run" != 1 ] && first_round_only "$label"; then
             index=$((index + 1))
             continue
         fi
@@ -903,16 +972,16 @@ for run in $(seq 1 "$runs"); do
         report="$raw/${label}__r$run.json"
         errors="$raw/${label}__r$run.stderr"
         # Exit 1 means a task failed or timed out: the report is complete but the run is not
-        # a fair measurement, so it is as much a failure here as a crash, except for a writes
-        # measurement, whose failed writes collate counts (see add_writes), and a fault
-        # injected on purpose (see add_faults). Exit 2 (the run
+        # a fair measurement, so it is as much a failure here as a crash, except for a writes,
+        # mix or split measurement, whose failed writes collate counts (see add_writes), and a
+        # fault injected on purpose (see add_faults). Exit 2 (the run
         # could not be made) or a crash is a failure whatever was measured. (`${args[@]+...}`:
         # an empty array is an unbound variable to bash 3.2 under `set -u`.)
         status=0
         launch "$program" ${args[@]+"${args[@]}"} --json > "$report" 2> "$errors" || status=$?
         if [ "$status" != 0 ] && [ "$status:${label%%/*}" != 1:writes ] \
                 && [ "$status:${label%%/*}" != 1:faults ] && [ "$status:${label%%/*}" != 1:mix ] \
-                && [ "$status:${label%%/*}" != 1:connections ]; then
+                && [ "$status:${label%%/*}" != 1:split ] && [ "$status:${label%%/*}" != 1:connections ]; then
             say "compare.sh: '$(describe "$program" "$flags") --json' exited $status; its stderr:"
             cat "$errors" >&2
             exit 1
@@ -936,6 +1005,6 @@ collate_and_splice
 if [ "$yours" = 1 ]; then
     say "done in $((SECONDS - started)) s (the build took $build_took s before): $out/compare.md, compare.json, compare.svg, decide.md, timelines.svg (raw reports in $out/raw)"
 else
-    say "done in $((SECONDS - started)) s (the build took $build_took s before): $out/compare.md, compare.json, compare.svg, decide.md, lessons.md, timelines.svg, writes.md, writes-lessons.md, mix.md, questions.md, pitfalls.md, start.md (raw reports in $out/raw)"
+    say "done in $((SECONDS - started)) s (the build took $build_took s before): $out/compare.md, compare.json, compare.svg, decide.md, lessons.md, timelines.svg, writes.md, writes-lessons.md, mix.md, split.md, split.svg, questions.md, pitfalls.md, start.md (raw reports in $out/raw)"
 fi
 say "open $out/index.html: the table, the decision, the chart and the timelines on one page"

@@ -1,23 +1,17 @@
 //! One sequential baseline per workload per round, shared by every program of that round.
-//!
-//! A program run on its own measures itself against a sequential run of the same tasks in the
-//! same process, after its own. compare.sh runs many programs on the same workload in a row, and
-//! repeating that baseline inside each of them took about half of the whole comparison's time.
-//! So compare.sh runs the methods with `--no-baseline`, right after one sequential run of the
-//! same workload (the baseline's own row of the table), and this module gives each of those
-//! reports the figures its own baseline would have: the speedup (the round's baseline wall time
-//! over the method's), the ideal (from the baseline's task durations, with the method's workers,
-//! connections and dispatch order, by `shared`'s own arithmetic) and the efficiency.
-//!
-//! Every speedup stays a ratio within one round: a method's round-2 run is divided by the
-//! round-2 baseline, never by another round's. Each language is measured against its own
-//! sequential run. A report that ran its own baseline keeps it.
+//! Repeating the baseline inside each program's own run took about half of the whole
+//! comparison, so compare.sh runs the methods with `--no-baseline` right after one sequential
+//! run, and this module gives each report the figures its own baseline would have: the speedup
+//! (the round's baseline wall time over the method's), the ideal (from the baseline's task
+//! durations, with the method's workers, connections and dispatch order, by `shared`'s own
+//! arithmetic) and the efficiency. A speedup stays a ratio within one round and one language;
+//! a report that ran its own baseline keeps it.
 
 use std::time::Duration;
 
 use shared::{Dispatch, Durations, RunReport, TaskReport, ideal};
 
-use crate::model::Reports;
+use crate::model::{Reports, either};
 
 /// How compare.md says where the speedups come from, so that a reader comparing with an older
 /// table knows what changed in how they are measured.
@@ -42,22 +36,19 @@ pub fn attach(
             if base_program == program {
                 continue;
             }
+            let against = format!("{base_program} {base_case} run to measure it against");
             let runs = reports
                 .get(base_program)
-                .and_then(|cases| cases.get(base_case))
-                .ok_or_else(|| {
-                    format!(
-                        "{program} {case}: no {base_program} {base_case} run to measure it against"
-                    )
-                })?;
+                .and_then(|cases| cases.get(base_case));
+            let runs = runs.ok_or_else(|| format!("{program} {case}: no {against}"))?;
             baselines.push((program.clone(), case.clone(), runs.clone()));
         }
     }
     for (program, case, bases) in baselines {
         let runs = reports
             .get_mut(&program)
-            .and_then(|cases| cases.get_mut(&case))
-            .expect("found above");
+            .and_then(|cases| cases.get_mut(&case));
+        let runs = runs.expect("found above");
         for (round, (report, base)) in runs.iter_mut().zip(&bases).enumerate() {
             if report.baseline_wall_s.is_some() {
                 continue;
@@ -73,47 +64,29 @@ pub fn attach(
 /// The sequential program of a program's language: Python's methods are measured against
 /// Python's own loop, Rust's against Rust's.
 fn sequential_of(program: &str) -> &'static str {
-    if program.starts_with("python-") {
-        "python-sequential"
-    } else {
-        "sequential"
-    }
+    let python = program.starts_with("python-");
+    either(python, "python-sequential", "sequential")
 }
 
 /// Fills in `report`'s baseline figures from `base`, a sequential run of the same tasks.
 /// Both have every task ok (collate refuses any other report before this).
 pub fn measure_against(report: &mut RunReport, base: &RunReport) -> Result<(), String> {
-    let same_tasks = report.tasks.len() == base.tasks.len()
-        && report
-            .tasks
-            .iter()
-            .zip(&base.tasks)
-            .all(|(a, b)| a.id == b.id && a.name == b.name);
+    let (ours, theirs) = (&report.tasks, &base.tasks);
+    let same = |(a, b): (&TaskReport, &TaskReport)| a.id == b.id && a.name == b.name;
+    let same_tasks = ours.len() == theirs.len() && ours.iter().zip(theirs).all(same);
     if report.workload != base.workload || !same_tasks {
-        return Err(format!(
-            "ran '{}' ({} tasks), and its baseline '{}' ({} tasks): not the same tasks",
-            report.workload,
-            report.tasks.len(),
-            base.workload,
-            base.tasks.len()
-        ));
+        let ran = format!("ran '{}' ({} tasks)", report.workload, ours.len());
+        let base = format!("its baseline '{}' ({} tasks)", base.workload, theirs.len());
+        return Err(format!("{ran}, and {base}: not the same tasks"));
     }
     let mut durations = durations(&base.tasks);
     if let Some(work) = base.baseline_work_s {
         durations.work = work;
     }
-    let dispatch = if report.dispatch == "longest-first" {
-        Dispatch::LongestFirst
-    } else {
-        Dispatch::Fifo
-    };
-    let ideal = ideal(
-        &durations,
-        report.workers,
-        report.connections,
-        report.cores,
-        dispatch,
-    );
+    let longest_first = report.dispatch == "longest-first";
+    let dispatch = either(longest_first, Dispatch::LongestFirst, Dispatch::Fifo);
+    let (workers, connections, cores) = (report.workers, report.connections, report.cores);
+    let ideal = ideal(&durations, workers, connections, cores, dispatch);
     let wall = report.wall_s;
     let base_wall = base.wall_s;
     let summary = &mut report.summary;
@@ -133,14 +106,10 @@ fn durations(tasks: &[TaskReport]) -> Durations {
         (Some(from), Some(to)) => (to - from).max(0.0),
         _ => 0.0,
     };
-    let whole: Vec<f64> = tasks
-        .iter()
-        .map(|t| since(t.started_s, t.finished_s))
-        .collect();
-    let sql: Vec<f64> = tasks
-        .iter()
-        .map(|t| since(t.sql_started_s, t.finished_s))
-        .collect();
+    let whole = |t: &TaskReport| since(t.started_s, t.finished_s);
+    let sql = |t: &TaskReport| since(t.sql_started_s, t.finished_s);
+    let whole: Vec<f64> = tasks.iter().map(whole).collect();
+    let sql: Vec<f64> = tasks.iter().map(sql).collect();
     Durations {
         expected: whole.iter().map(|&s| Duration::from_secs_f64(s)).collect(),
         work: sql.iter().sum(),

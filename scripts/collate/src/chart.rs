@@ -1,12 +1,8 @@
-//! `compare.svg`: the table's speedups as bars, and the worker sweep as lines; and what every
-//! chart of collate shares: a white SVG page, and the line chart over workers that a reader's
-//! own workload draws too (see [`yours`](super::yours)).
-//!
-//! Three panels: the io speedups (4 workers, and the best setting) beside their ideals; cpu and
-//! fetch at 2 workers beside theirs; and the sweep's throughput against its ideal, W / 0.1 s.
-//! In the first two, each method has one slot, its Rust bars and its Python bars side by side,
-//! told apart by colour, so that the GIL's cost on fetch is a gap the eye sees at once. The
-//! sweep is Rust's only, as in the table.
+//! `compare.svg`, and what every chart shares: a white SVG page, and the line chart that the
+//! sweep, a reader's own workload and the write split draw. Three panels: the io speedups (4
+//! workers, the best setting) and cpu and fetch at 2 workers, beside their ideals, each
+//! method's Rust and Python bars side by side so that the GIL's cost on fetch is a gap the eye
+//! sees at once; and the sweep's throughput against its ideal, W / 0.1 s (Rust's only).
 
 use std::path::Path;
 
@@ -40,31 +36,39 @@ pub const PALETTE: [RGBColor; 4] = [
 ];
 
 /// One line of a [`LineChart`], with a dot on each point.
+#[derive(Clone)]
 pub struct Line {
     pub label: String,
     pub points: Vec<(f64, f64)>,
+    /// The points drawn as an open dot: a figure of another kind than the line's others.
+    pub open: Vec<bool>,
     pub colour: RGBColor,
     /// Dashed and thinner: a Python line, beside its method's Rust line of the same colour.
     pub dashed: bool,
 }
 
-/// A line chart against the number of workers (log scale, from 1 to `x_end`), with the ideal in
-/// black, and a key in its upper left corner.
-pub struct LineChart<'a, Y> {
+/// A line chart (against the number of workers, log scale, in compare.svg and a workload's
+/// own), with the ideal in black, and a key where `key` says.
+pub struct LineChart<'a, X, Y> {
     pub caption: &'a str,
     pub caption_size: u32,
+    pub x: X,
+    pub x_desc: &'a str,
     pub y: Y,
     pub y_desc: &'a str,
     pub y_label_width: u32,
     /// Whole numbers on the y axis; plotters' own labels have a decimal.
     pub whole_y: bool,
-    pub x_end: f64,
+    /// The most light lines between two labelled ones (plotters' default is 10).
+    pub light_lines: usize,
+    pub key: Option<SeriesLabelPosition>,
     pub ideal: Option<Vec<(f64, f64)>>,
     pub lines: Vec<Line>,
 }
 
-impl<Y: AsRangedCoord<Value = f64>> LineChart<'_, Y>
+impl<X: AsRangedCoord<Value = f64>, Y: AsRangedCoord<Value = f64>> LineChart<'_, X, Y>
 where
+    X::CoordDescType: ValueFormatter<f64>,
     Y::CoordDescType: ValueFormatter<f64>,
 {
     pub fn draw(self, area: &Area) -> Drawn {
@@ -73,11 +77,12 @@ where
             .margin(15)
             .x_label_area_size(40)
             .y_label_area_size(self.y_label_width)
-            .build_cartesian_2d((1.0..self.x_end).log_scale(), self.y)?;
+            .build_cartesian_2d(self.x, self.y)?;
         let whole = |v: &f64| format!("{v:.0}");
         let mut mesh = chart.configure_mesh();
-        mesh.x_desc("workers")
+        mesh.x_desc(self.x_desc)
             .y_desc(self.y_desc)
+            .max_light_lines(self.light_lines)
             .x_label_formatter(&whole);
         if self.whole_y {
             mesh.y_label_formatter(&whole);
@@ -100,15 +105,17 @@ where
             series?
                 .label(line.label)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
-            let dots = line
-                .points
-                .iter()
-                .map(|&p| Circle::new(p, 3, line.colour.filled()));
-            chart.draw_series(dots)?;
+            let dot = |(&p, open): (&(f64, f64), Option<&bool>)| match open {
+                Some(true) => Circle::new(p, 4, line.colour.stroke_width(2)),
+                _ => Circle::new(p, 3, line.colour.filled()),
+            };
+            let open = (0..).map(|i| line.open.get(i));
+            chart.draw_series(line.points.iter().zip(open).map(dot))?;
         }
+        let Some(key) = self.key else { return Ok(()) };
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(key)
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .draw()
@@ -222,29 +229,33 @@ fn bars(
 /// Throughput against the number of workers, log-log, with the ideal W / 0.1 s.
 fn sweep_lines(area: &Area, methods: &[MethodFigures]) -> Drawn {
     let swept = executors(methods).filter(|m| !sweep(&m.cases).is_empty());
-    let lines: Vec<Line> = swept
-        .zip(PALETTE.iter().cycle())
-        .map(|(m, &colour)| Line {
-            label: m.method.clone(),
-            points: sweep(&m.cases)
-                .into_iter()
-                .map(|(w, c)| (w as f64, c.tasks_per_s.median))
-                .collect(),
+    let line = |(m, &colour): (&MethodFigures, &RGBColor)| {
+        let point = |(w, c): (usize, &Case)| (w as f64, c.tasks_per_s.median);
+        let (label, points) = (m.method.clone(), sweep(&m.cases).into_iter().map(point));
+        let (points, open, dashed) = (points.collect(), Vec::new(), false);
+        Line {
+            label,
+            points,
+            open,
             colour,
-            dashed: false,
-        })
-        .collect();
+            dashed,
+        }
+    };
+    let lines: Vec<Line> = swept.zip(PALETTE.iter().cycle()).map(line).collect();
     // The ideal at the worker counts the sweep ran.
     let counts = lines.first().map_or(&[][..], |l| &l.points);
     let ideal = counts.iter().map(|&(w, _)| (w, w / SWEEP_WAIT_S)).collect();
     LineChart {
         caption: "worker sweep: tasks per second (100 ms waits)",
         caption_size: 18,
+        x: (1.0..1000.0).log_scale(),
+        x_desc: "workers",
         y: (5.0..20_000.0).log_scale(),
         y_desc: "tasks per second",
         y_label_width: 55,
         whole_y: true,
-        x_end: 1000.0,
+        light_lines: 10,
+        key: Some(SeriesLabelPosition::UpperLeft),
         ideal: Some(ideal),
         lines,
     }

@@ -9,10 +9,10 @@ use serde::Serialize;
 use crate::Args;
 use crate::model::{
     BASELINE_FAMILY, Case, GUIDE_QUOTED, Language, Machine, MethodFigures, ROWS, Reports, Rounds,
-    best_concurrency, cases,
+    Row, best_concurrency, cases, either,
 };
 use crate::read::{load, machine, summarise};
-use crate::{baseline, faults, mix, questions, start, timelines, writes};
+use crate::{baseline, faults, mix, questions, split, start, timelines, writes};
 
 #[derive(Debug, Serialize)]
 pub struct Comparison {
@@ -37,6 +37,10 @@ pub struct Comparison {
     /// The `app` mix of reads and writes, when the run has it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mix: Option<mix::Mix>,
+    /// The write share swept (`write_share_sweep`) and the held transactions
+    /// (`held_transaction`), when the run has them.
+    #[serde(flatten)]
+    pub split: Option<split::Split>,
     /// What each program reported of the faults injected on purpose for PITFALLS.md, when the
     /// run has them.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,36 +68,28 @@ impl Comparison {
         let (mut reports, origins) = load(&args.raw, args.runs)?;
         let shared_baseline = baseline::attach(&mut reports, preset_baseline)? > 0;
         let mut methods = Vec::new();
-        for row in ROWS
-            .iter()
-            .filter(|r| r.language == Language::Rust || args.python)
-        {
-            let program = row.program;
+        let wanted = |r: &&Row| r.language == Language::Rust || args.python;
+        for row in ROWS.iter().filter(wanted) {
+            let (program, raw) = (row.program, args.raw.display());
             let (Some(cases), Some(origin)) = (reports.get(program), origins.get(program)) else {
-                return Err(format!(
-                    "no reports from {program} in {}",
-                    args.raw.display()
-                ));
+                return Err(format!("no reports from {program} in {raw}"));
             };
-            if origin.language != row.language {
-                return Err(format!(
-                    "{program}: its reports say they are {}, not {}",
-                    origin.language.name(),
-                    row.language.name()
-                ));
+            let (theirs, ours) = (origin.language.name(), row.language.name());
+            if theirs != ours {
+                return Err(format!("{program}: its reports are {theirs}, not {ours}"));
             }
-            let cases: BTreeMap<String, Case> = cases
-                .iter()
-                .map(|(case, runs)| summarise(program, case, runs).map(|c| (case.clone(), c)))
-                .collect::<Result<_, _>>()?;
-            let best_concurrency = best_concurrency(&cases);
+            let mut summarised: BTreeMap<String, Case> = BTreeMap::new();
+            for (case, runs) in cases {
+                summarised.insert(case.clone(), summarise(program, case, runs)?);
+            }
+            let best_concurrency = best_concurrency(&summarised);
             methods.push(MethodFigures {
                 program: program.to_string(),
                 method: row.label(),
                 family: row.family.to_string(),
                 language: row.language,
                 interpreter: origin.interpreter.clone(),
-                cases,
+                cases: summarised,
                 best_concurrency,
             });
         }
@@ -109,14 +105,11 @@ impl Comparison {
             writes: writes::collate(&args.raw.join("writes"), args.runs)?,
             questions: questions::collate(&args.raw, args.runs)?,
             mix: mix::collate(&args.raw.join("mix"), args.runs)?,
+            split: split::collate(&args.raw, args.runs)?,
             // A fault injected on purpose runs in the first round only: it shows which tasks
             // fail, not a time to take a median of.
             faults: faults::collate(&args.raw.join("faults"), 1)?,
-            baseline: if shared_baseline {
-                baseline::HOW
-            } else {
-                "one sequential run inside each method's own process, after the method's"
-            },
+            baseline: either(shared_baseline, baseline::HOW, OWN_BASELINE),
             start: start::collate(&args.raw.join("start"), args.runs)?,
             table_markdown: String::new(),
         };
@@ -129,38 +122,34 @@ impl Comparison {
 /// async's blocking calls) against the io baseline, cpu and fetch against theirs.
 pub fn preset_baseline(case: &str) -> Option<&'static str> {
     use cases::{BLOCKING, CPU, CPU2, FETCH, FETCH2, IO, IO4, IOBEST};
-    [
+    let against = [
         (IO4, IO),
         (IOBEST, IO),
         (BLOCKING, IO),
         (CPU2, CPU),
         (FETCH2, FETCH),
-    ]
-    .into_iter()
-    .find(|(measured, _)| *measured == case)
-    .map(|(_, baseline)| baseline)
+    ];
+    let found = against.into_iter().find(|(measured, _)| *measured == case);
+    found.map(|(_, base)| base)
 }
 
 /// The runs timelines.svg draws: the Rust baseline's io and each Rust method's io on 4 workers,
 /// the first run of each, in the table's order.
 pub fn io_runs(reports: &Reports) -> Result<Vec<timelines::Panel<'_>>, String> {
-    ROWS.iter()
-        .filter(|row| row.language == Language::Rust)
-        .map(|row| {
-            let case = if row.family == BASELINE_FAMILY {
-                cases::IO
-            } else {
-                cases::IO4
-            };
-            let first = reports
-                .get(row.program)
-                .and_then(|cases| cases.get(case))
-                .and_then(|runs| runs.first())
-                .ok_or_else(|| format!("{}: no '{case}' measurement", row.program))?;
-            Ok(timelines::Panel {
-                method: row.label(),
-                report: first,
-            })
+    let panel = |row: &Row| {
+        let case = either(row.family == BASELINE_FAMILY, cases::IO, cases::IO4);
+        let runs = reports.get(row.program).and_then(|cases| cases.get(case));
+        let missing = || format!("{}: no '{case}' measurement", row.program);
+        let report = runs.and_then(|runs| runs.first()).ok_or_else(missing)?;
+        Ok(timelines::Panel {
+            method: row.label(),
+            report,
         })
-        .collect()
+    };
+    let rust = ROWS.iter().filter(|row| row.language == Language::Rust);
+    rust.map(panel).collect()
 }
+
+/// How the speedups were measured in a run from before the shared baseline.
+const OWN_BASELINE: &str =
+    "one sequential run inside each method's own process, after the method's";

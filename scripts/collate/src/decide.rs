@@ -1,10 +1,7 @@
-//! `decide.md`: the guide's "Quick Decision Tree", answered in Rust, with this run's figures
-//! (templates/decide.md).
-//!
-//! The Python guide's tree ends on "CPU-bound → multiprocessing". Rust keeps its other branches
-//! and moves that one: with no GIL, threads run CPU-bound work in parallel, which leaves
-//! processes with what only they give, isolation. Each branch carries the figure from this run
-//! that justifies it, so that a run that contradicts a branch shows it in that branch's line.
+//! `decide.md`: the guide's "Quick Decision Tree", answered in Rust, with this run's figures.
+//! The guide's tree ends on "CPU-bound → multiprocessing"; with no GIL, Rust's threads run that
+//! work in parallel, which leaves processes what only they give, isolation. Each branch carries
+//! the figure that justifies it, so that a run that contradicts a branch shows it there.
 
 use serde_json::json;
 
@@ -28,11 +25,9 @@ pub fn markdown(c: &Comparison) -> Result<String, String> {
     // Two workers can reach 2x only with two free cores. When neither threads nor processes got
     // near that, the comparison between them still holds, but not the absolute figures, and the
     // reader should not take them for Rust's ceiling.
-    let best = [THREADPOOL, THREADING, PROCESSES]
-        .iter()
-        .flat_map(|p| [f.speedup(p, CPU2), f.speedup(p, FETCH2)])
-        .flatten()
-        .fold(f64::NAN, f64::max);
+    let speedups = |p: &&str| [f.speedup(p, CPU2), f.speedup(p, FETCH2)];
+    let speedups = [THREADPOOL, THREADING, PROCESSES].iter().flat_map(speedups);
+    let best = speedups.flatten().fold(f64::NAN, f64::max);
     render(
         "decide.md",
         json!({

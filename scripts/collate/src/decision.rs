@@ -1,11 +1,8 @@
-//! `decide.md` for a workload of the reader's: which method, at how many workers, and why, in
-//! the run's own figures (templates/yours/decide.md).
-//!
-//! What the tasks spend their time on (waiting, computing in SQLite, or the program's own work
-//! on the rows) picks a branch of the guide's decision tree, the one [`decide`](super::decide)
-//! draws. The fastest Rust method is named alone only when the runs separate it from every
-//! other (see [`beats`]); otherwise the tree picks among those it does not beat, by what it
-//! says beyond speed. The answer is used at its best count.
+//! `decide.md` for a workload of the reader's: which method, at how many workers, and why. What
+//! the tasks spend their time on (waiting, computing in SQLite, the program's own work) picks a
+//! branch of the guide's tree ([`decide`](super::decide)); the fastest Rust method is named
+//! alone only when the runs separate it from every other (see [`beats`]), else the tree picks
+//! among those it does not beat. The answer is used at its best count.
 
 use serde_json::{Value, json};
 use shared::RunReport;
@@ -13,7 +10,7 @@ use shared::RunReport;
 use super::your_workload::{Decision, Kind, Method, Shape, Yours};
 use crate::format::{how_many_runs, render, speedup_cell};
 use crate::model::programs::*;
-use crate::model::{BASELINE_FAMILY, Case, Language, WITHIN};
+use crate::model::{BASELINE_FAMILY, Case, Language, WITHIN, highest};
 
 /// The share of waiting at or above which a workload is said to wait.
 const WAITS: f64 = 0.5;
@@ -34,11 +31,10 @@ pub fn shape(runs: &[RunReport], methods: &[Method]) -> Result<Shape, String> {
     let rows: u64 = first.tasks.iter().filter_map(|t| t.rows).sum();
     let rows_per_task = rows as f64 / first.tasks.len().max(1) as f64;
     let best_of = |programs: &[&str]| {
-        methods
+        let of = methods
             .iter()
-            .filter(|m| programs.contains(&m.program.as_str()))
-            .filter_map(peak)
-            .reduce(f64::max)
+            .filter(|m| programs.contains(&m.program.as_str()));
+        of.filter_map(peak).reduce(f64::max)
     };
     let python = best_of(&[PY_THREADPOOL, PY_THREADING]).zip(best_of(&[PY_PROCESSES]));
     let kind = match python {
@@ -92,20 +88,15 @@ fn preference(kind: Kind, tasks: usize) -> [&'static str; 4] {
 /// The speedups a method's runs reached at the counts that speak for it (its best and its
 /// peak), each round's figure: the spread a comparison has to get past.
 fn runs_of(m: &Method) -> Vec<f64> {
-    [m.best, peak_at(m).map(|(w, _)| w)]
-        .into_iter()
-        .flatten()
-        .filter_map(|w| m.counts.get(&w)?.speedup.as_ref())
-        .flat_map(|s| s.values.iter().copied())
-        .collect()
+    let counts = [m.best, peak_at(m).map(|(w, _)| w)].into_iter().flatten();
+    let speedups = counts.filter_map(|w| m.counts.get(&w)?.speedup.as_ref());
+    speedups.flat_map(|s| s.values.clone()).collect()
 }
 
 /// A method's highest median speedup, and at how many workers.
 fn peak_at(m: &Method) -> Option<(usize, f64)> {
-    m.counts
-        .iter()
-        .filter_map(|(w, c)| Some((*w, c.speedup.as_ref()?.median)))
-        .max_by(|a, b| a.1.total_cmp(&b.1))
+    let speedup = |(w, c): (&usize, &Case)| Some((*w, c.speedup.as_ref()?.median));
+    highest(m.counts.iter().filter_map(speedup))
 }
 
 fn peak(m: &Method) -> Option<f64> {
@@ -131,25 +122,15 @@ fn beats(a: &Method, b: &Method) -> bool {
 
 /// Which method for this workload, the `why` left to [`of`].
 pub fn decide(kind: Kind, tasks: usize, rust: &[&Method]) -> Decision {
-    let Some(fastest) = rust
-        .iter()
-        .filter_map(|m| Some((m, peak(m)?)))
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(m, _)| m)
-    else {
+    let Some((fastest, _)) = highest(rust.iter().filter_map(|m| Some((m, peak(m)?)))) else {
         return Decision::default();
     };
-    let mut tied: Vec<&Method> = rust
-        .iter()
-        .copied()
-        .filter(|m| m.program == fastest.program || !beats(fastest, m))
-        .collect();
+    let level = |m: &&&Method| m.program == fastest.program || !beats(fastest, m);
+    let mut tied: Vec<&Method> = rust.iter().filter(level).copied().collect();
     let clear = tied.len() == 1;
     // When the fastest is clear, it is the only one to find.
-    let chosen = preference(kind, tasks)
-        .iter()
-        .find_map(|p| find(&tied, p))
-        .unwrap_or(fastest);
+    let preferred = preference(kind, tasks).iter().find_map(|p| find(&tied, p));
+    let chosen = preferred.unwrap_or(fastest);
     // A clear winner is tied with no one.
     if clear {
         tied.clear();
@@ -165,17 +146,19 @@ pub fn decide(kind: Kind, tasks: usize, rust: &[&Method]) -> Decision {
 
 /// The Rust methods of the run, the sequential baseline aside.
 fn rust_methods(y: &Yours) -> Vec<&Method> {
-    y.methods
-        .iter()
-        .filter(|m| m.language == Language::Rust && m.family != BASELINE_FAMILY)
-        .collect()
+    let rust = |m: &&Method| m.language == Language::Rust && m.family != BASELINE_FAMILY;
+    y.methods.iter().filter(rust).collect()
 }
 
 /// The decision for a collated workload, with why in one sentence (templates/yours/why.md).
 pub fn of(y: &Yours) -> Result<Decision, String> {
     let rust = rust_methods(y);
     let mut decision = decide(y.shape.kind, y.tasks, &rust);
-    let short = |p: &String| rust.iter().find(|m| &m.program == p).map(|m| m.short());
+    let short = |p: &String| {
+        rust.iter()
+            .find(|m| &m.program == p)
+            .map(|m| m.family.as_str())
+    };
     let why = render(
         "yours/why.md",
         json!({
@@ -217,13 +200,16 @@ fn find<'a>(methods: &[&'a Method], program: &str) -> Option<&'a Method> {
 /// The figures behind the decision, or `None` when the chosen method has no best count.
 fn decided(y: &Yours, rust: &[&Method], chosen: &Method) -> Option<Value> {
     let (workers, case) = chosen.best_case()?;
-    let tied = y.decision.tied.iter().filter_map(|p| find(rust, p));
-    let others = rust
+    let points = chosen
+        .counts
         .iter()
-        .filter(|m| m.program != chosen.program && peak(m).is_some());
+        .filter_map(|(w, c)| Some((w, c.speedup.as_ref()?.median)));
+    let tied = y.decision.tied.iter().filter_map(|p| find(rust, p));
+    let other = |m: &&&Method| m.program != chosen.program && peak(m).is_some();
+    let others = rust.iter().filter(other);
     Some(json!({
         "method": chosen.method,
-        "short": chosen.short(),
+        "short": chosen.family,
         "program": chosen.program,
         "workers": workers,
         "speedup": speedup_cell(case),
@@ -236,11 +222,7 @@ fn decided(y: &Yours, rust: &[&Method], chosen: &Method) -> Option<Value> {
         "others": others.map(|m| spread(m)).collect::<Vec<_>>(),
         "tied": tied.map(spread).collect::<Vec<_>>(),
         "scaling": {
-            "points": chosen
-                .counts
-                .iter()
-                .filter_map(|(w, c)| Some((w, c.speedup.as_ref()?.median)))
-                .collect::<Vec<_>>(),
+            "points": points.collect::<Vec<_>>(),
             "best": chosen.best,
             "beyond": chosen.best.is_some_and(|b| chosen.counts.keys().any(|&w| w > b)),
         },
@@ -257,7 +239,7 @@ fn decided(y: &Yours, rust: &[&Method], chosen: &Method) -> Option<Value> {
 fn spread(m: &Method) -> Value {
     let runs = runs_of(m);
     json!({
-        "name": m.short(),
+        "name": m.family.as_str(),
         "peak": peak(m).unwrap_or(0.0),
         "low": runs.iter().copied().fold(f64::INFINITY, f64::min),
         "high": runs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
@@ -268,7 +250,7 @@ fn spread(m: &Method) -> Value {
 fn at_best(m: &Method) -> Value {
     let best = m.best_case();
     json!({
-        "name": m.short(),
+        "name": m.family.as_str(),
         "workers": best.map(|(w, _)| w),
         "speedup": best.map(|(_, c)| shown(c)),
         "efficiency": best.and_then(|(_, c)| c.efficiency.as_ref()).map(|e| e.median),
@@ -277,12 +259,10 @@ fn at_best(m: &Method) -> Value {
 
 /// Python's fastest method at its best count, when the run has the Python rows.
 fn python_best(y: &Yours) -> Option<Value> {
-    let (m, _) = y
-        .methods
-        .iter()
-        .filter(|m| m.language == Language::Python && m.family != BASELINE_FAMILY)
-        .filter_map(|m| Some((m, peak(m)?)))
-        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let python = |m: &&Method| m.language == Language::Python && m.family != BASELINE_FAMILY;
+    let peaks = y.methods.iter().filter(python);
+    let peaks = peaks.filter_map(|m| Some((m, peak(m)?)));
+    let (m, _) = highest(peaks)?;
     let (workers, case) = m.best_case()?;
     Some(json!({ "method": m.method, "workers": workers, "speedup": shown(case) }))
 }

@@ -1,12 +1,10 @@
-//! Faults injected on purpose: what each program reports when a task errs, panics, hangs or
-//! crashes, for PITFALLS.md's outcomes. `scripts/compare.sh` runs a few programs with `--inject`
-//! into `<raw>/faults`; each such run exits 1 by design. A run from before these measurements
-//! has no such folder, and PITFALLS.md then names the command instead.
+//! Faults injected on purpose, for PITFALLS.md's outcomes: what each program reports when a
+//! task errs, panics, hangs or crashes (`<raw>/faults`, each run exiting 1 by design).
 
 use std::path::Path;
 
 use serde::Serialize;
-use shared::Counts;
+use shared::{Counts, TaskReport};
 
 use crate::model::Spread;
 use crate::read::read_run_reports;
@@ -62,14 +60,13 @@ pub fn collate(dir: &Path, runs: usize) -> Result<Option<Faults>, String> {
     for (program, by_case) in reports {
         for (case, runs) in by_case {
             let first = &runs[0];
-            let wall_s = Spread::of(runs.iter().map(|r| r.wall_s).collect())
-                .ok_or_else(|| format!("{program} {case}: wall_s not finite"))?;
+            let wall_s = Spread::each(&runs, |r| Some(r.wall_s));
+            let wall_s = wall_s.ok_or_else(|| format!("{program} {case}: wall_s not finite"))?;
             let not_ok = first.tasks.iter().filter(|t| t.status != "ok");
-            let not_ok = not_ok.map(|t| Failed {
-                id: t.id,
-                status: t.status.clone(),
-                error: t.error.clone(),
-            });
+            let failed = |t: &TaskReport| (t.id, t.status.clone(), t.error.clone());
+            let not_ok = not_ok
+                .map(failed)
+                .map(|(id, status, error)| Failed { id, status, error });
             cases.push(Fault {
                 program: program.clone(),
                 case,

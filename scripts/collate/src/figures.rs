@@ -65,10 +65,10 @@ impl<'a> Figures<'a> {
 
     /// Each of `programs` the run swept at `workers`, by short name, with its percentage.
     pub fn sweep_at(&self, programs: &[&str], workers: usize) -> Vec<(String, f64)> {
-        programs
-            .iter()
-            .filter_map(|p| Some((self.short_name(p), self.sweep_percent(p, workers)?)))
-            .collect()
+        // A method's short name, as compare.svg labels it: its family ("threadpool", ...).
+        let name = |p: &str| self.method(p).map_or(p, |m| &m.family).to_string();
+        let at = |p: &&str| Some((name(p), self.sweep_percent(p, workers)?));
+        programs.iter().filter_map(at).collect()
     }
 
     /// The largest worker count of the sweep that every swept method ran (Python's methods are
@@ -81,23 +81,14 @@ impl<'a> Figures<'a> {
 
     /// The worker counts of the sweep, from the first swept method.
     pub fn sweep_counts(&self) -> Vec<usize> {
-        executors(self.0)
-            .map(|m| sweep(&m.cases))
-            .find(|points| !points.is_empty())
-            .map(|points| points.iter().map(|(w, _)| *w).collect())
-            .unwrap_or_default()
+        let mut swept = executors(self.0).map(|m| sweep(&m.cases));
+        let first = swept.find(|points| !points.is_empty()).unwrap_or_default();
+        first.iter().map(|(w, _)| *w).collect()
     }
 
     /// The method's label in the table: `threadpool (Rust, rayon pool)`.
     pub fn label(&self, program: &str) -> String {
         self.method(program)
             .map_or_else(|| program.to_string(), |m| m.method.clone())
-    }
-
-    /// The method's short name, as compare.svg labels it ("threadpool", "async", ...).
-    pub fn short_name(&self, program: &str) -> String {
-        self.method(program)
-            .map_or(program, |m| &m.family)
-            .to_string()
     }
 }

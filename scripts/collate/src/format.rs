@@ -2,6 +2,8 @@
 //! templates every sentence lives in (`scripts/collate/templates`, see [`render`]). The bottom
 //! layer: it imports the model and nothing above it.
 
+use minijinja::{Error, Value};
+
 use crate::model::{Case, Spread};
 
 pub fn plural(n: usize, one: &str, many: &str) -> String {
@@ -34,15 +36,6 @@ pub fn speedup_cell(c: &Case) -> String {
         Some(s) => s.show(2, "x"),
         None => "–".to_string(),
     }
-}
-
-pub fn mib(kib: f64) -> String {
-    format!("{:.1} MB", kib * 1024.0 / 1e6)
-}
-
-/// `1.38 ms`: a median of seconds, in milliseconds.
-pub fn ms(s: &Spread) -> String {
-    format!("{:.2} ms", s.median * 1000.0)
 }
 
 /// `3.2 ms (3.1–3.4)`: a figure of seconds over the runs, in milliseconds.
@@ -87,6 +80,13 @@ pub fn span(values: &[Option<f64>], decimals: usize, unit: &str) -> String {
     }
 }
 
+/// Writes `text` to `dir/name`, making `dir` first; an error names the file.
+pub fn write_out(dir: &std::path::Path, name: &str, text: &str) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(name);
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// Every template of `scripts/collate/templates`, embedded at build time (build.rs), with the
 /// filters the templates write figures with. Blocks (`{% if %}`, `{% for %}`) on a line of
 /// their own leave no line behind, and a template's last newline is kept, so a template reads
@@ -109,24 +109,15 @@ fn templates() -> &'static minijinja::Environment<'static> {
         });
         env.add_filter("thousands", thousands);
         // `{{ case.wall_s | show(3, " s") }}`: a Spread handed over whole, written as a table
-        // writes it (`Spread::show`), so that the template chooses the precision and the unit.
-        env.add_filter(
-            "show",
-            |spread: minijinja::Value, decimals: usize, unit: Option<String>| {
-                let figure = |key: &str| f64::try_from(spread.get_attr(key)?);
-                let values = spread.get_attr("values")?.try_iter()?;
-                let spread = Spread {
-                    median: figure("median")?,
-                    min: figure("min")?,
-                    max: figure("max")?,
-                    values: values.map(f64::try_from).collect::<Result<_, _>>()?,
-                };
-                Ok::<_, minijinja::Error>(spread.show(decimals, &unit.unwrap_or_default()))
-            },
-        );
-        env.add_filter("plural", |n: usize, one: &str, many: &str| {
-            plural(n, one, many)
+        // writes it (`Spread::show`), so that the template chooses the precision and the unit;
+        // `{{ latency | ms(1) }}` the same for seconds, in milliseconds.
+        env.add_filter("show", |s: Value, decimals: usize, unit: Option<String>| {
+            Ok::<_, Error>(spread(&s)?.show(decimals, &unit.unwrap_or_default()))
         });
+        env.add_filter("ms", |s: Value, decimals: usize| {
+            Ok::<_, Error>(ms_spread(&spread(&s)?, decimals))
+        });
+        env.add_filter("plural", plural);
         env.add_filter("times", times);
         env.add_filter(
             "one",
@@ -143,6 +134,20 @@ fn templates() -> &'static minijinja::Environment<'static> {
         // The "within 5%" of the sentences is the rule's own figure (see `model::WITHIN`).
         env.add_global("within", (crate::model::WITHIN * 100.0).round() as i64);
         env
+    })
+}
+
+/// A Spread as a template holds it: a map of `median`, `min`, `max` and `values`.
+fn spread(value: &Value) -> Result<Spread, Error> {
+    let figure = |key: &str| f64::try_from(value.get_attr(key)?);
+    let values = value.get_attr("values")?.try_iter()?;
+    let values = values.map(f64::try_from).collect::<Result<_, _>>()?;
+    let (median, min, max) = (figure("median")?, figure("min")?, figure("max")?);
+    Ok(Spread {
+        median,
+        min,
+        max,
+        values,
     })
 }
 

@@ -1,15 +1,8 @@
-//! `index.html`: one page to open, as criterion's report is: the table, the decision, the chart
-//! and the timelines of the run, in that folder.
-//!
-//! The page stands alone: the SVG files are put inline, the style is in the page, and nothing
-//! is fetched (no script, no font, no framework, no link out), so that it opens the same from a
-//! laptop on a train as from a CI artifact. Its text is the run's own Markdown blocks
-//! (compare.md, decide.md, ...), turned into HTML by pulldown-cmark; the page around them, its
-//! style included, is `templates/index.html`.
-//!
-//! The page is as wide as a comfortable line of text, and no wider on a narrow screen: a chart
-//! scales down to the column (its viewBox keeps its proportions), and a table wider than the
-//! column scrolls inside a box of its own, so that the page itself never scrolls sideways.
+//! `index.html`: one page to open, as criterion's report is: the run's Markdown blocks turned
+//! into HTML by pulldown-cmark, and its charts, inside `templates/index.html`. It stands alone
+//! (the SVGs inline, the style in the page, nothing fetched, no link out), so it opens the same
+//! from a laptop on a train as from a CI artifact; a chart scales down to the column and a wide
+//! table scrolls in a box of its own, so the page never scrolls sideways.
 
 use std::path::Path;
 
@@ -34,14 +27,14 @@ struct PagePart {
     svg: Option<String>,
 }
 
-/// A page's title and its two charts' headings, one a line of the template `name`, so that
-/// they are edited with the other sentences.
-pub fn headings(name: &str, model: impl Serialize) -> Result<[String; 3], String> {
+/// A page's title and its charts' headings, one a line of the template `name`, so that they
+/// are edited with the other sentences.
+pub fn headings<const N: usize>(name: &str, model: impl Serialize) -> Result<[String; N], String> {
     let text = render(name, model)?;
-    match text.lines().collect::<Vec<_>>()[..] {
-        [title, first, second] => Ok([title, first, second].map(str::to_string)),
-        _ => Err(format!("templates/{name}: not three lines")),
-    }
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines
+        .try_into()
+        .map_err(|_| format!("templates/{name}: not {N} lines"))
 }
 
 /// Writes `out/index.html`, titled `title`, from `parts`; the SVG files are read from `out`.
@@ -55,32 +48,27 @@ pub fn write(out: &Path, title: &str, parts: &[Part]) -> Result<(), String> {
     };
     let mut page = Vec::new();
     for (i, part) in parts.iter().enumerate() {
-        page.push(match part {
-            Part::Markdown(text) => PagePart {
-                html: Some(markdown(match opening {
-                    Some((_, rest)) if i == 0 => rest,
-                    _ => text,
-                })),
-                heading: None,
-                svg: None,
-            },
+        let (html, heading, svg) = match part {
+            Part::Markdown(text) => {
+                let text = opening.filter(|_| i == 0).map_or(*text, |(_, rest)| rest);
+                (Some(markdown(text)), None, None)
+            }
             Part::Svg(heading, file) => {
                 let path = out.join(file);
-                let svg = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                PagePart {
-                    html: None,
-                    heading: Some(heading.to_string()),
-                    svg: Some(with_view_box(inline_svg(&svg))),
-                }
+                let read = std::fs::read_to_string(&path);
+                let svg = read.map_err(|e| format!("{}: {e}", path.display()))?;
+                (
+                    None,
+                    Some(heading.to_string()),
+                    Some(with_view_box(inline_svg(&svg))),
+                )
             }
-        });
+        };
+        page.push(PagePart { html, heading, svg });
     }
     let heading = opening.map_or_else(|| markdown_inline(title), |(h, _)| markdown_inline(h));
-    let html = render(
-        "index.html",
-        serde_json::json!({ "title": title, "heading": heading, "parts": page }),
-    )?;
+    let page = serde_json::json!({ "title": title, "heading": heading, "parts": page });
+    let html = render("index.html", page)?;
     let path = out.join("index.html");
     std::fs::write(&path, html).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -108,11 +96,8 @@ fn with_view_box(svg: &str) -> String {
         let (_, after) = tag.0.split_once(&format!(" {name}=\""))?;
         after.split_once('"').map(|(value, _)| value)
     };
-    match (
-        attribute("viewBox"),
-        attribute("width"),
-        attribute("height"),
-    ) {
+    let [view_box, width, height] = ["viewBox", "width", "height"].map(attribute);
+    match (view_box, width, height) {
         (None, Some(width), Some(height)) => {
             format!("<svg viewBox=\"0 0 {width} {height}\"{}", &svg[4..])
         }

@@ -1,8 +1,6 @@
-//! `lessons.md`: what the comparison teaches, in this run's figures (templates/lessons.md).
-//!
-//! Where the figures decide a lesson's wording (whether Python's threads lose on `fetch`,
-//! whether every method reached its ideal), the wording is chosen from them, so that the page
-//! never says what the run did not show.
+//! `lessons.md`: what the comparison teaches, in this run's figures. Where the figures decide a
+//! lesson's wording (whether Python's threads lose on `fetch`, whether every method reached its
+//! ideal), it is chosen from them, so that the page never says what the run did not show.
 
 use serde_json::{Value, json};
 
@@ -10,7 +8,7 @@ use super::figures::Figures;
 use crate::format::{NOT_MEASURED, render};
 use crate::model::cases::{CPU2, FETCH2, IO4, IOBEST, SCALE};
 use crate::model::programs::*;
-use crate::model::{MethodFigures, within};
+use crate::model::{MethodFigures, highest, within};
 
 const RUST: [&str; 4] = [THREADPOOL, ASYNC, PROCESSES, THREADING];
 const PYTHON: [&str; 4] = [PY_THREADPOOL, PY_ASYNC, PY_PROCESSES, PY_THREADING];
@@ -65,17 +63,13 @@ fn ceiling(f: &Figures) -> Value {
         (Some(_), _) => Some("short"),
         _ => None,
     };
-    let short: Vec<String> = RUST
-        .iter()
-        .chain(&PYTHON)
-        .filter(|p| f.efficiency(p, IO4).is_some_and(|e| e < REACHED))
-        .map(|p| f.label(p))
-        .collect();
+    let programs = RUST.iter().chain(&PYTHON);
+    let fell_short = |p: &&&str| f.efficiency(p, IO4).is_some_and(|e| e < REACHED);
+    let fell_short = programs.clone().filter(fell_short);
+    let short: Vec<String> = fell_short.map(|p| f.label(p)).collect();
     // Async's waits have no worker limit; the others' are pools of workers.
-    let (unlimited, pools): (Vec<&str>, Vec<&str>) = RUST
-        .iter()
-        .chain(&PYTHON)
-        .partition(|p| [ASYNC, PY_ASYNC].contains(p));
+    let unlimited = |p: &&&str| [ASYNC, PY_ASYNC].contains(p);
+    let (unlimited, pools): (Vec<&str>, Vec<&str>) = programs.partition(unlimited);
     let best = |programs: &[&str]| all(programs, |p| f.speedup(p, IOBEST));
     let (unlimited, pools) = (best(&unlimited), best(&pools));
     json!({
@@ -123,20 +117,17 @@ fn languages(f: &Figures, cores: usize) -> Value {
 fn per_task(f: &Figures) -> Value {
     let (rust, python): (Vec<&str>, Vec<&str>) = PAIRS.iter().copied().unzip();
     let costliest = |programs: &[&str]| {
-        programs
+        let costs = programs
             .iter()
-            .filter_map(|p| Some((*p, f.per_task_us(p)?)))
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .map_or(NOT_MEASURED.to_string(), |(p, _)| f.label(p))
+            .filter_map(|p| Some((*p, f.per_task_us(p)?)));
+        highest(costs).map_or(NOT_MEASURED.to_string(), |(p, _)| f.label(p))
     };
+    let ratio = |(r, p): &(&str, &str)| Some(f.per_task_us(p)? / f.per_task_us(r)?);
     json!({
         "rust": all(&rust, |p| f.per_task_us(p)),
         "python": all(&python, |p| f.per_task_us(p)),
         "costliest": { "rust": costliest(&rust), "python": costliest(&python) },
-        "ratios": PAIRS
-            .iter()
-            .filter_map(|(r, p)| Some(f.per_task_us(p)? / f.per_task_us(r)?))
-            .collect::<Vec<f64>>(),
+        "ratios": PAIRS.iter().filter_map(ratio).collect::<Vec<f64>>(),
     })
 }
 
@@ -165,14 +156,11 @@ fn processes(f: &Figures) -> Value {
 fn how_far(f: &Figures) -> Value {
     let widest = f.widest_sweep();
     // The largest point of the sweep at which every Rust method is within 10% of the ideal.
-    let close = f
-        .sweep_counts()
-        .into_iter()
-        .take_while(|&w| {
-            RUST.iter()
-                .all(|p| f.sweep_percent(p, w).is_some_and(|x| x >= 90.0))
-        })
-        .last();
+    let close_at = |w: &usize| {
+        RUST.iter()
+            .all(|p| f.sweep_percent(p, *w).is_some_and(|x| x >= 90.0))
+    };
+    let close = f.sweep_counts().into_iter().take_while(close_at).last();
     let mut at_widest = widest.map_or_else(Vec::new, |w| f.sweep_at(&RUST, w));
     at_widest.sort_by(|a, b| b.1.total_cmp(&a.1));
     json!({ "widest": widest, "close": close, "at_widest": at_widest })

@@ -1,30 +1,20 @@
-//! Collates the reports that `scripts/compare.sh` collected into one comparison: reads every
-//! `<program>__<case>__r<run>.json` in `--raw` (each a program's own `--json` report), and
-//! writes to `--out` the table (`compare.md`, every figure in `compare.json`, the chart in
-//! `compare.svg`), the decision (`decide.md`), what the table teaches (`lessons.md`), the io
-//! runs as timelines (`timelines.svg`), the writes (`writes.md`, `writes-lessons.md`), an
-//! application's mix (`mix.md`), the questions Rust users ask (`questions.md`), the pitfalls
-//! (`pitfalls.md`), the start methods (`start.md`), and one page of them all (`index.html`).
-//! Each module below says what its file holds and where its figures come from.
+//! Collates the reports `scripts/compare.sh` collected (`<program>__<case>__r<run>.json` in
+//! `--raw`, each a program's own `--json` report) into `--out`: the table (`compare.md`, its
+//! figures in `compare.json`, `compare.svg`), `decide.md`, `lessons.md`, `timelines.svg`, the
+//! writes (`writes.md`, `writes-lessons.md`), the mix (`mix.md`) and its write share swept
+//! (`split.md`, `split.svg`), `questions.md`, `pitfalls.md`, `start.md`, and `index.html`.
 //!
-//! In layers: at the bottom [`model`], [`read`] and [`format`] (the model, reading the raw
-//! reports, how a figure is written), which import nothing above them; over them one module an
-//! output; every sentence in `templates/`, one file an output, edited where it is read; and
-//! this file, the command line and the order the outputs are written in.
+//! In layers: at the bottom [`model`], [`read`] and [`format`], which import nothing above
+//! them; over them one module an output, its sentences in `templates/`; and this file, the
+//! command line and the order of the outputs. Each `.md` is a block that a full run puts
+//! between a doc's `<!-- NAME:begin -->` and `<!-- NAME:end -->` lines, so that the docs quote
+//! the run in `results/`; its headings are `###` or lower, under the doc's own.
 //!
-//! Each `.md` is a block of the docs: a full run of `scripts/compare.sh` puts `NAME.md` between the `<!-- NAME:begin -->` and
-//! `<!-- NAME:end -->` lines of every doc that has them (README.md, PITFALLS.md, docs/), so the
-//! docs always quote the run in `results/`. A block's headings are `###` or lower, since it sits
-//! under the doc's own.
-//!
-//! Every figure is a median over the runs with its min–max, like hyperfine's: one run of a
-//! benchmark on a shared machine is an anecdote. A report that is missing, unreadable, or has a
-//! task that is not ok stops the collation with its file named: a table with a hole in it would
-//! be worse than no table. (The writes table's reports and the faults' are the exception:
-//! their failed tasks are counted, not refused.)
-//!
-//! This is a workspace member of its own, under `scripts/`, so that the chart's dependency
-//! (plotters) is built for the comparison only, never into `shared` or an executor.
+//! Every figure is a median over the runs with its min–max, like hyperfine's: one run on a
+//! shared machine is an anecdote. A report that is missing, unreadable or has a task that is
+//! not ok stops the collation, its file named: a table with a hole in it would be worse than
+//! none (the writes, the mix, the split and the faults count their failed tasks instead). A
+//! workspace member of its own, so that plotters is built for the comparison only.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +42,7 @@ mod lessons;
 mod mix;
 mod pitfalls;
 mod questions;
+mod split;
 mod start;
 mod timelines;
 mod writes;
@@ -59,18 +50,14 @@ mod writes_lessons;
 mod your_workload;
 mod yours;
 
-/// Collates the reports written by scripts/compare.sh into DIR/compare.{md,json,svg},
-/// DIR/decide.md, DIR/lessons.md, DIR/timelines.svg, DIR/writes.md, DIR/writes-lessons.md and
-/// DIR/pitfalls.md.
+/// Collates the reports written by scripts/compare.sh (see the module's doc for what it writes).
 #[derive(Parser)]
 #[command(name = "collate")]
 struct Args {
-    /// The folder of `<program>__<case>__r<run>.json` reports, and of the writes table's in
-    /// `writes/`.
+    /// The folder of `<program>__<case>__r<run>.json` reports, and of its sections' folders.
     #[arg(long)]
     raw: PathBuf,
-    /// Where to write compare.md, compare.json, compare.svg, decide.md, lessons.md,
-    /// timelines.svg, writes.md, writes-lessons.md and pitfalls.md.
+    /// Where to write the outputs.
     #[arg(long)]
     out: PathBuf,
     /// How many runs of each measurement to expect.
@@ -116,16 +103,13 @@ fn collate(args: &Args) -> Result<String, String> {
     let (mut comparison, reports) = Comparison::read(args)?;
     let c = &comparison;
     let table = compare::markdown(args, &c.machine, &c.methods, c.rounds, c.shared_baseline())?;
-    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
-    let write = |name: &str, text: &str| {
-        let path = args.out.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
-    };
+    let write = |name: &str, text: &str| format::write_out(&args.out, name, text);
     write("compare.md", &table)?;
     write("writes.md", &writes::markdown(&c.writes)?)?;
     if let Some(mix) = &c.mix {
         write("mix.md", &mix::markdown(mix)?)?;
     }
+    write("split.md", &split::markdown(c.split.as_ref())?)?;
     write("start.md", &start::markdown(c.start.as_ref())?)?;
     let decide = decide::markdown(c)?;
     write("decide.md", &decide)?;
@@ -134,29 +118,32 @@ fn collate(args: &Args) -> Result<String, String> {
     write("writes-lessons.md", &writes_lessons::markdown(&c.writes)?)?;
     write("pitfalls.md", &pitfalls::markdown(c)?)?;
     let (questions, mix) = (c.questions.as_ref(), c.mix.as_ref());
-    let questions = questions::markdown(questions, &c.writes, mix, c.machine.cores)?;
+    let questions =
+        questions::markdown(questions, &c.writes, mix, c.split.as_ref(), c.machine.cores)?;
     write("questions.md", &questions)?;
     chart::draw(&args.out.join("compare.svg"), &c.methods)?;
-    timelines::draw(
-        &args.out.join("timelines.svg"),
-        &comparison::io_runs(&reports)?,
-    )?;
+    if let Some(split) = &c.split {
+        split::draw(&args.out.join("split.svg"), split)?;
+    }
+    let io_runs = comparison::io_runs(&reports)?;
+    timelines::draw(&args.out.join("timelines.svg"), &io_runs)?;
     comparison.table_markdown = table.clone();
     let json = serde_json::to_string_pretty(&comparison).map_err(|e| e.to_string())?;
     write("compare.json", &json)?;
     // The page's title and its charts' headings: one a line of templates/index.md.
-    let [title, chart, timelines] = html::headings("index.md", serde_json::json!({}))?;
-    html::write(
-        &args.out,
-        &title,
-        &[
-            html::Part::Markdown(&format!("### The comparison\n\n{table}")),
-            html::Part::Svg(&chart, "compare.svg"),
-            html::Part::Markdown(&decide),
-            html::Part::Markdown(&lessons),
-            html::Part::Svg(&timelines, "timelines.svg"),
-        ],
-    )?;
+    let [title, chart, timelines, split] = html::headings("index.md", serde_json::json!({}))?;
+    let headed = format!("### The comparison\n\n{table}");
+    let mut parts = vec![
+        html::Part::Markdown(&headed),
+        html::Part::Svg(&chart, "compare.svg"),
+        html::Part::Markdown(&decide),
+        html::Part::Markdown(&lessons),
+        html::Part::Svg(&timelines, "timelines.svg"),
+    ];
+    if comparison.split.is_some() {
+        parts.push(html::Part::Svg(&split, "split.svg"));
+    }
+    html::write(&args.out, &title, &parts)?;
     Ok(table)
 }
 

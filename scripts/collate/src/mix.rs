@@ -1,17 +1,12 @@
-//! An application's mix: many readers and a few writers at once, with the latency each sees.
+//! An application's mix, `mix.md`: many readers and a few writers at once, with the latency
+//! each sees. compare.sh runs the `app` preset (a web application's requests on the shop, 10%
+//! of them short write transactions, each after a wait of a few ms) with every method at 4 and
+//! 16 workers, each worker writing (`--writer shared`) or one writer for all, into `<raw>/mix`.
 //!
-//! `scripts/compare.sh` runs the `app` preset (1,000 requests of a web application on the shop:
-//! 90% reads, 10% short write transactions, each after a wait of a few ms) with every method at
-//! 4 and 16 workers, each worker writing on its own connection (`--writer shared`) or one writer
-//! for all (`--writer single`), into `<raw>/mix`. This file reads those reports and writes the
-//! table and its lessons, `mix.md`.
-//!
-//! A task's latency is from a worker taking it to its outcome (see `shared::Latency`): what one
-//! request costs the server that serves it, lock and connection waits included, and not its
-//! time in the queue, which with every task queued at the start measures only the queue.
-//! Where a tail comes from is read off the slowest tasks themselves: each task's report gives
-//! when it started, when its SQL started (after its wait and, for the pooled methods, a
-//! connection) and when it finished (after the lock, its statements and the commit).
+//! A task's latency is from a worker taking it to its outcome (`shared::Latency`): what a
+//! request costs the server, lock and connection waits included, not its time in a queue that
+//! holds every task from the start. Where a tail comes from is read off the slowest tasks'
+//! times: started, SQL started (after the wait and a pooled connection), finished.
 
 use std::path::Path;
 
@@ -20,10 +15,10 @@ use minijinja::value::{Serde, Value};
 use serde::Serialize;
 use shared::{RunReport, TaskReport};
 
-use crate::format::{how_many_runs, ms_spread, render};
-use crate::model::Spread;
+use crate::format::{how_many_runs, render};
 use crate::model::programs::{ASYNC, PROCESSES, THREADING, THREADPOOL};
-use crate::read::read_run_reports;
+use crate::model::{Figure, Spread};
+use crate::read::{read_run_reports, writes_checked};
 
 /// One program with one writer at one worker count, over its runs.
 #[derive(Debug, Serialize)]
@@ -66,7 +61,7 @@ impl Mix {
 }
 
 /// The methods, in the table's order, with their names in prose.
-const METHODS: [(&str, &str); 4] = [
+pub const METHODS: [(&str, &str); 4] = [
     (THREADPOOL, "the thread pool"),
     (ASYNC, "async"),
     (PROCESSES, "processes"),
@@ -95,13 +90,8 @@ fn summarise(program: &str, case: &str, runs: &[RunReport]) -> Result<MixCase, S
     let first = &runs[0];
     let writer = first.writes.as_ref().map(|w| w.writer.clone());
     let writer = writer.ok_or_else(|| format!("{what}: reports no writes"))?;
-    // A figure of every run, or `None` where a run lacks it.
-    let each = |f: &dyn Fn(&RunReport) -> Option<f64>| {
-        let values: Option<Vec<f64>> = runs.iter().map(f).collect();
-        values.and_then(Spread::of)
-    };
-    let needed = |f: &dyn Fn(&RunReport) -> Option<f64>, name: &str| {
-        each(f).ok_or_else(|| format!("{what}: a run lacks {name}"))
+    let needed = |f: Figure, name: &str| {
+        Spread::each(runs, f).ok_or_else(|| format!("{what}: a run lacks {name}"))
     };
     let failed_write = |t: &&TaskReport| t.writes && t.status != "ok";
     let failed = |r: &RunReport| Some(r.tasks.iter().filter(failed_write).count() as f64);
@@ -114,12 +104,10 @@ fn summarise(program: &str, case: &str, runs: &[RunReport]) -> Result<MixCase, S
         tasks_per_s: needed(&|r| Some(r.tasks.len() as f64 / r.wall_s), "wall time")?,
         read_p50_s: needed(&|r| r.latency.read.p50_s, "read p50")?,
         read_p99_s: needed(&|r| r.latency.read.p99_s, "read p99")?,
-        write_p50_s: each(&|r| r.latency.write.p50_s),
-        write_p99_s: each(&|r| r.latency.write.p99_s),
+        write_p50_s: Spread::each(runs, |r| r.latency.write.p50_s),
+        write_p99_s: Spread::each(runs, |r| r.latency.write.p99_s),
         failed_writes: needed(&failed, "count")?,
-        writes_checked: runs
-            .iter()
-            .all(|r| r.rows_in_db_after.is_some() && r.rows_in_db_after == r.write_tasks_ok()),
+        writes_checked: runs.iter().all(writes_checked),
         write_tail_in_sql: tail_in_sql(runs, true),
         read_tail_in_sql: tail_in_sql(runs, false),
     })
@@ -144,28 +132,14 @@ fn tail_in_sql(runs: &[RunReport], writes: bool) -> Option<f64> {
 }
 
 fn name_of(program: &str) -> &str {
-    METHODS
-        .iter()
-        .find(|(p, _)| *p == program)
-        .map_or(program, |(_, name)| name)
+    let method = METHODS.iter().find(|(p, _)| *p == program);
+    method.map_or(program, |(_, name)| name)
 }
 
 /// `mix.md` (templates/mix.md): the table, then what it teaches, in this run's figures.
 pub fn markdown(mix: &Mix) -> Result<String, String> {
-    let rows: Vec<Value> = mix
-        .cases
-        .iter()
-        .map(|c| {
-            context! {
-                name => name_of(&c.program),
-                read_p50 => ms_spread(&c.read_p50_s, 1),
-                read_p99 => ms_spread(&c.read_p99_s, 1),
-                write_p50 => c.write_p50_s.as_ref().map(|s| ms_spread(s, 1)),
-                write_p99 => c.write_p99_s.as_ref().map(|s| ms_spread(s, 1)),
-                ..Serde(c)
-            }
-        })
-        .collect();
+    let row = |c: &MixCase| context! { name => name_of(&c.program), ..Serde(c) };
+    let rows: Vec<Value> = mix.cases.iter().map(row).collect();
     let first = mix.cases.first();
     render(
         "mix.md",
@@ -183,13 +157,11 @@ pub fn markdown(mix: &Mix) -> Result<String, String> {
 /// methods measured both ways; `None` when none was.
 fn lessons(mix: &Mix) -> Option<Value> {
     let most = mix.cases.iter().map(|c| c.workers).max()?;
-    let pairs: Vec<(&str, &MixCase, &MixCase)> = METHODS
-        .iter()
-        .filter_map(|&(program, name)| {
-            let pair = |writer| mix.get(program, writer, most);
-            Some((name, pair("shared")?, pair("single")?))
-        })
-        .collect();
+    let pair = |&(program, name): &(&'static str, &'static str)| {
+        let at = |writer| mix.get(program, writer, most);
+        Some((name, at("shared")?, at("single")?))
+    };
+    let pairs: Vec<(&str, &MixCase, &MixCase)> = METHODS.iter().filter_map(pair).collect();
     if pairs.is_empty() {
         return None;
     }
@@ -201,7 +173,10 @@ fn lessons(mix: &Mix) -> Option<Value> {
         pairs.iter().filter_map(change).collect()
     };
     let p99 = |c: &MixCase| c.write_p99_s.as_ref().map(|s| s.median * 1e3);
-    let cut = |(_, shared, single): &&(&str, &MixCase, &MixCase)| matches!((p99(shared), p99(single)), (Some(from), Some(to)) if to < from);
+    let cut = |(_, shared, single): &&(&str, &MixCase, &MixCase)| match (p99(shared), p99(single)) {
+        (Some(from), Some(to)) => to < from,
+        _ => false,
+    };
     let best = |pick: &dyn Fn(&MixCase) -> Option<f64>| {
         let at_most = mix.cases.iter().filter(|c| c.workers == most);
         let (c, s) = at_most

@@ -1,7 +1,6 @@
-//! The model every output reads: the table's rows, one measurement's figures over its runs
-//! ([`Case`], each figure a [`Spread`]), a method's cases, the machine, and the names of the
-//! cases `scripts/compare.sh` runs ([`cases`]). The bottom layer, with [`crate::read`] and
-//! [`crate::format`]: it imports no output.
+//! The model every output reads: the table's rows, a measurement's figures over its runs
+//! ([`Case`], each a [`Spread`]), the machine, and the names of the cases compare.sh runs
+//! ([`cases`]). The bottom layer, with [`crate::read`] and [`crate::format`].
 
 use std::collections::BTreeMap;
 
@@ -49,12 +48,8 @@ pub struct Row {
 impl Row {
     /// `threadpool (Python, ThreadPoolExecutor)`.
     pub fn label(&self) -> String {
-        format!(
-            "{} ({}, {})",
-            self.family,
-            self.language.name(),
-            self.mechanism
-        )
+        let (family, language, mechanism) = (self.family, self.language.name(), self.mechanism);
+        format!("{family} ({language}, {mechanism})")
     }
 }
 
@@ -118,12 +113,9 @@ pub const ROWS: [Row; 10] = [
     row("python-threading", "threading", Language::Python, "queue.Queue + Thread"),
 ];
 
-const fn row(
-    program: &'static str,
-    family: &'static str,
-    language: Language,
-    mechanism: &'static str,
-) -> Row {
+type Name = &'static str;
+
+const fn row(program: Name, family: Name, language: Language, mechanism: Name) -> Row {
     Row {
         program,
         family,
@@ -159,17 +151,19 @@ impl Spread {
         let raw = values.clone();
         values.sort_by(f64::total_cmp);
         let n = values.len();
-        let median = if n % 2 == 1 {
-            values[n / 2]
-        } else {
-            (values[n / 2 - 1] + values[n / 2]) / 2.0
-        };
+        // The middle value, or the mean of the two middle ones (x + x over 2 is x, exactly).
+        let median = (values[(n - 1) / 2] + values[n / 2]) / 2.0;
         Some(Spread {
             median,
             min: values[0],
             max: values[n - 1],
             values: raw,
         })
+    }
+
+    /// A figure of each of `runs`, or `None` where one lacks it.
+    pub fn each<T>(runs: &[T], figure: impl Fn(&T) -> Option<f64>) -> Option<Spread> {
+        Spread::of(runs.iter().map(figure).collect::<Option<_>>()?)
     }
 
     /// The same figure in other units: every value times `factor`.
@@ -184,11 +178,8 @@ impl Spread {
 
     /// `3.24x (3.22–3.25)`, or just `3.24x` when there was one run or no spread at this precision.
     pub fn show(&self, decimals: usize, unit: &str) -> String {
-        let median = format!("{:.decimals$}", self.median);
-        let (min, max) = (
-            format!("{:.decimals$}", self.min),
-            format!("{:.decimals$}", self.max),
-        );
+        let [median, min, max] =
+            [self.median, self.min, self.max].map(|v| format!("{v:.decimals$}"));
         if self.values.len() < 2 || min == max {
             format!("{median}{unit}")
         } else {
@@ -256,25 +247,25 @@ pub struct Rounds {
     pub python_fetch: Option<u32>,
 }
 
+/// A figure read off one run's report, `None` where the report lacks it.
+pub type Figure<'a> = &'a dyn Fn(&RunReport) -> Option<f64>;
+
 /// Every report: program → case → runs, in run order (r1 first).
 pub type Reports = BTreeMap<String, BTreeMap<String, Vec<RunReport>>>;
 
 /// The sweep's points, by worker count, from the cases named `sweep-<workers>`.
-pub fn sweep(cases: &BTreeMap<String, Case>) -> Vec<(usize, &Case)> {
-    let mut points: Vec<(usize, &Case)> = cases
-        .iter()
-        .filter_map(|(name, case)| Some((name.strip_prefix(cases::SWEEP)?.parse().ok()?, case)))
-        .collect();
+pub fn sweep<'a>(cases: &'a BTreeMap<String, Case>) -> Vec<(usize, &'a Case)> {
+    let point = |(name, case): (&String, &'a Case)| {
+        Some((name.strip_prefix(cases::SWEEP)?.parse().ok()?, case))
+    };
+    let mut points: Vec<(usize, &Case)> = cases.iter().filter_map(point).collect();
     points.sort_by_key(|(workers, _)| *workers);
     points
 }
 
 pub fn best_concurrency(cases: &BTreeMap<String, Case>) -> Option<usize> {
-    best_within(
-        sweep(cases)
-            .into_iter()
-            .map(|(w, c)| (w, c.tasks_per_s.median)),
-    )
+    let points = sweep(cases).into_iter();
+    best_within(points.map(|(w, c)| (w, c.tasks_per_s.median)))
 }
 
 /// The methods that are swept and drawn per worker: every method but the baselines.
@@ -285,20 +276,28 @@ pub fn executors(methods: &[MethodFigures]) -> impl Iterator<Item = &MethodFigur
 /// How many tasks one language's methods ran in `case` (the first method's: they all run the
 /// same), if that language ran it.
 pub fn tasks_in(methods: &[MethodFigures], language: Language, case: &str) -> Option<usize> {
-    executors(methods)
-        .filter(|m| m.language == language)
-        .find_map(|m| m.cases.get(case))
-        .map(|c| c.tasks)
+    let mut of_language = executors(methods).filter(|m| m.language == language);
+    of_language.find_map(|m| m.cases.get(case)).map(|c| c.tasks)
 }
 
 /// Each sweep task waits the `scale` preset's 100 ms, so W workers can finish at most W / 0.1 s
 /// tasks a second.
 pub const SWEEP_WAIT_S: f64 = 0.1;
 
+/// The item of the highest figure, if any.
+pub fn highest<T>(items: impl IntoIterator<Item = (T, f64)>) -> Option<(T, f64)> {
+    items.into_iter().max_by(|a, b| a.1.total_cmp(&b.1))
+}
+
 /// How close to the best a figure must be to count as reaching it: a worker (or a connection)
 /// more that gains less than this is within the noise of a shared machine, a cost with nothing
 /// measured to show for it. The one rule behind every "within 5%" of the outputs.
 pub const WITHIN: f64 = 0.05;
+
+/// `yes` when `when` holds, else `no`: a choice of two values that fits in an expression.
+pub fn either<T>(when: bool, yes: T, no: T) -> T {
+    if when { yes } else { no }
+}
 
 /// Whether `value` is within [`WITHIN`] of `best`.
 pub fn within(value: f64, best: f64) -> bool {
@@ -310,10 +309,8 @@ pub fn within(value: f64, best: f64) -> bool {
 pub fn best_within<K>(points: impl IntoIterator<Item = (K, f64)>) -> Option<K> {
     let points: Vec<(K, f64)> = points.into_iter().collect();
     let best = points.iter().map(|(_, v)| *v).fold(f64::NAN, f64::max);
-    points
-        .into_iter()
-        .find(|(_, v)| within(*v, best))
-        .map(|(k, _)| k)
+    let reaching = points.into_iter().find(|(_, v)| within(*v, best));
+    reaching.map(|(k, _)| k)
 }
 
 #[cfg(test)]

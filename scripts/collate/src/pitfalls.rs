@@ -152,9 +152,10 @@ fn mix_figures(mix: Option<&Mix>) -> Option<Value> {
     let case = |program, writer| mix.get(program, writer, most);
     let p99 = |program, writer| Some(case(program, writer)?.write_p99_s.as_ref()?.median * 1e3);
     let read_p99 = |writer| Some(case(THREADING, writer)?.read_p99_s.median * 1e3);
+    let both = |p: &&'static str| Some((p99(*p, "shared")?, p99(*p, "single")?));
     let methods: Vec<(f64, f64)> = [THREADPOOL, ASYNC, PROCESSES, THREADING]
         .iter()
-        .filter_map(|p| Some((p99(p, "shared")?, p99(p, "single")?)))
+        .filter_map(both)
         .collect();
     Some(json!({
         "most": most,

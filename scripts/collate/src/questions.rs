@@ -1,15 +1,10 @@
 //! The questions Rust users ask most about SQLite and concurrency, each answered with a
-//! command and a figure from this run: `questions.md` (templates/questions.md, where every
-//! question, answer and link is written; this module reads and computes the figures).
-//!
-//! Two of them are measured here for the purpose. Where should async run its SQL: on a few
-//! connections with a thread each (tokio-rusqlite, `async_executor`'s default), or on tokio's
-//! blocking threads with a connection lent from a pool (`--sql-on spawn-blocking`, as
-//! deadpool-sqlite does)? The first is async's own rows of the table, so `scripts/compare.sh`
-//! runs only the second, on the same tasks, into `<raw>/questions`. And how many connections?
-//! The thread pool and async, at 16 workers, with 1 to 16 connections, on SQL that computes,
-//! SQL that waits and the app mix, into `<raw>/connections`. The other answers take their
-//! figures from the writes table and the mix, or from a test.
+//! command and a figure from this run: `questions.md` (every question, answer and link in
+//! templates/questions.md; the figures here). Two are measured for the purpose: async's SQL on
+//! connection threads (async's own rows of the table) or on `spawn_blocking` with a pool
+//! (`<raw>/questions`), and how many connections (the thread pool and async at 16 workers with
+//! 1 to 16, on SQL that computes, SQL that waits and the app mix, `<raw>/connections`). The
+//! others take their figures from the writes table, the mix and its split, or from a test.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -19,11 +14,12 @@ use serde_json::{Value, json};
 use shared::RunReport;
 
 use super::mix::Mix;
+use super::split::{Split, methods};
 use super::writes::{Writes, WritesCase};
 use super::writes_lessons::{count, deferred, no_busy_timeout, trap};
 use crate::format::{how_many_runs, render};
 use crate::model::programs::{ASYNC, THREADING, THREADPOOL};
-use crate::model::{Spread, best_within};
+use crate::model::{Figure, Spread, best_within};
 use crate::read::read_run_reports;
 
 /// One way of running async's SQL on one workload, over its runs.
@@ -72,14 +68,8 @@ const SWEPT_PROGRAMS: [&str; 2] = [THREADPOOL, ASYNC];
 const SWEPT: [&str; 3] = ["cpu-quarter", "io", "app"];
 
 /// A figure of every run, or the error naming the measurement that lacks it.
-fn each(
-    runs: &[RunReport],
-    what: &str,
-    f: impl Fn(&RunReport) -> Option<f64>,
-) -> Result<Spread, String> {
-    let values: Option<Vec<f64>> = runs.iter().map(f).collect();
-    let spread = values.and_then(Spread::of);
-    spread.ok_or_else(|| format!("{what}: a figure is missing"))
+fn each(runs: &[RunReport], what: &str, f: Figure) -> Result<Spread, String> {
+    Spread::each(runs, f).ok_or_else(|| format!("{what}: a figure is missing"))
 }
 
 fn sql_on_case(sql_on: &str, workload: &str, runs: &[RunReport]) -> Result<SqlOnCase, String> {
@@ -89,12 +79,12 @@ fn sql_on_case(sql_on: &str, workload: &str, runs: &[RunReport]) -> Result<SqlOn
         workload: workload.to_string(),
         tasks: runs[0].tasks.len(),
         workers: runs[0].workers,
-        wall_s: each(runs, &what, |r| Some(r.wall_s))?,
-        per_task_us: each(runs, &what, |r| {
+        wall_s: each(runs, &what, &|r| Some(r.wall_s))?,
+        per_task_us: each(runs, &what, &|r| {
             Some(r.wall_s / r.tasks.len().max(1) as f64 * 1e6)
         })?,
-        threads_started: each(runs, &what, |r| r.threads_started.map(|n| n as f64))?,
-        max_rss_kib: each(runs, &what, |r| Some(r.usage.max_rss_kib as f64))?,
+        threads_started: each(runs, &what, &|r| r.threads_started.map(|n| n as f64))?,
+        max_rss_kib: each(runs, &what, &|r| Some(r.usage.max_rss_kib as f64))?,
     })
 }
 
@@ -114,13 +104,13 @@ fn async_row(raw: &Path, case: &str, runs: usize) -> Result<Option<Vec<RunReport
 pub fn collate(raw: &Path, runs: usize) -> Result<Option<Questions>, String> {
     let mut q = Questions::default();
     let folder =
-        |name: &str| read_run_reports(&raw.join(name), runs).map(Option::unwrap_or_default);
+        |name: &str| Ok::<_, String>(read_run_reports(&raw.join(name), runs)?.unwrap_or_default());
     for (program, cases) in folder("questions")? {
         for (case, runs) in cases {
             let what = format!("questions/{program}__{case}");
-            let (sql_on, workload) = case
-                .rsplit_once('-')
-                .ok_or_else(|| format!("{what}: not <sql-on>-<workload>"))?;
+            let split = case.rsplit_once('-');
+            let (sql_on, workload) =
+                split.ok_or_else(|| format!("{what}: not <sql-on>-<workload>"))?;
             q.sql_on.push(sql_on_case(sql_on, workload, &runs)?);
         }
     }
@@ -136,22 +126,22 @@ pub fn collate(raw: &Path, runs: usize) -> Result<Option<Questions>, String> {
     for (program, cases) in folder("connections")? {
         for (case, runs) in cases {
             let what = format!("connections/{program}__{case}");
-            let (workload, connections) = case
+            let split = case
                 .rsplit_once('-')
-                .and_then(|(w, c)| Some((w, c.parse().ok()?)))
-                .ok_or_else(|| format!("{what}: not <workload>-<connections>"))?;
+                .and_then(|(w, c)| Some((w, c.parse().ok()?)));
+            let (workload, connections) =
+                split.ok_or_else(|| format!("{what}: not <workload>-<connections>"))?;
             q.connection_sweep.push(SweepPoint {
                 program: program.clone(),
                 workload: workload.to_string(),
                 connections,
                 workers: runs[0].workers,
-                tasks_per_s: each(&runs, &what, |r| Some(r.tasks.len() as f64 / r.wall_s))?,
+                tasks_per_s: each(&runs, &what, &|r| Some(r.tasks.len() as f64 / r.wall_s))?,
             });
         }
     }
-    q.connection_sweep.sort_by(|a, b| {
-        (&a.program, &a.workload, a.connections).cmp(&(&b.program, &b.workload, b.connections))
-    });
+    q.connection_sweep
+        .sort_by_key(|p| (p.program.clone(), p.workload.clone(), p.connections));
     let nothing = q.sql_on.is_empty() && q.connection_sweep.is_empty();
     Ok((!nothing).then_some(q))
 }
@@ -160,7 +150,7 @@ impl Questions {
     fn case(&self, sql_on: &str, workload: &str) -> Option<&SqlOnCase> {
         self.sql_on
             .iter()
-            .find(|c| c.sql_on == sql_on && c.workload == workload)
+            .find(|c| (&*c.sql_on, &*c.workload) == (sql_on, workload))
     }
 
     /// The sweep's table, per method and work in its order: the tasks per second at each of
@@ -192,23 +182,20 @@ pub fn markdown(
     q: Option<&Questions>,
     writes: &Writes,
     mix: Option<&Mix>,
+    write_split: Option<&Split>,
     cores: usize,
 ) -> Result<String, String> {
     let empty = Questions::default();
     let q = q.unwrap_or(&empty);
-    let sql_on: BTreeMap<&str, Value> = ASYNC_ROWS
-        .into_iter()
-        .map(|(_, w)| {
-            let connections = q.case("connections", w);
-            let both = json!({
-                "connections": connections,
-                "spawn_blocking": q.case("spawn-blocking", w),
-                // cpu and fetch run as many tasks as the table's rows (fewer in a quick run).
-                "tasks": connections.map_or(0, |c| c.tasks),
-            });
-            (w, both)
-        })
-        .collect();
+    let mut sql_on: BTreeMap<&str, Value> = BTreeMap::new();
+    for (_, w) in ASYNC_ROWS {
+        let (connections, spawn_blocking) = (q.case("connections", w), q.case("spawn-blocking", w));
+        // cpu and fetch run as many tasks as the table's rows (fewer in a quick run).
+        let tasks = connections.map_or(0, |c| c.tasks);
+        let both =
+            json!({ "connections": connections, "spawn_blocking": spawn_blocking, "tasks": tasks });
+        sql_on.insert(w, both);
+    }
     let counts: BTreeSet<usize> = q.connection_sweep.iter().map(|p| p.connections).collect();
     let sweep = q.connection_sweep.first().map(|p| {
         let runs = how_many_runs(p.tasks_per_s.values.len());
@@ -235,6 +222,10 @@ pub fn markdown(
             "busy0": failed(no_busy_timeout),
             "deferred": failed(deferred),
             "split": split,
+            "write_split": write_split.map(|s| {
+                let (sweep, held) = (&s.write_share_sweep, &s.held_transaction);
+                json!({ "methods": methods(sweep), "points": sweep, "held": held })
+            }),
         }),
     )
 }
@@ -308,7 +299,7 @@ mod tests {
         };
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/writes");
         let writes = crate::writes::collate(&dir, 1).unwrap();
-        let md = markdown(Some(&q), &writes, None, 2).unwrap();
+        let md = markdown(Some(&q), &writes, None, None, 2).unwrap();
         for line in [
             "| async | SQL after a wait (16 io tasks) | 10 | 19 | 38 | 39 | 40 |",
             "at 16 workers: async on SQL after a wait: 4 (40 tasks/s).",

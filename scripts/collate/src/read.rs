@@ -13,8 +13,8 @@ impl Rounds {
     /// Rust's from the preset itself; Python's from the workload file guide.py was given.
     pub fn read(raw: &Path, python: bool) -> Result<Rounds, String> {
         let first = |workload: shared::Workload| workload.tasks.first().map(|t| t.query.rounds);
-        let rust_fetch = first(shared::Workload::preset(shared::Preset::Fetch, None))
-            .ok_or("the fetch preset has no tasks")?;
+        let fetch = shared::Workload::preset(shared::Preset::Fetch, None);
+        let rust_fetch = first(fetch).ok_or("the fetch preset has no tasks")?;
         let python_fetch = if python {
             let path = raw.join("workloads").join("fetch.json");
             let workload = shared::Workload::from_file(&path, None)
@@ -31,7 +31,7 @@ impl Rounds {
 }
 
 /// Where a program's reports say they come from; every report of one program must agree.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Origin {
     pub language: Language,
     pub interpreter: Option<String>,
@@ -54,32 +54,22 @@ pub fn load(raw: &Path, runs: usize) -> Result<(Reports, BTreeMap<String, Origin
         let invalid = |e: &dyn std::fmt::Display| {
             format!("{} ({program}): not a valid report: {e}", path.display())
         };
+        let interpreter = value.get("interpreter").and_then(|i| i.as_str());
         let origin = Origin {
             language: Language::of(&value).map_err(|e| invalid(&e))?,
-            interpreter: value
-                .get("interpreter")
-                .and_then(|i| i.as_str())
-                .map(str::to_string),
+            interpreter: interpreter.map(str::to_string),
         };
         let report: RunReport = serde_json::from_value(value).map_err(|e| invalid(&e))?;
-        match origins.get(program) {
-            Some(known) if *known != origin => {
-                return Err(format!(
-                    "{}: from {origin}, where {program}'s other reports are from {known}",
-                    path.display()
-                ));
-            }
-            Some(_) => {}
-            None => {
-                origins.insert(program.to_string(), origin);
-            }
+        let (path, counts) = (path.display(), report.counts);
+        let known = origins
+            .entry(program.to_string())
+            .or_insert_with(|| origin.clone());
+        if *known != origin {
+            let known = format!("{program}'s other reports are from {known}");
+            return Err(format!("{path}: from {origin}, where {known}"));
         }
-        if report.counts.ok != report.tasks.len() {
-            return Err(format!(
-                "{}: {:?} tasks were not all ok",
-                path.display(),
-                report.counts
-            ));
+        if counts.ok != report.tasks.len() {
+            return Err(format!("{path}: {counts:?} tasks were not all ok"));
         }
         Ok(report)
     })?;
@@ -115,58 +105,42 @@ pub fn read_reports<T>(
         if path.extension().is_none_or(|e| e != "json") {
             continue;
         }
-        let name = path
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let parts: Vec<&str> = name.split("__").collect();
-        let misnamed = || {
-            format!(
-                "{}: not named <program>__<case>__r<run>.json",
-                path.display()
-            )
-        };
-        let [program, case, run] = parts[..] else {
+        let (stem, shown) = (path.file_stem().unwrap_or_default(), path.display());
+        let name = stem.to_string_lossy();
+        let misnamed = || format!("{shown}: not named <program>__<case>__r<run>.json");
+        let [program, case, run] = name.split("__").collect::<Vec<_>>()[..] else {
             return Err(misnamed());
         };
-        let run: usize = run
-            .strip_prefix('r')
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(misnamed)?;
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let run = run.strip_prefix('r').and_then(|n| n.parse::<usize>().ok());
+        let run = run.ok_or_else(misnamed)?;
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{shown}: {e}"))?;
         // As a value first, for the fields only some reports have.
         let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| format!("{} ({program}): not a valid report: {e}", path.display()))?;
+            .map_err(|e| format!("{shown} ({program}): not a valid report: {e}"))?;
         let kept = read(&path, program, value)?;
-        found
-            .entry(program.to_string())
-            .or_default()
-            .entry(case.to_string())
-            .or_default()
-            .insert(run, kept);
+        let of_program = found.entry(program.to_string()).or_default();
+        let of_case = of_program.entry(case.to_string()).or_default();
+        of_case.insert(run, kept);
     }
-    for (program, cases) in &found {
-        for (case, reports) in cases {
-            if reports.len() != runs {
-                return Err(format!(
-                    "{program} {case}: {} reports, expected {runs}",
-                    reports.len()
-                ));
+    let mut reports = BTreeMap::new();
+    for (program, cases) in found {
+        let mut in_order = BTreeMap::new();
+        for (case, by_run) in cases {
+            let n = by_run.len();
+            if n != runs {
+                return Err(format!("{program} {case}: {n} reports, expected {runs}"));
             }
+            in_order.insert(case, by_run.into_values().collect());
         }
+        reports.insert(program, in_order);
     }
-    Ok(found
-        .into_iter()
-        .map(|(program, cases)| {
-            let cases = cases
-                .into_iter()
-                .map(|(case, runs)| (case, runs.into_values().collect()))
-                .collect();
-            (program, cases)
-        })
-        .collect())
+    Ok(reports)
+}
+
+/// Whether the database a run wrote holds exactly the writes its tasks reported ok (each
+/// records its task in the run's own table, in its own transaction).
+pub fn writes_checked(run: &RunReport) -> bool {
+    run.rows_in_db_after.is_some() && run.rows_in_db_after == run.write_tasks_ok()
 }
 
 pub fn summarise(program: &str, case: &str, runs: &[RunReport]) -> Result<Case, String> {
@@ -174,20 +148,12 @@ pub fn summarise(program: &str, case: &str, runs: &[RunReport]) -> Result<Case, 
         Spread::of(runs.iter().map(f).collect())
             .ok_or_else(|| format!("{program} {case}: a figure is not a number"))
     };
-    let optional = |f: &dyn Fn(&RunReport) -> Option<f64>| -> Option<Spread> {
-        runs.iter()
-            .map(f)
-            .collect::<Option<Vec<f64>>>()
-            .and_then(Spread::of)
-    };
     let first = &runs[0];
     let tasks = first.tasks.len().max(1) as f64;
-    let speedup = optional(&|r| r.speedup);
-    let ideal_speedup = optional(&|r| r.ideal_speedup);
-    let above_ideal = match (&speedup, &ideal_speedup) {
-        (Some(s), Some(i)) => s.median > i.median,
-        _ => false,
-    };
+    let speedup = Spread::each(runs, |r| r.speedup);
+    let ideal_speedup = Spread::each(runs, |r| r.ideal_speedup);
+    let above_ideal =
+        matches!((&speedup, &ideal_speedup), (Some(s), Some(i)) if s.median > i.median);
     Ok(Case {
         command: format!("{program} {case}"),
         workers: first.workers,
@@ -198,34 +164,33 @@ pub fn summarise(program: &str, case: &str, runs: &[RunReport]) -> Result<Case, 
         tasks_per_s: spread(&|r| tasks / r.wall_s)?,
         max_rss_kib: spread(&|r| r.usage.max_rss_kib as f64)?,
         children_max_rss_kib: spread(&|r| r.usage.children_max_rss_kib as f64)?,
-        children_pss_kib: optional(&|r| r.usage.children_pss_kib.map(|k| k as f64)),
+        children_pss_kib: Spread::each(runs, |r| r.usage.children_pss_kib.map(|k| k as f64)),
         speedup,
         ideal_speedup,
         ideal_bound: first.ideal_bound.clone(),
         above_ideal,
-        efficiency: optional(&|r| r.efficiency),
+        efficiency: Spread::each(runs, |r| r.efficiency),
         notes: first.notes.clone(),
     })
 }
 
 pub fn machine() -> Machine {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))?
-                .split(':')
-                .nth(1)
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".to_string());
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let read = |path| std::fs::read_to_string(path).unwrap_or_default();
+    let cpuinfo = read("/proc/cpuinfo");
+    let model = cpuinfo.lines().find(|l| l.starts_with("model name"));
+    let cpu = model
+        .and_then(|l| l.split(':').nth(1))
+        .map(|m| m.trim().to_string());
+    let release = read("/proc/sys/kernel/osrelease");
     let rustc = std::process::Command::new("rustc")
         .arg("--version")
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_else(|| "unknown".to_string());
+        .output();
+    let rustc = rustc.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let unknown = || "unknown".to_string();
+    let (cpu, rustc) = (
+        cpu.unwrap_or_else(unknown),
+        rustc.unwrap_or_else(|_| unknown()),
+    );
     Machine {
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         cpu,

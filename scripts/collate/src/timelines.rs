@@ -1,14 +1,9 @@
-//! `timelines.svg`: each method's run drawn as a Gantt chart, one panel per method, all on one
-//! time axis. The table says *how much* faster each method is; these charts say *why*: where a
-//! worker sat idle, where a task waited for a free worker, where the SQL of several tasks queued
-//! for one connection.
-//!
-//! One lane per worker, or one per task when the report says `lanes: "task"` (async: a task
-//! waits on no thread of its own, so lanes per thread would pile every wait onto the one
-//! event-loop thread and hide the overlap that is the point of async). Each bar is a task: its
-//! wait (`started_s..sql_started_s`) light, its SQL and the work on its rows (to `finished_s`)
-//! dark; red or orange, and labelled, if it failed or timed out, so that it cannot pass for a
-//! slow one. The words are in templates/timelines.md.
+//! `timelines.svg`: each method's run as a Gantt chart, a panel a method, on one time axis. The
+//! table says how much faster a method is; these say why: a worker idle, a task waiting for a
+//! worker, SQL queued for one connection. A lane per worker, or per task when the report says
+//! `lanes: "task"` (async: lanes per thread would pile every wait onto the event loop's one and
+//! hide the overlap that is its point). A bar is a task's wait, light, then its SQL and work,
+//! dark; red or orange and labelled if it failed or timed out. Words: templates/timelines.md.
 
 use std::path::Path;
 
@@ -22,6 +17,7 @@ use shared::RunReport;
 
 use crate::chart::{Area, Drawn, svg};
 use crate::format::render;
+use crate::model::either;
 
 /// One method's run, and the name the table gives the method.
 #[derive(Serialize)]
@@ -79,9 +75,8 @@ pub fn draw(path: &Path, panels: &[Panel]) -> Result<(), String> {
     // One scale for all: the latest moment any panel has to show (its run's end, or its last
     // task's if one was reported after it), with a little room after it.
     let tasks = panels.iter().flat_map(|p| &p.report.tasks);
-    let end = tasks
-        .filter_map(|t| t.finished_s)
-        .chain(panels.iter().map(|p| p.report.wall_s));
+    let walls = panels.iter().map(|p| p.report.wall_s);
+    let end = tasks.filter_map(|t| t.finished_s).chain(walls);
     let axis = TimeAxis::up_to(end.fold(0.1, f64::max) * 1.03);
     let words = words(panels)?;
     let mut words = words.lines();
@@ -103,10 +98,8 @@ pub fn draw(path: &Path, panels: &[Panel]) -> Result<(), String> {
 /// The caption, then each panel's title, one a line (templates/timelines.md).
 fn words(panels: &[Panel]) -> Result<String, String> {
     let first = panels.first().map(|p| p.report);
-    let tasks = first.map_or(0, |r| {
-        let c = &r.counts;
-        c.ok + c.failed + c.timed_out + c.not_run
-    });
+    let counted = |c: &shared::Counts| c.ok + c.failed + c.timed_out + c.not_run;
+    let tasks = first.map_or(0, |r| counted(&r.counts));
     let workload = first.map_or("io", |r| r.workload.as_str());
     let words = json!({ "workload": workload, "tasks": tasks, "panels": panels });
     render("timelines.md", words)
@@ -235,6 +228,7 @@ fn draw_panel(
     // Lane 0 at the top: lane i is centred at y = count - i - 0.5.
     let count = lanes.len().max(1);
     let y_of = |lane: usize| (count - lane) as f64 - 0.5;
+    let x_desc = either(axis_height <= AXIS_HEIGHT, "", AXIS_NAME);
     let mut chart = ChartBuilder::on(area)
         .margin_top(TITLE_HEIGHT)
         .margin_right(RIGHT_MARGIN)
@@ -250,11 +244,7 @@ fn draw_panel(
         // the baseline's one-lane panel would get labels too small to read.
         .x_label_style(("sans-serif", 12))
         .axis_desc_style(("sans-serif", 13))
-        .x_desc(if axis_height > AXIS_HEIGHT {
-            AXIS_NAME
-        } else {
-            ""
-        })
+        .x_desc(x_desc)
         .bold_line_style(BLACK.mix(0.12))
         .draw()?;
     let right = Pos::new(HPos::Right, VPos::Center);

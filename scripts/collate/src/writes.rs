@@ -1,19 +1,14 @@
 //! The writes table: what each method gets out of SQLite's one write lock, and what a writer
-//! costs the readers beside it.
+//! costs the readers beside it. compare.sh runs the `writes` preset (one-row inserts, each its
+//! own transaction, on a scratch copy) with each method on 4 and 16 workers: each worker on its
+//! own connection with the defaults (a 5 s busy timeout, `BEGIN IMMEDIATE`), with no busy
+//! timeout, with `BEGIN DEFERRED`, and one writer for all; a column is labelled from the
+//! settings the reports give. And the io tasks on the hand-written threads, alone and as the
+//! first 8 tasks of a workload that writes (`reads-during-writes`), for the reads' SQL time.
 //!
-//! `scripts/compare.sh` runs the `writes` preset (one-row inserts, each in a transaction of its
-//! own, on a scratch copy of the database) with each method, on 4 and 16 workers, four ways:
-//! every worker writing on its own connection (`--writer shared`) with the defaults (a 5 s busy
-//! timeout, `BEGIN IMMEDIATE`), with no busy timeout, with `BEGIN DEFERRED`, and one writer
-//! committing for all of them (`--writer single`). Each column is labelled from the settings
-//! the reports give, not from the script's names for them. It also runs the `io` workload on
-//! the hand-written threads alone, and again as the first 8 tasks of a workload whose other
-//! tasks write (`reads-during-writes`), to compare the reads' SQL time.
-//!
-//! These reports are in `<raw>/writes`, apart from the others, because a failed write is a
-//! figure here, not a broken run: `--busy-timeout 0` fails writes by design. What would be a
-//! broken run is a database that does not hold the rows the tasks reported writing, so each
-//! cell checks the one against the other.
+//! The reports are in `<raw>/writes` because a failed write is a figure here (`--busy-timeout
+//! 0` fails writes by design), not a broken run; a database that does not hold the rows the
+//! tasks reported would be one, so each cell checks the one against the other.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -112,10 +107,9 @@ pub fn collate(dir: &Path, runs: usize) -> Result<Writes, String> {
     let mut cases = Vec::new();
     let mut reads = None;
     for (program, mut by_case) in reports {
-        let row = ROWS
-            .iter()
-            .find(|r| r.program == program && r.language == Language::Rust)
-            .ok_or_else(|| format!("{}: '{program}' is no Rust method", dir.display()))?;
+        let rust = |r: &&Row| r.program == program && r.language == Language::Rust;
+        let no_method = || format!("{}: '{program}' is no Rust method", dir.display());
+        let row = ROWS.iter().find(rust).ok_or_else(no_method)?;
         let alone = by_case.remove(READS_ALONE);
         if let Some(during) = by_case.remove(READS_DURING_WRITES) {
             let alone = alone.ok_or_else(|| format!("{program}: no '{READS_ALONE}'"))?;
@@ -194,11 +188,9 @@ fn sql_time(run: &RunReport, reads: &[&str]) -> Result<(f64, usize), String> {
     };
     let (read_spans, write_spans) = (spans(of_reads), spans(of_writes));
     let n = read_spans.len();
-    if n != reads.len() {
-        return Err(format!(
-            "{n} reads with SQL times, expected {}",
-            reads.len()
-        ));
+    let expected = reads.len();
+    if n != expected {
+        return Err(format!("{n} reads with SQL times, expected {expected}"));
     }
     let total_s: f64 = read_spans.iter().map(|(from, to)| to - from).sum();
     let overlaps = |(from, to): &&(f64, f64)| {

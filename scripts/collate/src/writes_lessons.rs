@@ -1,10 +1,7 @@
-//! `writes-lessons.md`: what the writes table teaches, in this run's figures.
-//!
-//! Five lessons: more writers do not write faster; one writer that batches does; batching wins
-//! more when a commit costs a sync to disk; a busy timeout and `BEGIN IMMEDIATE`, and that no
-//! failed write was lost; readers beside a writer in WAL. Each figure is read from the collated
-//! writes (see [`crate::writes`]), and each lesson's wording follows them: a run in which more
-//! writers did write faster, or in which the readers were slowed, says that instead.
+//! `writes-lessons.md`: what the writes table teaches, in this run's figures: more writers do
+//! not write faster; one writer that batches does, the more when a commit costs a sync to disk;
+//! a busy timeout and `BEGIN IMMEDIATE`, and no failed write lost; readers beside a writer in
+//! WAL. Each lesson's wording follows the figures: a run that shows otherwise says so.
 
 use minijinja::context;
 use minijinja::value::{Serde, Value};
@@ -35,10 +32,8 @@ pub fn rate(values: &[f64]) -> String {
 
 pub fn is_defaults(c: &WritesCase) -> bool {
     let s = &c.settings.0;
-    s.writer == "shared"
-        && s.begin == "immediate"
-        && s.busy_timeout_ms > 0
-        && s.synchronous == "full"
+    let named = (s.writer.as_str(), s.begin.as_str(), s.synchronous.as_str());
+    named == ("shared", "immediate", "full") && s.busy_timeout_ms > 0
 }
 
 pub fn is_single(c: &WritesCase) -> bool {
@@ -70,21 +65,16 @@ pub fn find<'a>(
     workers: usize,
     pick: impl Fn(&WritesCase) -> bool,
 ) -> Option<&'a WritesCase> {
-    writes
-        .cases
-        .iter()
-        .find(|c| c.program == program && c.workers == workers && pick(c))
+    let found = |c: &&WritesCase| c.program == program && c.workers == workers && pick(c);
+    writes.cases.iter().find(found)
 }
 
 /// The medians of rows per second of the cases that `pick` keeps, on `workers` workers, the
 /// sequential baseline left out.
 fn rates(writes: &Writes, workers: usize, pick: fn(&WritesCase) -> bool) -> Vec<f64> {
-    writes
-        .cases
-        .iter()
-        .filter(|c| c.program != SEQUENTIAL && c.workers == workers && pick(c))
-        .map(|c| c.rows_per_s.median)
-        .collect()
+    let kept = |c: &&WritesCase| c.program != SEQUENTIAL && c.workers == workers && pick(c);
+    let cases = writes.cases.iter().filter(kept);
+    cases.map(|c| c.rows_per_s.median).collect()
 }
 
 /// The fewest workers the run wrote with, the sequential baseline's one aside, where that is

@@ -21,11 +21,6 @@ pub struct Method {
 }
 
 impl Method {
-    /// The method's family, as a sentence names it among others: "threadpool".
-    pub fn short(&self) -> &str {
-        &self.family
-    }
-
     pub fn best_case(&self) -> Option<(usize, &Case)> {
         let w = self.best?;
         Some((w, self.counts.get(&w)?))

@@ -1,17 +1,13 @@
-//! The comparison of one workload of the reader's own: `compare.sh --db FILE --workload-file
-//! FILE` (or `--workload NAME`).
-//!
-//! compare.sh runs the sequential baseline (`<program>__baseline`) and every method at each
-//! worker count that matters for the workload (`<program>__w<N>`), each method measured against
-//! its round's baseline (see [`baseline`](super::baseline)). From those reports this writes
-//! `compare.md` (templates/yours/compare.md), `compare.json`, `compare.svg`, `timelines.svg`
-//! (the baseline and each Rust method at its best count), `decide.md` (see
-//! [`decision`](super::decision)) and `index.html`; none of the guide's own tables, which are
-//! about the guide's workloads.
+//! The comparison of a workload of the reader's own (`compare.sh --db FILE --workload-file FILE`
+//! or `--workload NAME`): the baseline (`<program>__baseline`) and every method at each worker
+//! count that matters (`<program>__w<N>`), measured against its round's baseline (see
+//! [`baseline`](super::baseline)), into `compare.md`, `compare.json`, `compare.svg`,
+//! `timelines.svg`, `decide.md` (see [`decision`](super::decision)) and `index.html`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use plotters::prelude::{IntoLogRange, SeriesLabelPosition};
 use serde_json::json;
 use shared::{RunReport, TaskReport};
 
@@ -19,7 +15,7 @@ use super::decision;
 use super::your_workload::{Decision, Method, Yours, best};
 use super::{baseline, chart, html, timelines};
 use crate::Args;
-use crate::format::{how_many_runs, render, speedup_cell};
+use crate::format::{how_many_runs, render, speedup_cell, write_out};
 use crate::model::cases::{BASELINE, WORKERS};
 use crate::model::programs::{SEQUENTIAL, THREADPOOL};
 use crate::model::{BASELINE_FAMILY, Case, Language, ROWS, Reports, Spread};
@@ -27,16 +23,18 @@ use crate::read::{load, machine, summarise};
 
 pub fn collate(args: &Args) -> Result<String, String> {
     let (mut reports, _) = load(&args.raw, args.runs)?;
-    baseline::attach(&mut reports, |case| {
+    let counted = |n: &str| n.parse::<usize>().is_ok();
+    let against = |case: &str| {
         case.strip_prefix(WORKERS)
-            .is_some_and(|n| n.parse::<usize>().is_ok())
+            .is_some_and(counted)
             .then_some(BASELINE)
-    })?;
+    };
+    baseline::attach(&mut reports, against)?;
     let methods = methods(&reports, args.python)?;
     let baseline_runs = reports
         .get(SEQUENTIAL)
-        .and_then(|cases| cases.get(BASELINE))
-        .ok_or("no sequential baseline")?;
+        .and_then(|cases| cases.get(BASELINE));
+    let baseline_runs = baseline_runs.ok_or("no sequential baseline")?;
     let base = &baseline_runs[0];
     let mut yours = Yours {
         workload: base.workload.clone(),
@@ -55,11 +53,7 @@ pub fn collate(args: &Args) -> Result<String, String> {
     };
     yours.decision = decision::of(&yours)?;
     yours.table_markdown = markdown(&yours)?;
-    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
-    let write = |name: &str, text: &str| {
-        let path = args.out.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
-    };
+    let write = |name: &str, text: &str| write_out(&args.out, name, text);
     write("compare.md", &yours.table_markdown)?;
     let json = serde_json::to_string_pretty(&yours).map_err(|e| e.to_string())?;
     write("compare.json", &json)?;
@@ -67,13 +61,13 @@ pub fn collate(args: &Args) -> Result<String, String> {
     let decide = decision::markdown(&yours)?;
     write("decide.md", &decide)?;
     let trimmed = timeline_runs(&reports, &yours)?;
-    let panels: Vec<timelines::Panel> = trimmed
-        .iter()
-        .map(|(method, report)| timelines::Panel {
+    let mut panels = Vec::new();
+    for (method, report) in &trimmed {
+        panels.push(timelines::Panel {
             method: method.clone(),
             report,
-        })
-        .collect();
+        });
+    }
     timelines::draw(&args.out.join("timelines.svg"), &panels)?;
     let [title, chart, timelines] =
         html::headings("yours/index.md", json!({ "workload": yours.workload }))?;
@@ -97,9 +91,8 @@ fn methods(reports: &Reports, python: bool) -> Result<Vec<Method>, String> {
         .iter()
         .filter(|r| r.language == Language::Rust || python)
     {
-        let cases = reports
-            .get(row.program)
-            .ok_or_else(|| format!("no reports from {}", row.program))?;
+        let missing = || format!("no reports from {}", row.program);
+        let cases = reports.get(row.program).ok_or_else(missing)?;
         let mut counts = BTreeMap::new();
         for (name, runs) in cases {
             let workers = match name.strip_prefix(WORKERS) {
@@ -124,13 +117,9 @@ fn methods(reports: &Reports, python: bool) -> Result<Vec<Method>, String> {
 
 /// The worker counts of the run, from the methods that have the most.
 fn counts(yours: &Yours) -> Vec<usize> {
-    yours
-        .methods
-        .iter()
-        .filter(|m| m.family != BASELINE_FAMILY)
-        .map(|m| m.counts.keys().copied().collect::<Vec<_>>())
-        .max_by_key(Vec::len)
-        .unwrap_or_default()
+    let methods = yours.methods.iter().filter(|m| m.family != BASELINE_FAMILY);
+    let counts = methods.map(|m| m.counts.keys().copied().collect::<Vec<_>>());
+    counts.max_by_key(Vec::len).unwrap_or_default()
 }
 
 /// compare.md: the table's cells, written, in templates/yours/compare.md.
@@ -138,35 +127,23 @@ fn markdown(y: &Yours) -> Result<String, String> {
     let counts = counts(y);
     // The ideal depends on the method only through its connections; the thread pool's, which
     // has one per worker, is the workload's own.
-    let ideal = y
-        .methods
-        .iter()
-        .find(|m| m.program == THREADPOOL)
-        .map(|pool| {
-            let ideal = |w| Some(pool.counts.get(w)?.ideal_speedup.as_ref()?.median);
-            counts.iter().map(ideal).collect::<Vec<_>>()
+    let pool = y.methods.iter().find(|m| m.program == THREADPOOL);
+    let ideal = pool.map(|pool| {
+        let ideal = |w| Some(pool.counts.get(w)?.ideal_speedup.as_ref()?.median);
+        counts.iter().map(ideal).collect::<Vec<_>>()
+    });
+    let row = |m: &Method| {
+        let wall = m.counts.get(&1).map(|c| c.wall_s.show(3, " s"));
+        let cell = |w| m.counts.get(w).map(speedup_cell);
+        let cells: Vec<_> = counts.iter().map(cell).collect();
+        let best = m.best_case().map(|(w, c)| {
+            let efficiency = c.efficiency.as_ref().map(|s| s.show(2, ""));
+            json!({ "workers": w, "speedup": speedup_cell(c), "efficiency": efficiency })
         });
-    let rows: Vec<_> = y
-        .methods
-        .iter()
-        .map(|m| {
-            let wall = m.counts.get(&1).map(|c| c.wall_s.show(3, " s"));
-            let cells: Vec<_> = counts
-                .iter()
-                .map(|w| m.counts.get(w).map(speedup_cell))
-                .collect();
-            let best = m.best_case().map(|(w, c)| {
-                let efficiency = c.efficiency.as_ref().map(|s| s.show(2, ""));
-                json!({ "workers": w, "speedup": speedup_cell(c), "efficiency": efficiency })
-            });
-            json!({
-                "method": m.method,
-                "baseline": (m.family == BASELINE_FAMILY).then(|| wall.unwrap_or_default()),
-                "cells": cells,
-                "best": best,
-            })
-        })
-        .collect();
+        let baseline = (m.family == BASELINE_FAMILY).then(|| wall.unwrap_or_default());
+        json!({ "method": m.method, "baseline": baseline, "cells": cells, "best": best })
+    };
+    let rows: Vec<_> = y.methods.iter().map(row).collect();
     render(
         "yours/compare.md",
         json!({
@@ -205,6 +182,7 @@ fn chart(path: &Path, y: &Yours) -> Result<(), String> {
     let lines = methods.iter().map(|m| chart::Line {
         label: m.method.clone(),
         points: points(m, |c| c.speedup.as_ref()),
+        open: Vec::new(),
         colour: chart::PALETTE[families.iter().position(|f| *f == m.family).unwrap_or(0) % 4],
         dashed: m.language == Language::Python,
     });
@@ -215,11 +193,14 @@ fn chart(path: &Path, y: &Yours) -> Result<(), String> {
         chart::LineChart {
             caption: caption.trim_end(),
             caption_size: 20,
+            x: (1.0..counts(y).last().copied().unwrap_or(8).max(2) as f64).log_scale(),
+            x_desc: "workers",
             y: 0.0..highest * 1.1,
             y_desc: "speedup (x)",
             y_label_width: 50,
             whole_y: false,
-            x_end: counts(y).last().copied().unwrap_or(8).max(2) as f64,
+            light_lines: 10,
+            key: Some(SeriesLabelPosition::UpperLeft),
             ideal: pool.map(|pool| points(pool, |c| c.ideal_speedup.as_ref())),
             lines: lines.collect(),
         }

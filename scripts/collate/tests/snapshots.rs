@@ -5,11 +5,14 @@
 //! figure or a layout shows here as a diff to review, not later in the docs.
 //!
 //! - `guide/`: the guide's workloads, Python rows included (every output: compare.md and .json,
-//!   decide, lessons, writes, mix, questions, pitfalls, start, the charts and index.html);
+//!   decide, lessons, writes, mix, the write split, questions, pitfalls, start, the charts and
+//!   index.html);
 //! - `yours/`: a reader's own workload (`--own-workload`), eight waits where the methods tie.
 //!
 //! The reports were trimmed to their first 12 tasks (the faults' kept whole) by
-//! `tests/golden/trim.py`, so the figures here are not the committed `results/`' own. After a
+//! `tests/golden/trim.py`, so the figures here are not the committed `results/`' own: a trimmed
+//! writing run's database holds more rows than its kept tasks wrote (✗ in mix.md and split.md),
+//! and the write split's shares are those of its first 12 requests (8% for the mix's 10%). After a
 //! change you mean, write the new outputs with `UPDATE_GOLDEN=1 cargo test -p collate --test
 //! snapshots`, and read the diff before committing it.
 
