@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::faults::Faults;
 use super::figures::Figures;
 use super::mix::Mix;
+use super::split::Split;
 use super::start::{self, Start};
 use super::writes::{Writes, WritesCase};
 use super::writes_lessons::{
@@ -24,6 +25,7 @@ pub fn markdown(c: &Comparison) -> Result<String, String> {
         c.start.as_ref(),
         &c.writes,
         c.mix.as_ref(),
+        c.split.as_ref(),
     )
 }
 
@@ -33,6 +35,7 @@ fn page(
     start: Option<&Start>,
     writes: &Writes,
     mix: Option<&Mix>,
+    split: Option<&Split>,
 ) -> Result<String, String> {
     // A fault's report, with its timeout as a reader typed it: `1`, where a template writes `1.0`.
     let fault = |program, case| {
@@ -70,8 +73,7 @@ fn page(
             "threadpool": {
                 "cpu2": speedup(THREADPOOL, "cpu2"),
                 "fetch2": speedup(THREADPOOL, "fetch2"),
-                "python_fetch2":
-                    python(PY_THREADPOOL, speedup(PY_THREADPOOL, "fetch2")),
+                "python_fetch2": python(PY_THREADPOOL, speedup(PY_THREADPOOL, "fetch2")),
                 "memory": memory(THREADPOOL, PY_THREADPOOL),
             },
             "asyncio": {
@@ -83,16 +85,14 @@ fn page(
             },
             "processes": {
                 "startup": one(f.startup_ms(PROCESSES), 2, " ms"),
-                "python_startup":
-                    python(PY_PROCESSES, one(f.startup_ms(PY_PROCESSES), 2, " ms")),
+                "python_startup": python(PY_PROCESSES, one(f.startup_ms(PY_PROCESSES), 2, " ms")),
                 "memory": one(f.memory_mb(PROCESSES), 1, " MB"),
                 "threads_memory": span(&[THREADPOOL, ASYNC, THREADING].map(|p| f.memory_mb(p)), 1, " MB"),
                 "python_memory": python(PY_PROCESSES, one(f.memory_mb(PY_PROCESSES), 1, " MB")),
                 "python_waits":
                     f.case(PY_PROCESSES, "scale").map(|c| c.tasks).filter(|&n| n != 1000),
                 "overhead": one(f.per_task_us(PROCESSES), 1, " µs"),
-                "python_overhead":
-                    python(PY_PROCESSES, one(f.per_task_us(PY_PROCESSES), 0, " µs")),
+                "python_overhead": python(PY_PROCESSES, one(f.per_task_us(PY_PROCESSES), 0, " µs")),
                 "start": (|| Some(json!({
                     "spawn": per_worker("spawn")?,
                     "forkserver": per_worker("forkserver")?,
@@ -102,6 +102,8 @@ fn page(
             "threading": { "memory": memory(THREADING, PY_THREADING) },
             "writes": writes_figures(writes),
             "mix": mix_figures(mix),
+            "held": split.map_or(&[][..], |s| &s.held_transaction),
+            "sweep": split.map_or(&[][..], |s| &s.write_share_sweep),
         }),
     )
 }
@@ -179,7 +181,7 @@ mod tests {
             .expect("the fixture collates")
             .expect("the fixture has faults");
         let writes = crate::writes::collate(&dir.join("writes"), 1).expect("the fixture collates");
-        page(&Figures(&[]), Some(&faults), None, &writes, None).expect("the page renders")
+        page(&Figures(&[]), Some(&faults), None, &writes, None, None).expect("the page renders")
     }
 
     /// The last cell of the row whose pitfall starts with `pitfall`.
