@@ -61,9 +61,13 @@ impl Sql {
             Some(writes) if writes.is_single() => {
                 writer::write(&task, &writes, started, deadline, clock).await
             }
+            // Boxed: a task's future is as large as its largest arm, and a million tasks in
+            // flight should not each carry room for a held transaction none of them opens.
             Some(writes) if self.write_lock.is_some() || !writes.settings.hold.is_zero() => {
                 let lock = self.write_lock.as_ref();
-                transaction::write(connections, lock, task, &writes, started, deadline, clock).await
+                let write =
+                    transaction::write(connections, lock, task, &writes, started, deadline, clock);
+                Box::pin(write).await
             }
             _ => match connections {
                 Connections::Pool(pool) => {
