@@ -8,10 +8,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use async_executor::{Options, SqlOn};
-use shared::conformance::{BOUND, json_report, within, writes_plan};
+use shared::conformance::{BOUND, json_report, within, writing_plan};
 use shared::{
-    Database, Fault, Injection, Plan, Run, Status, Workload, WriteSettings, WriterKind,
-    quiet_injected_panics,
+    Fault, Plan, Run, Status, Workload, WriteSettings, WriterKind, quiet_injected_panics,
 };
 
 /// The write settings for `writer`, each transaction waiting `hold_ms` inside itself.
@@ -26,22 +25,19 @@ fn settings(writer: WriterKind, hold_ms: u64) -> WriteSettings {
 /// The `app` preset with half its requests writing, `tasks` long, 8 in flight, with these
 /// faults, on a scratch copy.
 fn app_plan(tasks: usize, settings: WriteSettings, faults: &[(Fault, usize)]) -> Plan {
-    let mut workload = Workload::app(50, Some(tasks));
-    let injections: Vec<Injection> = faults
-        .iter()
-        .map(|&(fault, task)| Injection { fault, task })
-        .collect();
-    workload
-        .inject(&injections)
-        .expect("faults on existing tasks");
-    Plan {
-        workload,
-        database: Database::prepare(None, false).expect("the fixture is built"),
-        workers: Some(8),
-        timeout: Duration::from_secs(10),
+    writing_plan(Workload::app(50, Some(tasks)), 8, settings, faults)
+}
+
+/// Every task of the run ended ok.
+fn assert_all_ok(run: &Run, case: &str) {
+    for o in &run.outcomes {
+        assert!(
+            o.status.is_ok(),
+            "{case}: task {} is {:?}",
+            o.task,
+            o.status
+        );
     }
-    .writing_on_a_copy(settings)
-    .unwrap_or_else(|e| panic!("scratch copy: {e}"))
 }
 
 /// The ids of the plan's tasks that write, in order.
@@ -121,14 +117,7 @@ fn every_write_that_ends_ok_is_recorded_and_no_other() {
             let case = format!("{writer:?}, hold {hold} ms, {sql_on:?}");
             let plan = app_plan(60, settings(writer, hold), &[]);
             let run = run(&plan, sql_on, 4);
-            for o in &run.outcomes {
-                assert!(
-                    o.status.is_ok(),
-                    "{case}: task {} is {:?}",
-                    o.task,
-                    o.status
-                );
-            }
+            assert_all_ok(&run, &case);
             assert_eq!(
                 assert_the_database_agrees(&plan, &run, &case),
                 write_tasks(&plan).len()
@@ -209,28 +198,6 @@ fn a_write_that_hangs_is_stopped_at_its_timeout_and_the_database_agrees() {
 }
 
 #[test]
-fn a_hold_inside_each_write_keeps_every_other_writer_waiting() {
-    // Eight writes, all in flight at once, each holding the write lock for 50 ms: they cannot
-    // overlap, so the run takes at least 8 × 50 ms however fast the machine. A lower bound, as
-    // a loaded machine only makes it longer.
-    let hold = Duration::from_millis(50);
-    for writer in [WriterKind::Shared, WriterKind::Lock] {
-        for sql_on in SQL_ON {
-            let case = format!("{writer:?}, {sql_on:?}");
-            let plan = writes_plan(8, 8, settings(writer, 50), &[]);
-            let run = run(&plan, sql_on, 4);
-            assert!(run.outcomes.iter().all(|o| o.status.is_ok()), "{case}");
-            assert_eq!(plan.database.rows_written().expect("counted"), 8, "{case}");
-            assert!(
-                run.wall >= hold * 8,
-                "{case}: eight writes holding the lock 50 ms each took {:?}",
-                run.wall
-            );
-        }
-    }
-}
-
-#[test]
 fn a_hold_on_the_only_connection_still_lets_every_task_finish() {
     // With one connection, the write holding it keeps it from every other task for its hold;
     // tasks waiting for the lock hold no connection, so the holder always gets its second step
@@ -240,14 +207,7 @@ fn a_hold_on_the_only_connection_still_lets_every_task_finish() {
             let case = format!("{writer:?}, hold {hold} ms, {sql_on:?}, one connection");
             let plan = app_plan(40, settings(writer, hold), &[]);
             let run = run(&plan, sql_on, 1);
-            for o in &run.outcomes {
-                assert!(
-                    o.status.is_ok(),
-                    "{case}: task {} is {:?}",
-                    o.task,
-                    o.status
-                );
-            }
+            assert_all_ok(&run, &case);
             assert_the_database_agrees(&plan, &run, &case);
         }
     }

@@ -172,13 +172,21 @@ pub fn writes_plan(
     settings: WriteSettings,
     faults: &[(Fault, usize)],
 ) -> Plan {
-    plan_of(
-        Workload::preset(Preset::Writes, Some(tasks)),
-        workers,
-        faults,
-    )
-    .writing_on_a_copy(settings)
-    .unwrap_or_else(|e| panic!("scratch copy: {e}"))
+    let workload = Workload::preset(Preset::Writes, Some(tasks));
+    writing_plan(workload, workers, settings, faults)
+}
+
+/// A workload that writes, with these faults and write settings, on a scratch copy of the
+/// fixture.
+pub fn writing_plan(
+    workload: Workload,
+    workers: usize,
+    settings: WriteSettings,
+    faults: &[(Fault, usize)],
+) -> Plan {
+    plan_of(workload, workers, faults)
+        .writing_on_a_copy(settings)
+        .unwrap_or_else(|e| panic!("scratch copy: {e}"))
 }
 
 /// A user's own workload on their own database, as the command line plans it: the tasks SQLite
@@ -440,9 +448,12 @@ pub fn an_application_mix_records_each_write_it_reports(method: &dyn Fn(&Plan) -
             writer,
             ..WriteSettings::default()
         };
-        let plan = plan_of(Workload::preset(Preset::App, Some(60)), 8, &faults)
-            .writing_on_a_copy(settings)
-            .unwrap_or_else(|e| panic!("scratch copy: {e}"));
+        let plan = writing_plan(
+            Workload::preset(Preset::App, Some(60)),
+            8,
+            settings,
+            &faults,
+        );
         let run = run_ok(method, &plan);
         assert_ok_except(&run, &[7, 17, 27]);
         let writes_ok: Vec<usize> = run
