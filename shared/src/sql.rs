@@ -79,28 +79,24 @@ pub(crate) fn run_sql(
     deadline: Instant,
 ) -> rusqlite::Result<Option<(u64, u64)>> {
     let (sql, params) = sql_of(task);
-    let _interrupt = InterruptAtDeadline::new(conn, deadline)?;
-    let changed_before = conn.total_changes();
-    let result = match conn.prepare_cached(sql) {
-        Ok(mut statement) => {
-            let mut rows = Rows::new(task.query.rounds);
-            bind(&mut statement, params, task.id, Names::AllUsed)?;
-            rows.walk(&mut statement, deadline)?.then(|| rows.finish())
-        }
+    let mut statement = match conn.prepare_cached(sql) {
+        Ok(statement) => statement,
+        // Several statements, as a write transaction is: in turn, in one step.
         Err(rusqlite::Error::MultipleStatement) => {
             let mut steps = Steps::new(conn, task);
-            match steps.run(conn, task, deadline, Step::All)? {
-                true => Some(steps.finish(conn, task)?),
-                false => None,
-            }
+            let done = steps.run(conn, task, deadline, Step::All)?;
+            return done.then(|| steps.finish(conn, task)).transpose();
         }
         Err(e) => return Err(e),
     };
-    Ok(if task.query.writes {
-        result.map(|(_, checksum)| (conn.total_changes() - changed_before, checksum))
-    } else {
-        result
-    })
+    let _interrupt = InterruptAtDeadline::new(conn, deadline)?;
+    let changed_before = conn.total_changes();
+    let mut rows = Rows::new(task.query.rounds);
+    bind(&mut statement, params, task.id, Names::AllUsed)?;
+    if !rows.walk(&mut statement, deadline)? {
+        return Ok(None);
+    }
+    Ok(Some(rows.counted(conn, task, changed_before)))
 }
 
 /// A write's SQL inside its transaction: [`run_sql`], or, with `--hold-ms`, its first statement,
@@ -213,12 +209,7 @@ impl Steps {
         {
             return Err(rusqlite::Error::InvalidParameterName(name));
         }
-        let (rows, checksum) = self.rows.finish();
-        Ok(if task.query.writes {
-            (conn.total_changes() - self.changed_before, checksum)
-        } else {
-            (rows, checksum)
-        })
+        Ok(self.rows.counted(conn, task, self.changed_before))
     }
 }
 
@@ -283,6 +274,16 @@ impl Rows {
             self.more.iter_mut().for_each(Digest::end_row);
         }
         Ok(true)
+    }
+
+    /// The row count and the checksum; for a task that writes, the count is the rows its
+    /// statements changed on `conn` since `changed_before`.
+    fn counted(&self, conn: &Connection, task: &Task, changed_before: u64) -> (u64, u64) {
+        let (rows, checksum) = self.finish();
+        match task.query.writes {
+            true => (conn.total_changes() - changed_before, checksum),
+            false => (rows, checksum),
+        }
     }
 
     /// The row count and the checksum.
