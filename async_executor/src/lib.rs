@@ -42,8 +42,9 @@
 //! them at once. It does not speed up CPU-bound work (that needs threads or processes: here, the
 //! connections' threads), and any blocking call made on the loop stalls everything
 //! (`--blocking` makes that mistake on purpose, in `blocking.rs`). It costs a runtime, `async` on
-//! every function that waits, and a hand-off to another thread and back for every query. The
-//! measured comparison with the other three methods is in the README's table, produced by
+//! every function that waits, and a hand-off to another thread and back for every query: that
+//! hand-off is most of a tiny task's cost, and a bare `JoinSet` of tokio-rusqlite `call`s pays
+//! it too (docs/benchmarks.md). The measured comparison with the other three methods is in the README's table, produced by
 //! `scripts/compare.sh`.
 //!
 //! # Beside this file

@@ -23,6 +23,7 @@ use shared::{Clock, Plan, Task};
 use crate::frames::{ChildMessage, Job, frame, read_frame};
 use crate::lazy_connection::LazyConnection;
 use crate::memory::ChildMemory;
+use crate::pipelining::Answers;
 use crate::platform;
 
 /// How much later than the parent's deadline a child stops a task by itself. The parent's
@@ -89,27 +90,36 @@ fn serve(forked: Forked<'_>, jobs: OwnedFd, results: OwnedFd) -> i32 {
     let conn = LazyConnection::new(plan, &results);
     // Buffered: when the parent writes several jobs at once, one `read` takes them all.
     let mut jobs = BufReader::new(jobs);
+    // The answers to jobs that came together leave together (see `pipelining.rs`).
+    let mut answers = Answers::new(&results);
     loop {
+        if answers.before_reading(&jobs).is_err() {
+            return 1;
+        }
         let job: Job = match read_frame(&mut jobs) {
             Ok(Some(job)) => job,
             // The parent closed the pipe: the run is over, or the parent is gone.
             Ok(None) => break,
             Err(_) => return 1,
         };
-        let task: &Task = &plan.workload.tasks[job.task - 1];
-        // A panic costs its task only: the child reports it and takes the next job.
-        let attempt = shared::catch_panic(&clock, || {
-            shared::run_blocking_with(task, plan.timeout + BACKSTOP, &clock, || conn.get())
-        });
-        let done = ChildMessage::Done {
-            task: job.task,
-            attempt: attempt.into(),
-        };
-        // A failed write means the parent is gone. (Rust programs ignore `SIGPIPE`, so the write
-        // returns an error; where the signal is not ignored, it kills the child: it ends anyway.)
-        if !say(&results, &done) {
+        if answers.before_running(&job).is_err() {
             return 1;
         }
+        let task: &Task = &plan.workload.tasks[job.task - 1];
+        // A panic costs its task only: the child reports it and takes the next job.
+        let attempt = shared::catch_panic(&clock, |started| {
+            let timeout = plan.timeout + BACKSTOP;
+            shared::run_blocking_with(task, timeout, &clock, started, || conn.get())
+        });
+        answers.hold(&ChildMessage::Done {
+            task: job.task,
+            attempt: attempt.into(),
+        });
+    }
+    // A failed write means the parent is gone. (Rust programs ignore `SIGPIPE`, so the write
+    // returns an error; where the signal is not ignored, it kills the child: it ends anyway.)
+    if answers.write().is_err() {
+        return 1;
     }
     drop(conn);
     // Its last word; nobody reads it if the parent is gone, and that is fine.

@@ -25,16 +25,16 @@ use crate::start::FreshWorkers;
 use crate::writer::WriterProcess;
 
 /// The pool's extras that keep something for the whole run.
-pub(crate) struct Extras<'a> {
+pub(crate) struct Extras {
     /// How deep a busy child's pipe may be filled, and how long each query took last.
-    pub pipelining: Pipelining<'a>,
+    pub pipelining: Pipelining,
     /// The writer process, with `--writer single`.
     pub writer: Option<WriterProcess>,
     /// How workers start with `--start spawn` or `forkserver`; `None` to fork them.
     pub fresh: Option<FreshWorkers>,
 }
 
-impl<'a> Extras<'a> {
+impl Extras {
     /// The extras of a run of `plan` (the plan its workers run) with these options, and its
     /// writer process, already forked if there is one.
     pub fn for_run(
@@ -42,7 +42,7 @@ impl<'a> Extras<'a> {
         clock: Clock,
         options: &Options,
         writer: Option<WriterProcess>,
-    ) -> shared::Result<Extras<'a>> {
+    ) -> shared::Result<Extras> {
         Ok(Extras {
             pipelining: Pipelining::new(options.pipeline),
             writer,

@@ -29,6 +29,9 @@ use crate::memory::ChildMemory;
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Job {
     pub task: usize,
+    /// Whether the parent counts it short, so that jobs may wait behind it, and the answers
+    /// before it with them (see `pipelining.rs`).
+    pub short: bool,
 }
 
 /// Child to parent.
@@ -169,12 +172,20 @@ pub(crate) struct WriterTally {
 /// assert_eq!(bytes, [3]);
 /// ```
 pub(crate) fn frame(message: &impl Serialize) -> Vec<u8> {
-    // Our own plain structs and enums always serialise.
-    let body = postcard::to_stdvec(message).expect("a frame serialises");
-    let mut bytes = Vec::with_capacity(4 + body.len());
-    bytes.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    bytes.extend_from_slice(&body);
+    let mut bytes = Vec::new();
+    frame_into(&mut bytes, message);
     bytes
+}
+
+/// [`frame`], written at the end of `bytes`: a task's job or answer costs no allocation of its
+/// own, once the buffer it goes into has grown.
+pub(crate) fn frame_into(bytes: &mut Vec<u8>, message: &impl Serialize) {
+    let at = bytes.len();
+    bytes.extend_from_slice(&[0; 4]);
+    // Our own plain structs and enums always serialise.
+    *bytes = postcard::to_extend(message, std::mem::take(bytes)).expect("a frame serialises");
+    let length = (bytes.len() - at - 4) as u32;
+    bytes[at..at + 4].copy_from_slice(&length.to_le_bytes());
 }
 
 /// Reads one frame, blocking; `None` at end of file (the other side closed its end).
@@ -185,9 +196,18 @@ pub(crate) fn read_frame<T: DeserializeOwned>(reader: &mut impl Read) -> io::Res
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
         Err(e) => return Err(e),
     }
-    let mut body = vec![0u8; u32::from_le_bytes(length) as usize];
-    reader.read_exact(&mut body)?;
-    postcard::from_bytes(&body)
+    let length = u32::from_le_bytes(length) as usize;
+    // A job is a few bytes: read on the stack, not into an allocation of its own.
+    let (mut small, mut large) = ([0u8; 32], Vec::new());
+    let body = match length <= small.len() {
+        true => &mut small[..length],
+        false => {
+            large.resize(length, 0);
+            &mut large[..]
+        }
+    };
+    reader.read_exact(body)?;
+    postcard::from_bytes(body)
         .map(Some)
         .map_err(io::Error::other)
 }

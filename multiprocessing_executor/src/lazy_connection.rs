@@ -23,9 +23,10 @@
 use std::cell::OnceCell;
 use std::fs::File;
 use std::io::Write;
+use std::ops::Deref;
 
 use rusqlite::Connection;
-use shared::Plan;
+use shared::{Plan, TaskConnection};
 
 use crate::frames::{ChildMessage, frame};
 
@@ -45,9 +46,10 @@ impl<'a> LazyConnection<'a> {
         }
     }
 
-    /// The child's connection, opened on the first call.
-    pub fn get(&self) -> &Connection {
-        self.opened.get_or_init(|| match self.plan.database.open() {
+    /// The child's connection, opened on the first call (which counts as the task's wait).
+    pub fn get(&self) -> Opened<'_> {
+        let opened_now = self.opened.get().is_none();
+        let conn = self.opened.get_or_init(|| match self.plan.database.open() {
             Ok(conn) => conn,
             Err(e) => {
                 // Without a connection a child is of no use: it tells the parent why (the
@@ -60,6 +62,27 @@ impl<'a> LazyConnection<'a> {
                 // message.
                 unsafe { libc::_exit(1) }
             }
-        })
+        });
+        Opened { conn, opened_now }
+    }
+}
+
+/// The child's connection, and whether this task's call opened it.
+pub(crate) struct Opened<'c> {
+    conn: &'c Connection,
+    opened_now: bool,
+}
+
+impl Deref for Opened<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl TaskConnection for Opened<'_> {
+    fn waited(&self) -> bool {
+        self.opened_now
     }
 }

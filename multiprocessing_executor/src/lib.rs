@@ -19,12 +19,10 @@
 //! crash@N` is refused by the other three programs and survived by this one.
 //!
 //! **What it costs.** A fork copies page tables, not memory (pages are shared copy-on-write), so
-//! a child is ready far sooner than the guide's "~100 ms per process" for Python's fresh
-//! interpreters. Each task costs a write and a read on a pipe and two process wake-ups, which
-//! tiny tasks pay only in part, by pipelining. Each child holds its own connection and page
-//! cache, so memory grows with the workers, and with a thousand children each child's own CPU
-//! (fork, connection, exit) bounds the run. The README's table, written by
-//! `scripts/compare.sh`, gives these costs as measured on the reader's machine.
+//! a child is ready far sooner than Python's fresh interpreters. Per task, a job and its answer
+//! cross two pipes as frames, which pipelining writes several at a time for tiny tasks, and the
+//! parent keeps books and a deadline for each (docs/benchmarks.md: against bare pipes). Each
+//! child has its own connection and page cache, so memory grows with the workers.
 //!
 //! **The rules that make `fork()` safe here**, each explained where it applies, below or in
 //! `child.rs`: fork only while the parent has a single thread; fork while the parent holds no
@@ -35,12 +33,11 @@
 //! **Beside this file**, each behind one name: `frames.rs`, the messages on the pipes;
 //! `worker.rs`, the parent's books on one child; `process.rs`, a child killed and reaped on
 //! drop; `options.rs`, the knobs beyond the common flags; `notes.rs`, the report's notes;
-//! `platform.rs`, what only Linux offers. `extras.rs` names what the pool adds to the method,
-//! among them `writer.rs`, the one process that does every write with `--writer single`, and
-//! `start.rs`, workers that are not forks of this process (`spawn.rs`, `forkserver.rs`, and
-//! `briefing.rs`, what such a worker is told first). What is there for speed or scale only,
-//! which a first reading can skip, opens with what it buys, measured: `pipelining.rs`,
-//! `bursts.rs`, `close_range.rs`, `lazy_connection.rs`, `memory.rs` and `room.rs`.
+//! `platform.rs`, what only Linux offers. `extras.rs` names what the pool adds to the method:
+//! `writer.rs`, the one process that does every write with `--writer single`, and `start.rs`,
+//! workers that are not forks (`spawn.rs`, `forkserver.rs`, `briefing.rs`). What is there for
+//! speed or scale only opens with what it buys, measured: `pipelining.rs`, `bursts.rs`,
+//! `close_range.rs`, `lazy_connection.rs`, `memory.rs` and `room.rs`.
 
 mod briefing;
 mod bursts;
@@ -152,7 +149,7 @@ struct Pool<'a> {
     outcomes: Outcomes,
     notes: Notes,
     /// What the pool adds to the method: the writer, fresh workers, pipelining (`extras.rs`).
-    extras: Extras<'a>,
+    extras: Extras,
 }
 
 /// Why the parent gave up on a child.
@@ -273,7 +270,8 @@ impl Pool<'_> {
         let idle: Vec<usize> = (0..self.workers.len())
             .filter(|&i| self.workers[i].is_idle())
             .collect();
-        let mut idle = idle.into_iter();
+        // One reading of the clock for the round: it hands out jobs without waiting.
+        let (mut idle, now) = (idle.into_iter(), self.clock.now());
         while let Some(&task) = self.pending.front() {
             let holdings = self.workers.iter().map(Worker::holding);
             let pipelining = &mut self.extras.pipelining;
@@ -283,7 +281,7 @@ impl Pool<'_> {
             self.pending.pop_front();
             let next = &self.plan.workload.tasks[task - 1];
             let short = pipelining.is_short(next);
-            self.workers[i].send(task, self.clock.now(), short);
+            self.workers[i].send(task, now, short);
             debug!(worker = %self.workers[i].process.name(), task, query = next.name(), "sent a task");
         }
         // One `write` per child for all the jobs it was given this round.
@@ -394,19 +392,21 @@ impl Pool<'_> {
                 (None, Status::Failed(failed), event)
             }
         };
-        // The task it was running when it was lost, if any, is reported with its cause.
-        let lost = w.lost_job(timed_out, status, self.clock.now());
-        if let Some((job, attempt)) = lost {
+        // The task it was running, if any, is reported with its cause (see `pipelining.rs`).
+        let held = w.may_hold_answers();
+        if let Some((job, attempt)) = w.lost_job(timed_out, status, self.clock.now()) {
             let task = &self.plan.workload.tasks[job.task - 1];
             self.notes.event(format!("task {}: {event}", task.id));
             self.outcomes
                 .record(Outcome::new(task, w.process.name(), attempt));
         } else {
+            let running = ["while running no task", "with answers held back"][usize::from(held)];
             self.notes
-                .event(format!("worker pid {pid} {how} while running no task"));
+                .event(format!("worker pid {pid} {how} {running}"));
         }
-        // Never started: back to the front of the queue, in their order.
+        // Never started (or never answered): back to the front of the queue, in their order.
         while let Some(waiting) = w.sent.pop_back() {
+            self.extras.pipelining.suspect_if(held, waiting.task);
             self.pending.push_front(waiting.task);
         }
         Ok(())

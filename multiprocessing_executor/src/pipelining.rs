@@ -19,13 +19,32 @@
 //! `pipeline × SHORT_TASK` longer than a shared queue would make it wait. The pool (`lib.rs`)
 //! asks [`Pipelining::is_short`] about each job it sends, and [`Pipelining::busy_child`] for
 //! a child when none is idle; `--pipeline 1` turns it off.
+//!
+//! **The answers, together.** A child that runs a short job which was already waiting in its
+//! pipe holds the answers before it back, and writes them all in one `write` when its next
+//! read would wait or its next job is not short ([`Answers`]): a write per answer cost more
+//! than the `SELECT 1` it carried. Measured on the `overhead` workload with `cargo bench -p
+//! bench --bench processes`, alternating with the build that wrote each answer at once, on this
+//! project's 2-core machine: see docs/benchmarks.md. Every job says whether the parent counts
+//! it short, and no task that writes is counted short, so an answer held back is a read's.
+//!
+//! An answer held back dies with its child. That matters only when a job counted short was not
+//! (a query that was quick last time and now runs past its timeout, or crashes its child):
+//! the parent cannot tell which of the jobs it sent were answered, so it blames none, puts
+//! them all back in the queue and never counts them short again ([`Pipelining::suspect_if`]);
+//! each then runs with no answer held, and the one at fault is blamed by itself.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::{self, BufReader, Write};
+use std::sync::Arc;
 use std::time::Duration;
 
 use shared::Task;
 use shared::cli::counted;
 
+use crate::frames::{Job, frame_into};
 use crate::options::Options;
 
 /// Below this measured duration a query counts as short, and jobs may be queued behind it.
@@ -39,24 +58,27 @@ pub(crate) struct Holding {
     pub all_short: bool,
 }
 
-pub(crate) struct Pipelining<'a> {
+pub(crate) struct Pipelining {
     /// How many jobs a child may hold at once, when all are short; 1 is no pipelining.
     depth: usize,
-    /// How long each query took the last time it ran, by the query's name: a workload repeats
-    /// a pattern of named queries, so the name says which query a task runs. The last time
-    /// rather than the longest: a query's first run on each connection also prepares its
-    /// statement, hundreds of microseconds that later runs do not pay.
-    last_took: HashMap<&'a str, Duration>,
+    /// How long each query took the last time it ran, by the query: a workload repeats a
+    /// pattern of queries, which its tasks share (the key is the address of the one they
+    /// share). The last time rather than the longest: a query's first run on each connection
+    /// also prepares its statement, hundreds of microseconds that later runs do not pay.
+    last_took: HashMap<usize, Duration, BuildHasherDefault<AddressHasher>>,
     /// How many jobs were written to a child that was already busy.
     pipelined: usize,
+    /// Tasks never counted short again (see [`Pipelining::suspect_if`]).
+    suspects: HashSet<usize>,
 }
 
-impl<'a> Pipelining<'a> {
-    pub fn new(depth: usize) -> Pipelining<'a> {
+impl Pipelining {
+    pub fn new(depth: usize) -> Pipelining {
         Pipelining {
             depth: depth.clamp(1, Options::MOST_PIPELINE),
-            last_took: HashMap::new(),
+            last_took: HashMap::default(),
             pipelined: 0,
+            suspects: HashSet::new(),
         }
     }
 
@@ -65,16 +87,26 @@ impl<'a> Pipelining<'a> {
         self.depth > 1
             && task.fault.is_none()
             && task.latency().is_zero()
+            && task.writes.is_none()
+            && !self.suspects.contains(&task.id)
             && self
                 .last_took
-                .get(task.name())
+                .get(&query_key(task))
                 .is_some_and(|&took| took < SHORT_TASK)
     }
 
+    /// Never counts `task` short again, if `held`: it was with a child that was lost while it
+    /// may have held answers back.
+    pub fn suspect_if(&mut self, held: bool, task: usize) {
+        if held {
+            self.suspects.insert(task);
+        }
+    }
+
     /// Records how long a run of this task's query took.
-    pub fn took(&mut self, task: &'a Task, took: Duration) {
+    pub fn took(&mut self, task: &Task, took: Duration) {
         if self.depth > 1 {
-            self.last_took.insert(task.name(), took);
+            self.last_took.insert(query_key(task), took);
         }
     }
 
@@ -101,5 +133,80 @@ impl<'a> Pipelining<'a> {
                 SHORT_TASK.as_micros()
             )
         })
+    }
+}
+
+/// The key of a task's query in [`Pipelining`]'s books: the address of the query its tasks share.
+fn query_key(task: &Task) -> usize {
+    Arc::as_ptr(&task.query) as usize
+}
+
+/// Hashes an address with one multiplication. The default hasher, SipHash, resists keys chosen
+/// to collide, which addresses are not, and cost more per answer than the rest of the books.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn write_usize(&mut self, address: usize) {
+        self.0 = (address as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A child's answers on their way up its result pipe: each is written at once, unless the job
+/// that comes next was waiting in the pipe already and is short. Then the answers wait for it,
+/// and leave together.
+pub(crate) struct Answers<'a> {
+    results: &'a File,
+    held: Vec<u8>,
+}
+
+impl<'a> Answers<'a> {
+    pub fn new(results: &'a File) -> Answers<'a> {
+        Answers {
+            results,
+            held: Vec::new(),
+        }
+    }
+
+    /// Keeps `message` with the answers held back, to go with them.
+    pub fn hold(&mut self, message: &impl serde::Serialize) {
+        frame_into(&mut self.held, message);
+    }
+
+    /// Before the child reads its next job: writes the answers held back if that read would
+    /// wait (nothing of the next job is in `jobs`' buffer yet).
+    pub fn before_reading<R>(&mut self, jobs: &BufReader<R>) -> io::Result<()> {
+        match jobs.buffer().is_empty() {
+            true => self.write(),
+            false => Ok(()),
+        }
+    }
+
+    /// Before the child runs `job`: writes the answers held back unless the job is short.
+    pub fn before_running(&mut self, job: &Job) -> io::Result<()> {
+        match job.short {
+            true => Ok(()),
+            false => self.write(),
+        }
+    }
+
+    /// Writes every answer held back, in one `write`; an error means the parent is gone.
+    pub fn write(&mut self) -> io::Result<()> {
+        if !self.held.is_empty() {
+            let mut results = self.results;
+            results.write_all(&self.held)?;
+            self.held.clear();
+        }
+        Ok(())
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use nix::poll::PollTimeout;
 use shared::{Attempt, Status};
 
-use crate::frames::{Job, ResultPipe, frame};
+use crate::frames::{Job, ResultPipe, frame_into};
 use crate::pipelining::Holding;
 use crate::process::Process;
 
@@ -30,6 +30,9 @@ pub(crate) struct Worker {
     /// The jobs sent and not answered yet, in the order the child runs them: the first is the
     /// one it is running, the others wait in its pipe.
     pub sent: VecDeque<SentJob>,
+    /// How many of `sent` are not short: counted as they come and go, not by walking `sent`
+    /// for each job dispatched.
+    long: usize,
     /// When the child started the first job of `sent`: when the job was sent to an idle child,
     /// or when the child finished the job before it. Its timeout runs from here.
     running_since: Duration,
@@ -53,6 +56,7 @@ impl Worker {
             started,
             ready: None,
             sent: VecDeque::new(),
+            long: 0,
             running_since: started,
         }
     }
@@ -83,7 +87,8 @@ impl Worker {
             self.running_since = now;
         }
         self.sent.push_back(SentJob { task, short });
-        self.outbox.extend(frame(&Job { task }));
+        self.long += usize::from(!short);
+        frame_into(&mut self.outbox, &Job { task, short });
     }
 
     /// Writes the jobs queued since the last flush, in one `write`.
@@ -119,7 +124,9 @@ impl Worker {
         now: Duration,
     ) -> Option<(SentJob, Attempt)> {
         let running = self.sent.front()?.task;
-        if timed_out.is_some_and(|task| task != running) {
+        // It may have run this job, and others after it, and died with their answers: then
+        // which one it was running is not known, and none is blamed.
+        if timed_out.is_some_and(|task| task != running) || self.may_hold_answers() {
             return None;
         }
         let attempt = Attempt {
@@ -128,13 +135,16 @@ impl Worker {
             finished: now,
             status,
         };
-        Some((self.sent.pop_front()?, attempt))
+        Some((self.pop_front()?, attempt))
     }
 
     /// Takes the answered job off the front of `sent`, or `None` if `task` is not the job the
     /// child was running: a child answers its jobs in the order it got them.
     pub fn answered(&mut self, task: usize, finished: Duration) -> Option<SentJob> {
-        let job = self.sent.pop_front().filter(|job| job.task == task)?;
+        if self.sent.front()?.task != task {
+            return None;
+        }
+        let job = self.pop_front()?;
         // The child started its next job the moment it finished this one.
         self.running_since = finished;
         Some(job)
@@ -142,10 +152,23 @@ impl Worker {
 
     /// What pipelining needs to know of it, or `None` if it takes no jobs.
     pub fn holding(&self) -> Option<Holding> {
-        self.takes_jobs().then(|| Holding {
+        self.takes_jobs().then_some(Holding {
             jobs: self.sent.len(),
-            all_short: self.sent.iter().all(|job| job.short),
+            all_short: self.long == 0,
         })
+    }
+
+    /// Whether the child may have run jobs whose answers it has not written yet: it holds
+    /// answers back only while it runs a short job that waited in its pipe (see
+    /// `pipelining.rs`), so only when a short job waits behind the one the parent thinks it runs.
+    pub fn may_hold_answers(&self) -> bool {
+        self.sent.iter().skip(1).any(|job| job.short)
+    }
+
+    fn pop_front(&mut self) -> Option<SentJob> {
+        let job = self.sent.pop_front()?;
+        self.long -= usize::from(!job.short);
+        Some(job)
     }
 
     /// The parent's ends of the child's pipes, which every sibling forked after it inherits and

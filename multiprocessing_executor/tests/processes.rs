@@ -68,6 +68,32 @@ fn tiny_tasks_are_pipelined_and_every_one_completes() {
     );
 }
 
+fn a_short_query_that_hangs_with_answers_held_back_costs_its_own_task_only() {
+    // One query, quick for every task but task 40, which recurses until it is stopped. After the
+    // first runs it counts short, so jobs queue behind it and the child holds their answers back
+    // (`pipelining.rs`). When task 40 hangs, the child is killed with the answers it held: none of
+    // them may be blamed for the hang or lost.
+    let folder = tempfile::tempdir().expect("a folder");
+    let file = folder.path().join("tasks.json");
+    let sql = "WITH RECURSIVE f(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM f WHERE :task = 40 \
+               OR n < 3) SELECT count(*) FROM f";
+    let json = format!(r#"[{{"name": "quick", "sql": "{sql}"}}]"#);
+    std::fs::write(&file, json).expect("written");
+    let mut plan = plan(0, 1, &[]);
+    plan.workload = Workload::from_file(&file, Some(80)).expect("a workload");
+    plan.timeout = Duration::from_millis(300);
+    let run = run(&plan);
+    assert_eq!(status_of(&run, 40), &Status::TimedOut);
+    assert_ok_except(&run, 40);
+    assert!(
+        run.notes
+            .iter()
+            .any(|n| n.contains("task 40") && n.contains("SIGKILL")),
+        "the hang is blamed on its own task: {:?}",
+        run.notes
+    );
+}
+
 fn the_deepest_pipeline_still_fits_in_a_pipe_and_a_deeper_one_is_refused() {
     // One child and 20,000 tiny tasks: it is handed the deepest pipeline of jobs, round after
     // round. Jobs that did not fit in its pipe would block the parent's write while the child
@@ -388,6 +414,10 @@ fn main() -> ExitCode {
     checks.run(
         "tiny_tasks_are_pipelined_and_every_one_completes",
         tiny_tasks_are_pipelined_and_every_one_completes,
+    );
+    checks.run(
+        "a_short_query_that_hangs_with_answers_held_back_costs_its_own_task_only",
+        a_short_query_that_hangs_with_answers_held_back_costs_its_own_task_only,
     );
     checks.run(
         "the_deepest_pipeline_still_fits_in_a_pipe_and_a_deeper_one_is_refused",

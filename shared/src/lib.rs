@@ -82,7 +82,9 @@ pub use presets::Preset;
 pub use report::{Counts, Latency, Percentiles, RunReport, Summary, TaskReport, WritesReport};
 pub use report_builder::Report;
 pub use status::{Attempt, Clock, GroupCommits, Status, panic_message};
-pub use task::{catch_panic, execute, quiet_injected_panics, run_blocking, run_blocking_with};
+pub use task::{
+    TaskConnection, catch_panic, execute, quiet_injected_panics, run_blocking, run_blocking_with,
+};
 pub use workload::{Answer, Fault, Injection, Query, SingleWriter, Task, Workload, Writes};
 pub use write_settings::{Begin, Synchronous, TABLE, WriteSettings, WriterKind};
 pub use writes::commit_together;

@@ -20,6 +20,7 @@ use rusqlite::Connection;
 
 use crate::database::Database;
 use crate::error::Result;
+use crate::task::TaskConnection;
 
 pub struct ConnectionPool {
     idle: Mutex<Idle>,
@@ -67,13 +68,16 @@ impl ConnectionPool {
     /// [`Lease`] gives it back when dropped, even when the task panics.
     pub fn take(&self) -> Lease<'_> {
         let mut idle = self.lock();
+        let mut waited = false;
         loop {
             if let Some(conn) = idle.connections.pop() {
                 return Lease {
                     conn: Some(conn),
                     pool: self,
+                    waited,
                 };
             }
+            waited = true;
             idle.sleeping += 1;
             idle = self
                 .returned
@@ -95,6 +99,14 @@ pub struct Lease<'a> {
     /// `Some` until `drop` gives it back.
     conn: Option<Connection>,
     pool: &'a ConnectionPool,
+    /// Whether [`ConnectionPool::take`] slept until a connection was given back.
+    waited: bool,
+}
+
+impl TaskConnection for Lease<'_> {
+    fn waited(&self) -> bool {
+        self.waited
+    }
 }
 
 impl Deref for Lease<'_> {

@@ -34,7 +34,9 @@ pub fn run(plan: &Plan) -> Result<Run> {
     let before = thread_core_time();
     for task in &plan.workload.tasks {
         // Every task is queued at the start: the loop is the queue.
-        let attempt = catch_panic(&clock, || run_blocking(&conn, task, plan.timeout, &clock));
+        let attempt = catch_panic(&clock, |started| {
+            run_blocking(&conn, task, plan.timeout, &clock, started)
+        });
         outcomes.record(Outcome::new(task, &main, attempt));
     }
     let work = thread_core_time().saturating_sub(before);

@@ -9,8 +9,15 @@
 //! so the statement stops with `SQLITE_INTERRUPT`. That is how a query that would run forever
 //! is stopped even where the thread running it cannot be (a thread cannot be killed).
 //!
+//! The handler is installed once, when a connection opens ([`stop_at_deadlines`]), and reads
+//! the deadline of the task that the calling thread runs, which each task sets and clears
+//! ([`InterruptAtDeadline`]). Installing it around each task instead, with the deadline in the
+//! closure, cost a boxed closure and two calls into SQLite per task, a third of what a
+//! `SELECT 1` costs (docs/benchmarks.md has the breakdown).
+//!
 //! [`execute`]: crate::task::execute
 
+use std::cell::Cell;
 use std::panic;
 use std::time::{Duration, Instant};
 
@@ -89,7 +96,7 @@ pub(crate) fn run_sql(
         }
         Err(e) => return Err(e),
     };
-    let _interrupt = InterruptAtDeadline::new(conn, deadline)?;
+    let _interrupt = InterruptAtDeadline::new(deadline);
     let changed_before = conn.total_changes();
     let mut rows = Rows::new(task.query.rounds);
     bind(&mut statement, params, task.id, Names::AllUsed)?;
@@ -169,7 +176,7 @@ impl Steps {
         step: Step,
     ) -> rusqlite::Result<bool> {
         let (sql, params) = sql_of(task);
-        let _interrupt = InterruptAtDeadline::new(conn, deadline)?;
+        let _interrupt = InterruptAtDeadline::new(deadline);
         let mut statements = Batch::new(conn, sql);
         let mut index = 0;
         while let Some(mut statement) = statements.next()? {
@@ -213,21 +220,44 @@ impl Steps {
     }
 }
 
-/// SQLite's progress handler, stopping the connection's statements at `deadline` while this
-/// lives. Removed on drop, panics included, so that the next task on the connection is never
-/// stopped at this task's deadline.
-struct InterruptAtDeadline<'c>(&'c Connection);
+thread_local! {
+    /// The deadline of the task whose SQL this thread runs, if it runs one. A statement runs on
+    /// the thread that steps it, so a connection's handler, whichever thread runs it, reads the
+    /// deadline of the task it is running.
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
 
-impl<'c> InterruptAtDeadline<'c> {
-    fn new(conn: &'c Connection, deadline: Instant) -> rusqlite::Result<InterruptAtDeadline<'c>> {
-        conn.progress_handler(PROGRESS_STEPS, Some(move || Instant::now() >= deadline))?;
-        Ok(InterruptAtDeadline(conn))
+/// Installs the progress handler that stops a statement past the deadline of the task running
+/// it. Called once per connection, as it opens (`Database::open` does): a connection opened any
+/// other way runs its tasks' SQL with no deadline.
+pub(crate) fn stop_at_deadlines(conn: &Connection) -> rusqlite::Result<()> {
+    let past_deadline = || {
+        DEADLINE
+            .get()
+            .is_some_and(|deadline| Instant::now() >= deadline)
+    };
+    conn.progress_handler(PROGRESS_STEPS, Some(past_deadline))
+}
+
+/// The deadline of a task's statements, set for as long as this lives and cleared on drop,
+/// panics included, so that no later statement on this thread is stopped at this task's
+/// deadline. The handler that reads it is the connection's ([`stop_at_deadlines`]).
+struct InterruptAtDeadline {
+    /// The deadline this one replaced, given back on drop.
+    outer: Option<Instant>,
+}
+
+impl InterruptAtDeadline {
+    fn new(deadline: Instant) -> InterruptAtDeadline {
+        InterruptAtDeadline {
+            outer: DEADLINE.replace(Some(deadline)),
+        }
     }
 }
 
-impl Drop for InterruptAtDeadline<'_> {
+impl Drop for InterruptAtDeadline {
     fn drop(&mut self) {
-        let _ = self.0.progress_handler(0, None::<fn() -> bool>);
+        DEADLINE.set(self.outer);
     }
 }
 
@@ -327,7 +357,12 @@ fn bind(
     names: Names,
 ) -> rusqlite::Result<Vec<String>> {
     let slots = statement.parameter_count();
-    let task_slot = statement.parameter_index(":task")?;
+    // A statement with no slots (a `SELECT 1`) has no `:task` either: not asked, since rusqlite
+    // caches only the names it finds and would ask SQLite again for every task.
+    let task_slot = match slots {
+        0 => None,
+        _ => statement.parameter_index(":task")?,
+    };
     let mut bound = Vec::with_capacity(slots);
     let mut used = Vec::new();
     match params {
@@ -436,6 +471,27 @@ mod tests {
 
     fn deadline() -> Instant {
         Instant::now() + Duration::from_secs(10)
+    }
+
+    #[test]
+    fn a_hang_stops_at_its_deadline_and_the_next_task_runs_with_its_own() {
+        let conn = Connection::open_in_memory().unwrap();
+        stop_at_deadlines(&conn).unwrap();
+        let mut hang = task(1, r#"{"name": "q", "sql": "SELECT 1"}"#);
+        hang.fault = Some(Fault::Hang);
+        let soon = Instant::now() + Duration::from_millis(50);
+        assert_eq!(status_of(run_sql(&conn, &hang, soon)), Status::TimedOut);
+        assert!(
+            Instant::now() >= soon,
+            "stopped at the deadline, not before"
+        );
+        // The deadline is the task's: past it, the next task on this thread still runs.
+        let after = task(1, r#"{"name": "q", "sql": "SELECT 2"}"#);
+        assert!(matches!(
+            run_sql(&conn, &after, deadline()),
+            Ok(Some((1, _)))
+        ));
+        assert_eq!(DEADLINE.get(), None, "cleared once the task's SQL is done");
     }
 
     #[test]

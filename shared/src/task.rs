@@ -21,10 +21,18 @@ use crate::workload::Task;
 /// waits its latency with a blocking sleep (the thread does nothing else meanwhile: that is the
 /// cost async avoids), then runs its SQL on `conn` with [`execute`].
 ///
-/// The timeout counts from the start of the task, latency included: a wait that would end past
-/// the deadline is cut short and the task is timed out without running its SQL.
-pub fn run_blocking(conn: &Connection, task: &Task, timeout: Duration, clock: &Clock) -> Attempt {
-    run_blocking_with(task, timeout, clock, || conn)
+/// `started` is when the task started, on the run's `clock`: the time [`catch_panic`] read and
+/// hands over (a read of the clock costs about what a `SELECT 1` does, so each is read once).
+/// The timeout counts from it, latency included: a wait that would end past the deadline is cut
+/// short and the task is timed out without running its SQL.
+pub fn run_blocking(
+    conn: &Connection,
+    task: &Task,
+    timeout: Duration,
+    clock: &Clock,
+    started: Duration,
+) -> Attempt {
+    run_blocking_with(task, timeout, clock, started, || conn)
 }
 
 /// [`run_blocking`], taking the connection only after the wait: `connect` is called when the
@@ -32,13 +40,13 @@ pub fn run_blocking(conn: &Connection, task: &Task, timeout: Duration, clock: &C
 /// waiting their latency hold no connection. Time spent in `connect` counts as waiting.
 ///
 /// [`ConnectionPool`]: crate::pool::ConnectionPool
-pub fn run_blocking_with<C: Deref<Target = Connection>>(
+pub fn run_blocking_with<C: TaskConnection>(
     task: &Task,
     timeout: Duration,
     clock: &Clock,
+    started: Duration,
     connect: impl FnOnce() -> C,
 ) -> Attempt {
-    let started = clock.now();
     let deadline = clock.at(started) + timeout;
     let latency = task.latency();
     if !latency.is_zero() {
@@ -63,8 +71,14 @@ pub fn run_blocking_with<C: Deref<Target = Connection>>(
         }
         _ => {
             let conn = connect();
-            sql_started = clock.now();
-            execute(&conn, task, deadline)
+            // Read again only if time can have passed since `started`: with no latency and a
+            // connection at hand, the SQL starts when the task does, and a second read would
+            // give the same figure, for what a `SELECT 1` costs.
+            sql_started = match latency.is_zero() && !conn.waited() {
+                true => started,
+                false => clock.now(),
+            };
+            execute_at(&conn, task, deadline, clock.at(sql_started))
         }
     };
     Attempt {
@@ -75,14 +89,29 @@ pub fn run_blocking_with<C: Deref<Target = Connection>>(
     }
 }
 
+/// The connection a task's SQL runs on, as [`run_blocking_with`]'s `connect` gives it: one at
+/// hand, lent by a [`ConnectionPool`](crate::pool::ConnectionPool), or opened on first use.
+pub trait TaskConnection: Deref<Target = Connection> {
+    /// Whether getting it may have taken time: a pool's wait for a connection given back, or an
+    /// open. The task's SQL then starts later than the task, and the clock is read again.
+    fn waited(&self) -> bool;
+}
+
+impl TaskConnection for &Connection {
+    fn waited(&self) -> bool {
+        false
+    }
+}
+
 /// Runs `work` and turns a panic inside it into a failed attempt, so that a bug in one task
 /// costs that task and not the worker running it (and with it every task queued behind).
+/// `work` is given the time it started, which a panicked attempt reports too.
 ///
 /// `AssertUnwindSafe` is sound here because all the work shares with the rest of the run is its
 /// connection, and SQLite keeps a connection consistent when a statement is dropped mid-way.
-pub fn catch_panic(clock: &Clock, work: impl FnOnce() -> Attempt) -> Attempt {
+pub fn catch_panic(clock: &Clock, work: impl FnOnce(Duration) -> Attempt) -> Attempt {
     let started = clock.now();
-    panic::catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| Attempt {
+    panic::catch_unwind(AssertUnwindSafe(|| work(started))).unwrap_or_else(|payload| Attempt {
         started,
         sql_started: None,
         finished: clock.now(),
@@ -112,11 +141,16 @@ pub fn quiet_injected_panics() {
 /// writes goes the way its run writes (see `writes`): in a transaction of its own on `conn`, or
 /// to the single writer.
 pub fn execute(conn: &Connection, task: &Task, deadline: Instant) -> Status {
+    execute_at(conn, task, deadline, Instant::now())
+}
+
+/// [`execute`], for a caller that has just read the clock: `now` is that reading.
+fn execute_at(conn: &Connection, task: &Task, deadline: Instant, now: Instant) -> Status {
     if let Some(writes) = &task.writes {
         return writes.execute(conn, task, deadline);
     }
     raise_injected_fault(task);
-    if Instant::now() >= deadline {
+    if now >= deadline {
         return Status::TimedOut;
     }
     status_of(run_sql(conn, task, deadline))

@@ -29,7 +29,9 @@
 //! threads share a few SQLite connections, one per worker up to twice the cores, each lent
 //! out only for a task's SQL (`shared::pool`: a connection per thread costs far more than the
 //! thread). A thread cannot be killed, so a task past its timeout is stopped by interrupting
-//! its SQLite query, not its thread.
+//! its SQLite query, not its thread. Against the Book's bare pool with a connection per thread,
+//! the lock turns of the shared connections are most of what a tiny task costs more
+//! (docs/benchmarks.md): paid so that many threads share a few connections.
 //!
 //! What each of these costs on your machine, beside the other three methods, is in the
 //! README's table, produced by `scripts/compare.sh`.
@@ -352,8 +354,9 @@ impl<'scope> Worker<'scope> {
                         // `shared::pool`). A thread cannot be killed, but its query can be
                         // stopped: SQLite checks the task's deadline every few thousand steps
                         // and interrupts the statement past it.
-                        let attempt = catch_panic(clock, || {
-                            run_blocking_with(job.task, *timeout, clock, || connections.take())
+                        let attempt = catch_panic(clock, |started| {
+                            let connect = || connections.take();
+                            run_blocking_with(job.task, *timeout, clock, started, connect)
                         });
                         debug!(worker = %name, task, status = attempt.status.label(), "finished");
                         // The receiver lives until every sender is gone, so this cannot fail; if

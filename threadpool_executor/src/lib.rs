@@ -20,9 +20,12 @@
 //!
 //! **What it costs.** One OS thread per worker, created once with the pool, each with its own
 //! stack (only the pages it touches are memory); then per task one heap-allocated job, one push
-//! on rayon's queue and one channel message. A waiting task holds a whole thread while it waits,
-//! which is what async avoids. What these cost on your machine, beside the other three methods,
-//! is in the README's table, produced by `scripts/compare.sh`.
+//! on rayon's queue and one channel message, and a connection borrowed from the few the threads
+//! share (`shared::pool`) and given back: two turns of a lock that a connection per thread would
+//! not take, paid so that a thousand threads do not open a thousand connections. That is most of
+//! what a tiny task costs here above a bare rayon `spawn` (docs/benchmarks.md). A waiting task
+//! holds a whole thread while it waits, which is what async avoids. What these cost on your
+//! machine, beside the other three methods, is in the README's table (`scripts/compare.sh`).
 //!
 //! **At scale.** What a million tasks and a thousand threads need, and the method does not, is
 //! behind one type, `Submission`, in `submission.rs`, which opens with what it buys. It hands
@@ -263,7 +266,7 @@ impl Job {
         // A job runs on one of the pool's threads, which rayon numbers from 0.
         let worker = &self.context.worker_names[rayon::current_thread_index().unwrap_or(0)];
         debug!(worker = %worker, task = self.task.id, query = self.task.name(), "started a task");
-        let attempt = catch_panic(&self.context.clock, || self.attempt());
+        let attempt = catch_panic(&self.context.clock, |started| self.attempt(started));
         debug!(worker = %worker, task = self.task.id, status = attempt.status.label(), "finished");
         // The receiver is gone only when the caller stopped waiting at the run's deadline and
         // has already reported this task: nobody wants this outcome any more.
@@ -272,13 +275,13 @@ impl Job {
 
     /// Waits the task's latency holding no connection, then runs its SQL on a connection
     /// borrowed for that long only (see `shared::pool` for why threads share a few).
-    fn attempt(&self) -> Attempt {
+    fn attempt(&self, started: Duration) -> Attempt {
         let JobContext {
             clock,
             timeout,
             connections,
             ..
         } = &*self.context;
-        run_blocking_with(&self.task, *timeout, clock, || connections.take())
+        run_blocking_with(&self.task, *timeout, clock, started, || connections.take())
     }
 }
