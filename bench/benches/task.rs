@@ -7,8 +7,10 @@
 //! - `select_1`: the floor, a cached statement's `SELECT 1` and its answer;
 //! - `task_sql`: the same `SELECT 1` as every method runs a task's SQL (`shared::execute`: its
 //!   parameters bound, its deadline set, its rows walked and digested into the checksum);
-//! - `harness`: a whole task as the sequential baseline runs it (`shared::catch_panic` around
-//!   `shared::run_blocking`: the task's clock readings, the caught panic, the attempt);
+//! - `harness`: a whole task as a worker runs it (`shared::catch_panic` around
+//!   `shared::run_blocking`: the task's two readings of the clock, the caught panic, the
+//!   attempt; the baseline's loop reads the clock once, since a task starts when the one
+//!   before it ends);
 //! - `outcome`: the outcome of a task recorded, as every method records each one;
 //! - and the pieces alone: a reading of the clock, `catch_unwind`, the deadline set and cleared
 //!   (as the harness does it) against the progress handler installed and removed (as it did it
@@ -73,7 +75,8 @@ fn harness(bencher: Bencher) {
     let (conn, plan, clock) = (connection(), overhead(1), Clock::start());
     let task = &plan.workload.tasks[0];
     bencher.bench_local(|| {
-        shared::catch_panic(&clock, |started| {
+        let started = clock.now();
+        shared::catch_panic(&clock, started, || {
             shared::run_blocking(&conn, task, plan.timeout, &clock, started)
         })
     });
@@ -83,15 +86,15 @@ fn harness(bencher: Bencher) {
 fn outcome(bencher: Bencher) {
     const TASKS: usize = 10_000;
     let (plan, clock, worker) = (overhead(TASKS), Clock::start(), Arc::from("main"));
-    let attempt = shared::catch_panic(&clock, |started| shared::Attempt {
-        started,
-        sql_started: Some(started),
+    let attempt = shared::Attempt {
+        started: clock.now(),
+        sql_started: Some(clock.now()),
         finished: clock.now(),
         status: shared::Status::Ok {
             rows: 1,
             checksum: 1,
         },
-    });
+    };
     // A sample records every task of a run once, as a run does; the figure is per task.
     bencher
         .counter(divan::counter::ItemsCount::new(TASKS))

@@ -30,7 +30,7 @@ pub const TASKS: usize = 10_000;
 /// Runs timed per benchmark. One run takes from a few to a few tens of milliseconds, so fifty
 /// give a steady median and keep the whole of `cargo bench -p bench` (ten benchmarks) to about
 /// fifteen seconds once built. `--sample-count N` on the command line overrides it.
-pub const SAMPLES: u32 = 50;
+pub const SAMPLES: u32 = 200;
 
 /// The `overhead` workload on the fixture, with no worker count: each method uses its default.
 pub fn plan() -> Plan {

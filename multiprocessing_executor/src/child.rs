@@ -102,19 +102,17 @@ fn serve(forked: Forked<'_>, jobs: OwnedFd, results: OwnedFd) -> i32 {
             Ok(None) => break,
             Err(_) => return 1,
         };
-        if answers.before_running(&job).is_err() {
-            return 1;
-        }
+        let started = match answers.before_running(&job) {
+            Ok(started) => started.unwrap_or_else(|| clock.now()),
+            Err(_) => return 1,
+        };
         let task: &Task = &plan.workload.tasks[job.task - 1];
         // A panic costs its task only: the child reports it and takes the next job.
-        let attempt = shared::catch_panic(&clock, |started| {
+        let attempt = shared::catch_panic(&clock, started, || {
             let timeout = plan.timeout + BACKSTOP;
             shared::run_blocking_with(task, timeout, &clock, started, || conn.get())
         });
-        answers.hold(&ChildMessage::Done {
-            task: job.task,
-            attempt: attempt.into(),
-        });
+        answers.hold(job.task, attempt);
     }
     // A failed write means the parent is gone. (Rust programs ignore `SIGPIPE`, so the write
     // returns an error; where the signal is not ignored, it kills the child: it ends anyway.)

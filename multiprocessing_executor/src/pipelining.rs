@@ -41,10 +41,10 @@ use std::io::{self, BufReader, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::Task;
 use shared::cli::counted;
+use shared::{Attempt, Task};
 
-use crate::frames::{Job, frame_into};
+use crate::frames::{ChildMessage, Job, frame_into};
 use crate::options::Options;
 
 /// Below this measured duration a query counts as short, and jobs may be queued behind it.
@@ -168,6 +168,10 @@ impl Hasher for AddressHasher {
 pub(crate) struct Answers<'a> {
     results: &'a File,
     held: Vec<u8>,
+    /// Whether the job being read was in the pipe's buffer already: the child did not wait.
+    at_hand: bool,
+    /// When the last job ended.
+    last_finished: Option<Duration>,
 }
 
 impl<'a> Answers<'a> {
@@ -175,28 +179,36 @@ impl<'a> Answers<'a> {
         Answers {
             results,
             held: Vec::new(),
+            at_hand: false,
+            last_finished: None,
         }
     }
 
-    /// Keeps `message` with the answers held back, to go with them.
-    pub fn hold(&mut self, message: &impl serde::Serialize) {
-        frame_into(&mut self.held, message);
+    /// Keeps the answer to `task` with the answers held back, to go with them.
+    pub fn hold(&mut self, task: usize, attempt: Attempt) {
+        self.last_finished = Some(attempt.finished);
+        let attempt = attempt.into();
+        frame_into(&mut self.held, &ChildMessage::Done { task, attempt });
     }
 
     /// Before the child reads its next job: writes the answers held back if that read would
     /// wait (nothing of the next job is in `jobs`' buffer yet).
     pub fn before_reading<R>(&mut self, jobs: &BufReader<R>) -> io::Result<()> {
-        match jobs.buffer().is_empty() {
-            true => self.write(),
-            false => Ok(()),
+        self.at_hand = !jobs.buffer().is_empty();
+        match self.at_hand {
+            true => Ok(()),
+            false => self.write(),
         }
     }
 
     /// Before the child runs `job`: writes the answers held back unless the job is short.
-    pub fn before_running(&mut self, job: &Job) -> io::Result<()> {
+    /// Returns when the job starts if that is known without reading the clock: a short job
+    /// that was waiting in the pipe starts when the one before it ended, since nothing came
+    /// between (a reading of the clock costs about what a `SELECT 1` does).
+    pub fn before_running(&mut self, job: &Job) -> io::Result<Option<Duration>> {
         match job.short {
-            true => Ok(()),
-            false => self.write(),
+            true => Ok(self.last_finished.filter(|_| self.at_hand)),
+            false => self.write().map(|()| None),
         }
     }
 

@@ -97,7 +97,12 @@ pub(crate) fn run_sql(
         Err(e) => return Err(e),
     };
     let _interrupt = InterruptAtDeadline::new(deadline);
-    let changed_before = conn.total_changes();
+    // Counted only for a task that writes: its count is the rows it changed.
+    let changed_before = if task.query.writes {
+        conn.total_changes()
+    } else {
+        0
+    };
     let mut rows = Rows::new(task.query.rounds);
     bind(&mut statement, params, task.id, Names::AllUsed)?;
     if !rows.walk(&mut statement, deadline)? {

@@ -21,9 +21,9 @@ use crate::workload::Task;
 /// waits its latency with a blocking sleep (the thread does nothing else meanwhile: that is the
 /// cost async avoids), then runs its SQL on `conn` with [`execute`].
 ///
-/// `started` is when the task started, on the run's `clock`: the time [`catch_panic`] read and
-/// hands over (a read of the clock costs about what a `SELECT 1` does, so each is read once).
-/// The timeout counts from it, latency included: a wait that would end past the deadline is cut
+/// `started` is when the task started, on the run's `clock`, as the caller read it (a reading
+/// of the clock costs about what a `SELECT 1` does, so each is read once). The timeout counts
+/// from it, latency included: a wait that would end past the deadline is cut
 /// short and the task is timed out without running its SQL.
 pub fn run_blocking(
     conn: &Connection,
@@ -105,13 +105,12 @@ impl TaskConnection for &Connection {
 
 /// Runs `work` and turns a panic inside it into a failed attempt, so that a bug in one task
 /// costs that task and not the worker running it (and with it every task queued behind).
-/// `work` is given the time it started, which a panicked attempt reports too.
+/// `started` is when the task started, on the run's `clock`, which a panicked attempt reports.
 ///
 /// `AssertUnwindSafe` is sound here because all the work shares with the rest of the run is its
 /// connection, and SQLite keeps a connection consistent when a statement is dropped mid-way.
-pub fn catch_panic(clock: &Clock, work: impl FnOnce(Duration) -> Attempt) -> Attempt {
-    let started = clock.now();
-    panic::catch_unwind(AssertUnwindSafe(|| work(started))).unwrap_or_else(|payload| Attempt {
+pub fn catch_panic(clock: &Clock, started: Duration, work: impl FnOnce() -> Attempt) -> Attempt {
+    panic::catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| Attempt {
         started,
         sql_started: None,
         finished: clock.now(),

@@ -87,7 +87,11 @@ pub fn run(plan: &Plan, options: &Options) -> Result<Run> {
     let workers = plan.threads(DEFAULT_WORKERS)?;
     let context = WorkerContext {
         queue: Queue::new(options.priority),
-        connections: ConnectionPool::open(&plan.database, ConnectionPool::size_for(workers))?,
+        connections: ConnectionPool::open_for(
+            &plan.database,
+            ConnectionPool::size_for(workers),
+            workers,
+        )?,
         timeout: plan.timeout,
         clock,
     };
@@ -354,8 +358,8 @@ impl<'scope> Worker<'scope> {
                         // `shared::pool`). A thread cannot be killed, but its query can be
                         // stopped: SQLite checks the task's deadline every few thousand steps
                         // and interrupts the statement past it.
-                        let attempt = catch_panic(clock, |started| {
-                            let connect = || connections.take();
+                        let (started, connect) = (clock.now(), || connections.take_for(id));
+                        let attempt = catch_panic(clock, started, || {
                             run_blocking_with(job.task, *timeout, clock, started, connect)
                         });
                         debug!(worker = %name, task, status = attempt.status.label(), "finished");

@@ -91,7 +91,7 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     let context = Arc::new(JobContext {
         clock,
         timeout: plan.timeout,
-        connections: ConnectionPool::open(&plan.database, connections)?,
+        connections: ConnectionPool::open_for(&plan.database, connections, workers)?,
         // Made once, so that a task's outcome shares its thread's name instead of copying it.
         worker_names: (0..workers).map(|i| pool_thread_name(i).into()).collect(),
     });
@@ -145,8 +145,10 @@ pub fn run(plan: &Plan, options: &Options) -> shared::Result<Run> {
     let mut outcomes = Outcomes::new(plan);
     let deadline = clock.at(startup) + run_deadline(plan, workers);
     while !outcomes.complete() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match receiver.recv_timeout(left) {
+        // An outcome already there is taken without reading the clock, which costs about what
+        // a tiny task does; the deadline matters only when the loop would wait.
+        let waiting = || receiver.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+        match receiver.try_recv().or_else(|_| waiting()) {
             Ok(outcome) => {
                 outcomes.record(outcome);
                 submission.outcome_received(&pool);
@@ -264,9 +266,11 @@ impl Job {
     /// the task runs inside `catch_panic`.
     fn run(self) {
         // A job runs on one of the pool's threads, which rayon numbers from 0.
-        let worker = &self.context.worker_names[rayon::current_thread_index().unwrap_or(0)];
+        let thread = rayon::current_thread_index().unwrap_or(0);
+        let worker = &self.context.worker_names[thread];
         debug!(worker = %worker, task = self.task.id, query = self.task.name(), "started a task");
-        let attempt = catch_panic(&self.context.clock, |started| self.attempt(started));
+        let (clock, started) = (&self.context.clock, self.context.clock.now());
+        let attempt = catch_panic(clock, started, || self.attempt(thread, started));
         debug!(worker = %worker, task = self.task.id, status = attempt.status.label(), "finished");
         // The receiver is gone only when the caller stopped waiting at the run's deadline and
         // has already reported this task: nobody wants this outcome any more.
@@ -274,14 +278,16 @@ impl Job {
     }
 
     /// Waits the task's latency holding no connection, then runs its SQL on a connection
-    /// borrowed for that long only (see `shared::pool` for why threads share a few).
-    fn attempt(&self, started: Duration) -> Attempt {
+    /// borrowed for that long only (see `shared::pool` for why threads share a few), the
+    /// thread's own when there are enough for every thread.
+    fn attempt(&self, thread: usize, started: Duration) -> Attempt {
         let JobContext {
             clock,
             timeout,
             connections,
             ..
         } = &*self.context;
-        run_blocking_with(&self.task, *timeout, clock, started, || connections.take())
+        let connect = || connections.take_for(thread);
+        run_blocking_with(&self.task, *timeout, clock, started, connect)
     }
 }
