@@ -114,7 +114,8 @@ A run with --update-docs writes results/ and puts each generated block, results/
 every doc among README.md, PITFALLS.md and docs/*.md that has a <!-- NAME:begin --> line and,
 after it, a <!-- NAME:end --> line, so that the docs show the figures results/ holds. The
 blocks: compare, decide, lessons, writes, writes-lessons, mix, split, questions, pitfalls,
-start.
+start, cost. Such a run also times a task under each method against its bare mechanism
+(cargo bench -p bench, a minute or two) for the cost block and the lessons (results/cost-*.md).
 Half a pair of markers, or markers no block fills, is an error, found before anything is
 measured. Binaries are taken from ${CARGO_TARGET_DIR:-target}/release.
 EOF
@@ -356,7 +357,7 @@ first_failed_task() {   # REPORT
 # them, so that the docs and results/ cannot drift apart. A run that is to update them
 # (--update-docs) checks every doc's markers before it builds or measures: a 5-minute run should
 # not end in a doc it cannot update.
-blocks="compare decide lessons writes writes-lessons mix split questions pitfalls start"
+blocks="compare decide lessons writes writes-lessons mix split questions pitfalls start cost"
 # Sets splices to one "NAME DOC" line for each block a doc marks; dies on half a pair, a pair
 # out of order, two pairs of one name in one doc, or a name that is no block.
 splices=""
@@ -996,6 +997,30 @@ for run in $(seq 1 "$runs"); do
     if [ "$run" = 1 ]; then first_round_took=$((SECONDS - round_started)); fi
 done
 say "ran $total measurements in $((SECONDS - started)) s; collating"
+
+# The reference run also times one task under each method against the bare mechanism it is
+# built on, and piece by piece (bench/, docs/benchmarks.md): each lesson quotes its figure
+# (results/cost-*.md). Only here: a benchmark build is another minute, which a reader's run has
+# no use for. Of divan's tables, bench.tsv keeps a line per row: its group (a method, or the
+# program), its name, and its median time in seconds, per task where divan prints the tasks
+# per second under the row.
+if [ "$update_docs" = 1 ]; then
+    say "timing a task under each method against its bare mechanism (cargo bench -p bench)…"
+    cargo bench -p bench --quiet > "$raw/bench.txt" \
+        || die "cargo bench -p bench failed (cargo's messages are above)"
+    awk '
+        function flush() { if (row != "") printf "%s\t%s\t%.12f\n", group, row, value; row = "" }
+        function unit(u) { return u == "ns" ? 1e-9 : (u == "µs" || u == "us") ? 1e-6 : u == "ms" ? 1e-3 : 1 }
+        function per(u) { return u == "Gitem/s" ? 1e9 : u == "Mitem/s" ? 1e6 : u == "Kitem/s" ? 1e3 : 1 }
+        { gsub(/│/, " "); gsub(/├─/, " "); gsub(/╰─/, " ") }
+        /fastest/ { flush(); group = $1; next }
+        NF == 1 { flush(); group = $1; next }
+        $1 ~ /^[a-z_0-9]+$/ && NF >= 7 { flush(); row = $1; value = $6 * unit($7); next }
+        row != "" && $6 ~ /item\/s$/ { value = 1 / ($5 * per($6)); flush() }
+        END { flush() }
+    ' "$raw/bench.txt" > "$raw/bench.tsv"
+    [ -s "$raw/bench.tsv" ] || die "found no benchmark rows in $raw/bench.txt"
+fi
 
 mode=full
 [ "$quick" = 1 ] && mode=quick

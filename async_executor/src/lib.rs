@@ -44,7 +44,9 @@
 //! (`--blocking` makes that mistake on purpose, in `blocking.rs`). It costs a runtime, `async` on
 //! every function that waits, and a hand-off to another thread and back for every query: that
 //! hand-off is most of a tiny task's cost, and a bare `JoinSet` of tokio-rusqlite `call`s pays
-//! it too (docs/benchmarks.md). The measured comparison with the other three methods is in the README's table, produced by
+//! it too.
+#![doc = include_str!("../../results/cost-async.md")]
+//! The measured comparison with the other three methods is in the README's table, produced by
 //! `scripts/compare.sh`.
 //!
 //! # Beside this file

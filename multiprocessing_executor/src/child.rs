@@ -20,10 +20,10 @@ use std::time::Duration;
 use nix::unistd::{Pid, getppid};
 use shared::{Clock, Plan, Task};
 
+use crate::answers::Answers;
 use crate::frames::{ChildMessage, Job, frame, read_frame};
 use crate::lazy_connection::LazyConnection;
 use crate::memory::ChildMemory;
-use crate::pipelining::Answers;
 use crate::platform;
 
 /// How much later than the parent's deadline a child stops a task by itself. The parent's
@@ -90,7 +90,7 @@ fn serve(forked: Forked<'_>, jobs: OwnedFd, results: OwnedFd) -> i32 {
     let conn = LazyConnection::new(plan, &results);
     // Buffered: when the parent writes several jobs at once, one `read` takes them all.
     let mut jobs = BufReader::new(jobs);
-    // The answers to jobs that came together leave together (see `pipelining.rs`).
+    // The answers to jobs that came together leave together (see `answers.rs`).
     let mut answers = Answers::new(&results);
     loop {
         if answers.before_reading(&jobs).is_err() {

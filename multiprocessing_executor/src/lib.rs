@@ -12,33 +12,33 @@
 //! outcomes cross the pipes as length-prefixed frames of postcard (`frames.rs`).
 //!
 //! **When to pick it.** In Python, processes are how CPU-bound work gets more than one core,
-//! because of the GIL. Rust has no GIL, so that reason is gone. What remains is *isolation*: a
-//! child that aborts, corrupts its memory or hangs in code nobody can interrupt costs its own
-//! task and nothing else, because the parent can kill it (`SIGKILL` stops anything) and start a
-//! fresh one. A thread can be neither killed nor replaced that way; that is why `--inject
-//! crash@N` is refused by the other three programs and survived by this one.
+//! because of the GIL; Rust has none. What remains is *isolation*: a child that aborts,
+//! corrupts its memory or hangs in code nobody can interrupt costs its own task and nothing
+//! else, because the parent can kill it (`SIGKILL` stops anything) and start a fresh one. A
+//! thread can be neither killed nor replaced so: `--inject crash@N` is refused by the other
+//! three programs and survived by this one.
 //!
-//! **What it costs.** A fork copies page tables, not memory (pages are shared copy-on-write), so
-//! a child is ready far sooner than Python's fresh interpreters. Per task, a job and its answer
-//! cross two pipes as frames, which pipelining writes several at a time for tiny tasks, and the
-//! parent keeps books and a deadline for each (docs/benchmarks.md: against bare pipes). Each
-//! child has its own connection and page cache, so memory grows with the workers.
+//! **What it costs.** A fork copies page tables, not memory (shared copy-on-write), so a child
+//! is ready far sooner than a fresh Python interpreter; each has its own connection and page
+//! cache, so memory grows with the workers. Per task, a job and its answer cross two pipes as
+//! frames (several to a `write` for tiny tasks), and the parent keeps books and a deadline.
+#![doc = include_str!("../../results/cost-multiprocessing.md")]
 //!
-//! **The rules that make `fork()` safe here**, each explained where it applies, below or in
-//! `child.rs`: fork only while the parent has a single thread; fork while the parent holds no
-//! SQLite connection; in each child, close every pipe end that belongs to a sibling; make every
-//! child end with its parent (its job pipe reaches end of file, and on Linux the kernel kills
-//! it); and reap every child, so that no zombie and no orphan is left.
+//! **The rules that make `fork()` safe here**, each explained where it applies (below, or in
+//! `child.rs`): fork only while the parent has one thread and no SQLite connection; in each
+//! child, close its siblings' pipe ends; make every child end with its parent (end of file on
+//! its job pipe, and on Linux the kernel's kill); reap every child: no zombie, no orphan.
 //!
 //! **Beside this file**, each behind one name: `frames.rs`, the messages on the pipes;
 //! `worker.rs`, the parent's books on one child; `process.rs`, a child killed and reaped on
 //! drop; `options.rs`, the knobs beyond the common flags; `notes.rs`, the report's notes;
 //! `platform.rs`, what only Linux offers. `extras.rs` names what the pool adds to the method:
 //! `writer.rs`, the one process that does every write with `--writer single`, and `start.rs`,
-//! workers that are not forks (`spawn.rs`, `forkserver.rs`, `briefing.rs`). What is there for
-//! speed or scale only opens with what it buys, measured: `pipelining.rs`, `bursts.rs`,
-//! `close_range.rs`, `lazy_connection.rs`, `memory.rs` and `room.rs`.
+//! workers that are not forks (`spawn.rs`, `forkserver.rs`, `briefing.rs`). Speed or scale
+//! only, each opening with what it buys, measured: `pipelining.rs` and `answers.rs`,
+//! `bursts.rs`, `close_range.rs`, `lazy_connection.rs`, `memory.rs` and `room.rs`.
 
+mod answers;
 mod briefing;
 mod bursts;
 mod child;

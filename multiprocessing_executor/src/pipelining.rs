@@ -22,7 +22,7 @@
 //!
 //! **The answers, together.** A child that runs a short job which was already waiting in its
 //! pipe holds the answers before it back, and writes them all in one `write` when its next
-//! read would wait or its next job is not short ([`Answers`]): a write per answer cost more
+//! read would wait or its next job is not short (`answers.rs`): a write per answer cost more
 //! than the `SELECT 1` it carried. Measured on the `overhead` workload with `cargo bench -p
 //! bench --bench processes`, alternating with the build that wrote each answer at once, on this
 //! project's 2-core machine: see docs/benchmarks.md. Every job says whether the parent counts
@@ -35,16 +35,13 @@
 //! each then runs with no answer held, and the one at fault is blamed by itself.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::io::{self, BufReader, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
+use shared::Task;
 use shared::cli::counted;
-use shared::{Attempt, Task};
 
-use crate::frames::{ChildMessage, Job, frame_into};
 use crate::options::Options;
 
 /// Below this measured duration a query counts as short, and jobs may be queued behind it.
@@ -159,66 +156,5 @@ impl Hasher for AddressHasher {
 
     fn finish(&self) -> u64 {
         self.0
-    }
-}
-
-/// A child's answers on their way up its result pipe: each is written at once, unless the job
-/// that comes next was waiting in the pipe already and is short. Then the answers wait for it,
-/// and leave together.
-pub(crate) struct Answers<'a> {
-    results: &'a File,
-    held: Vec<u8>,
-    /// Whether the job being read was in the pipe's buffer already: the child did not wait.
-    at_hand: bool,
-    /// When the last job ended.
-    last_finished: Option<Duration>,
-}
-
-impl<'a> Answers<'a> {
-    pub fn new(results: &'a File) -> Answers<'a> {
-        Answers {
-            results,
-            held: Vec::new(),
-            at_hand: false,
-            last_finished: None,
-        }
-    }
-
-    /// Keeps the answer to `task` with the answers held back, to go with them.
-    pub fn hold(&mut self, task: usize, attempt: Attempt) {
-        self.last_finished = Some(attempt.finished);
-        let attempt = attempt.into();
-        frame_into(&mut self.held, &ChildMessage::Done { task, attempt });
-    }
-
-    /// Before the child reads its next job: writes the answers held back if that read would
-    /// wait (nothing of the next job is in `jobs`' buffer yet).
-    pub fn before_reading<R>(&mut self, jobs: &BufReader<R>) -> io::Result<()> {
-        self.at_hand = !jobs.buffer().is_empty();
-        match self.at_hand {
-            true => Ok(()),
-            false => self.write(),
-        }
-    }
-
-    /// Before the child runs `job`: writes the answers held back unless the job is short.
-    /// Returns when the job starts if that is known without reading the clock: a short job
-    /// that was waiting in the pipe starts when the one before it ended, since nothing came
-    /// between (a reading of the clock costs about what a `SELECT 1` does).
-    pub fn before_running(&mut self, job: &Job) -> io::Result<Option<Duration>> {
-        match job.short {
-            true => Ok(self.last_finished.filter(|_| self.at_hand)),
-            false => self.write().map(|()| None),
-        }
-    }
-
-    /// Writes every answer held back, in one `write`; an error means the parent is gone.
-    pub fn write(&mut self) -> io::Result<()> {
-        if !self.held.is_empty() {
-            let mut results = self.results;
-            results.write_all(&self.held)?;
-            self.held.clear();
-        }
-        Ok(())
     }
 }

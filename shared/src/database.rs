@@ -198,7 +198,7 @@ impl Database {
         // never pays to prepare its SQL again.
         conn.set_prepared_statement_cache_capacity(64);
         // Once per connection: each task's SQL then stops at that task's deadline.
-        crate::sql::stop_at_deadlines(&conn)?;
+        crate::deadline::stop_at_deadlines(&conn)?;
         if let Some(scratch) = &self.scratch {
             // How long a writer waits for the lock before "database is locked"; 0 is not at
             // all. Set last: the pragmas above read the schema, which in WAL mode can meet a

@@ -19,7 +19,7 @@
 //! - `presets`: the preset workloads `io`, `cpu`, `fetch`, `mixed`, `overhead`, `scale`,
 //!   `writes` and `app` ([`Preset`]).
 //! - `sql`: a task's SQL on a connection, its rows counted and digested, stopped at its
-//!   deadline.
+//!   deadline (`deadline`: SQLite's progress handler, installed once per connection).
 //! - `writes`: tasks that write, on a scratch copy: each in its own transaction, or all through
 //!   one writer that commits them in groups.
 //! - `task`: runs one task, the same way in every method ([`execute`], [`run_blocking`]). The
@@ -46,6 +46,7 @@ pub mod cli;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod database;
+mod deadline;
 mod error;
 mod ideal;
 mod method;

@@ -7,6 +7,11 @@
 //!
 //! It also measures the tasks' work: the time this thread needed a core for them (their waits
 //! need none). The ideal counts the cores from it: work, unlike a wait, needs a core.
+//!
+//! **What it costs.** Per task, what every method does around a task and nothing else: the
+//! task's SQL with its deadline and checksum, a reading of the clock, a caught panic, the
+//! outcome (docs/benchmarks.md has them piece by piece).
+#![doc = include_str!("../../results/cost-sequential.md")]
 
 use std::sync::Arc;
 

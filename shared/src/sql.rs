@@ -9,15 +9,11 @@
 //! so the statement stops with `SQLITE_INTERRUPT`. That is how a query that would run forever
 //! is stopped even where the thread running it cannot be (a thread cannot be killed).
 //!
-//! The handler is installed once, when a connection opens ([`stop_at_deadlines`]), and reads
-//! the deadline of the task that the calling thread runs, which each task sets and clears
-//! ([`InterruptAtDeadline`]). Installing it around each task instead, with the deadline in the
-//! closure, cost a boxed closure and two calls into SQLite per task, a third of what a
-//! `SELECT 1` costs (docs/benchmarks.md has the breakdown).
+//! The handler is installed once, when a connection opens, and reads the deadline of the task
+//! that the calling thread runs, which each task sets and clears (`deadline.rs`).
 //!
 //! [`execute`]: crate::task::execute
 
-use std::cell::Cell;
 use std::panic;
 use std::time::{Duration, Instant};
 
@@ -25,13 +21,9 @@ use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::types::ValueRef;
 use rusqlite::{Batch, Connection, ErrorCode, Statement};
 
+use crate::deadline::InterruptAtDeadline;
 use crate::status::{InjectedPanic, Status};
 use crate::workload::{Fault, Params, Task};
-
-/// How often, in SQLite virtual-machine steps, the progress handler checks the deadline: often
-/// enough that a query stops soon after it, and seldom enough that the check (one read of the
-/// clock) is a small part of the work between two checks.
-const PROGRESS_STEPS: i32 = 2_000;
 
 /// The SQL an injected `error` runs instead of the task's: it fails on preparation.
 const ERROR_SQL: &str = "SELECT * FROM injected_error_no_such_table";
@@ -222,47 +214,6 @@ impl Steps {
             return Err(rusqlite::Error::InvalidParameterName(name));
         }
         Ok(self.rows.counted(conn, task, self.changed_before))
-    }
-}
-
-thread_local! {
-    /// The deadline of the task whose SQL this thread runs, if it runs one. A statement runs on
-    /// the thread that steps it, so a connection's handler, whichever thread runs it, reads the
-    /// deadline of the task it is running.
-    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
-}
-
-/// Installs the progress handler that stops a statement past the deadline of the task running
-/// it. Called once per connection, as it opens (`Database::open` does): a connection opened any
-/// other way runs its tasks' SQL with no deadline.
-pub(crate) fn stop_at_deadlines(conn: &Connection) -> rusqlite::Result<()> {
-    let past_deadline = || {
-        DEADLINE
-            .get()
-            .is_some_and(|deadline| Instant::now() >= deadline)
-    };
-    conn.progress_handler(PROGRESS_STEPS, Some(past_deadline))
-}
-
-/// The deadline of a task's statements, set for as long as this lives and cleared on drop,
-/// panics included, so that no later statement on this thread is stopped at this task's
-/// deadline. The handler that reads it is the connection's ([`stop_at_deadlines`]).
-struct InterruptAtDeadline {
-    /// The deadline this one replaced, given back on drop.
-    outer: Option<Instant>,
-}
-
-impl InterruptAtDeadline {
-    fn new(deadline: Instant) -> InterruptAtDeadline {
-        InterruptAtDeadline {
-            outer: DEADLINE.replace(Some(deadline)),
-        }
-    }
-}
-
-impl Drop for InterruptAtDeadline {
-    fn drop(&mut self) {
-        DEADLINE.set(self.outer);
     }
 }
 
@@ -481,7 +432,7 @@ mod tests {
     #[test]
     fn a_hang_stops_at_its_deadline_and_the_next_task_runs_with_its_own() {
         let conn = Connection::open_in_memory().unwrap();
-        stop_at_deadlines(&conn).unwrap();
+        crate::deadline::stop_at_deadlines(&conn).unwrap();
         let mut hang = task(1, r#"{"name": "q", "sql": "SELECT 1"}"#);
         hang.fault = Some(Fault::Hang);
         let soon = Instant::now() + Duration::from_millis(50);
@@ -496,7 +447,11 @@ mod tests {
             run_sql(&conn, &after, deadline()),
             Ok(Some((1, _)))
         ));
-        assert_eq!(DEADLINE.get(), None, "cleared once the task's SQL is done");
+        assert_eq!(
+            crate::deadline::current(),
+            None,
+            "cleared once the task's SQL is done"
+        );
     }
 
     #[test]

@@ -26,12 +26,12 @@
 //! **What it costs.** A thread per worker: a stack (2 MiB reserved by default, of which only
 //! the pages touched count as memory), a kernel task, and a switch each time it sleeps or
 //! wakes. Per task, a turn of the queue's lock and a message on the results channel. The
-//! threads share a few SQLite connections, one per worker up to twice the cores, each lent
-//! out only for a task's SQL (`shared::pool`: a connection per thread costs far more than the
-//! thread). A thread cannot be killed, so a task past its timeout is stopped by interrupting
-//! its SQLite query, not its thread. Against the Book's bare pool with a connection per thread,
-//! the lock turns of the shared connections are most of what a tiny task costs more
-//! (docs/benchmarks.md): paid so that many threads share a few connections.
+//! threads share a few SQLite connections, one per worker up to twice the cores
+//! (`shared::pool`): with one for every worker, as at the default 4 on 2 cores, each keeps its
+//! own; with fewer, each is lent only for a task's SQL (a connection per thread would cost far
+//! more than the thread). A thread cannot be killed, so a task past its timeout is stopped by
+//! interrupting its SQLite query, not its thread.
+#![doc = include_str!("../../results/cost-threading.md")]
 //!
 //! What each of these costs on your machine, beside the other three methods, is in the
 //! README's table, produced by `scripts/compare.sh`.

@@ -20,12 +20,12 @@
 //!
 //! **What it costs.** One OS thread per worker, created once with the pool, each with its own
 //! stack (only the pages it touches are memory); then per task one heap-allocated job, one push
-//! on rayon's queue and one channel message, and a connection borrowed from the few the threads
-//! share (`shared::pool`) and given back: two turns of a lock that a connection per thread would
-//! not take, paid so that a thousand threads do not open a thousand connections. That is most of
-//! what a tiny task costs here above a bare rayon `spawn` (docs/benchmarks.md). A waiting task
-//! holds a whole thread while it waits, which is what async avoids. What these cost on your
-//! machine, beside the other three methods, is in the README's table (`scripts/compare.sh`).
+//! on rayon's queue, one outcome on the channel, and a connection: the thread's own when the
+//! pool has one for each, or one borrowed from the few the threads share (`shared::pool`). What
+//! lets it scale (`submission.rs`) costs a tiny task a little too. A waiting task holds a whole
+//! thread while it waits, which is what async avoids. The README's table compares these costs
+//! with the other methods' on your machine (`scripts/compare.sh`).
+#![doc = include_str!("../../results/cost-threadpool.md")]
 //!
 //! **At scale.** What a million tasks and a thousand threads need, and the method does not, is
 //! behind one type, `Submission`, in `submission.rs`, which opens with what it buys. It hands
