@@ -37,17 +37,13 @@ pub fn attach(
                 continue;
             }
             let against = format!("{base_program} {base_case} run to measure it against");
-            let runs = reports
-                .get(base_program)
-                .and_then(|cases| cases.get(base_case));
+            let runs = reports.get(base_program).and_then(|c| c.get(base_case));
             let runs = runs.ok_or_else(|| format!("{program} {case}: no {against}"))?;
             baselines.push((program.clone(), case.clone(), runs.clone()));
         }
     }
     for (program, case, bases) in baselines {
-        let runs = reports
-            .get_mut(&program)
-            .and_then(|cases| cases.get_mut(&case));
+        let runs = reports.get_mut(&program).and_then(|c| c.get_mut(&case));
         let runs = runs.expect("found above");
         for (round, (report, base)) in runs.iter_mut().zip(&bases).enumerate() {
             if report.baseline_wall_s.is_some() {
@@ -87,8 +83,7 @@ pub fn measure_against(report: &mut RunReport, base: &RunReport) -> Result<(), S
     let dispatch = either(longest_first, Dispatch::LongestFirst, Dispatch::Fifo);
     let (workers, connections, cores) = (report.workers, report.connections, report.cores);
     let ideal = ideal(&durations, workers, connections, cores, dispatch);
-    let wall = report.wall_s;
-    let base_wall = base.wall_s;
+    let (wall, base_wall) = (report.wall_s, base.wall_s);
     let summary = &mut report.summary;
     summary.set_ideal(base_wall, &ideal, durations.work);
     summary.not_compared = None;
@@ -102,9 +97,8 @@ pub fn measure_against(report: &mut RunReport, base: &RunReport) -> Result<(), S
 /// queue would sort on the tasks' expected durations, which a report does not give: their
 /// measured ones stand in.
 fn durations(tasks: &[TaskReport]) -> Durations {
-    let since = |from: Option<f64>, to: Option<f64>| match (from, to) {
-        (Some(from), Some(to)) => (to - from).max(0.0),
-        _ => 0.0,
+    let since = |from: Option<f64>, to: Option<f64>| {
+        from.zip(to).map_or(0.0, |(from, to)| (to - from).max(0.0))
     };
     let whole = |t: &TaskReport| since(t.started_s, t.finished_s);
     let sql = |t: &TaskReport| since(t.sql_started_s, t.finished_s);

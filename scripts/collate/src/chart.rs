@@ -36,7 +36,7 @@ pub const PALETTE: [RGBColor; 4] = [
 ];
 
 /// One line of a [`LineChart`], with a dot on each point.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Line {
     pub label: String,
     pub points: Vec<(f64, f64)>,
@@ -231,14 +231,11 @@ fn sweep_lines(area: &Area, methods: &[MethodFigures]) -> Drawn {
     let swept = executors(methods).filter(|m| !sweep(&m.cases).is_empty());
     let line = |(m, &colour): (&MethodFigures, &RGBColor)| {
         let point = |(w, c): (usize, &Case)| (w as f64, c.tasks_per_s.median);
-        let (label, points) = (m.method.clone(), sweep(&m.cases).into_iter().map(point));
-        let (points, open, dashed) = (points.collect(), Vec::new(), false);
         Line {
-            label,
-            points,
-            open,
+            label: m.method.clone(),
+            points: sweep(&m.cases).into_iter().map(point).collect(),
             colour,
-            dashed,
+            ..Line::default()
         }
     };
     let lines: Vec<Line> = swept.zip(PALETTE.iter().cycle()).map(line).collect();

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use serde_json::json;
 
 use crate::Args;
@@ -12,15 +11,8 @@ use crate::format::{how_many_runs, render};
 use crate::model::cases::{CPU2, FETCH2, IO, IO4, IOBEST, OVERHEAD, SCALE};
 use crate::model::{
     BASELINE_FAMILY, Case, GUIDE_QUOTED, Language, Machine, MethodFigures, Rounds, SWEEP_WAIT_S,
-    executors, sweep, tasks_in,
+    either, executors, sweep, tasks_in,
 };
-
-/// How many tasks each language ran where the two may differ, for the legend.
-#[derive(Serialize)]
-struct Tasks {
-    rust: usize,
-    python: Option<usize>,
-}
 
 pub fn markdown(
     args: &Args,
@@ -37,11 +29,7 @@ pub fn markdown(
         // The baseline's row gives only its cost per task and its startup (on its io run).
         let baseline = m.family == BASELINE_FAMILY;
         let wanted = [IO4, IOBEST, SCALE, CPU2, FETCH2, OVERHEAD];
-        let wanted = if baseline {
-            &[OVERHEAD, IO]
-        } else {
-            &wanted[..]
-        };
+        let wanted = either(baseline, &[OVERHEAD, IO][..], &wanted);
         let mut cases = BTreeMap::new();
         for name in wanted {
             cases.insert(*name, case(name)?);
@@ -58,9 +46,10 @@ pub fn markdown(
             "best_concurrency": concurrency, "top": top,
         }));
     }
-    let tasks = |case: &str, otherwise: usize| Tasks {
-        rust: tasks_in(methods, Language::Rust, case).unwrap_or(otherwise),
-        python: tasks_in(methods, Language::Python, case),
+    // How many tasks each language ran where the two may differ, for the legend.
+    let tasks = |case: &str, otherwise: usize| {
+        let rust = tasks_in(methods, Language::Rust, case).unwrap_or(otherwise);
+        json!({ "rust": rust, "python": tasks_in(methods, Language::Python, case) })
     };
     let swept: Vec<&MethodFigures> = executors(methods)
         .filter(|m| !sweep(&m.cases).is_empty())

@@ -12,7 +12,7 @@ use crate::model::{
     Row, best_concurrency, cases, either,
 };
 use crate::read::{load, machine, summarise};
-use crate::{baseline, faults, mix, questions, split, start, timelines, writes};
+use crate::{baseline, cost, faults, mix, questions, split, start, timelines, writes};
 
 #[derive(Debug, Serialize)]
 pub struct Comparison {
@@ -51,6 +51,9 @@ pub struct Comparison {
     /// How soon each start method's pool was ready, when the run measured it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<start::Start>,
+    /// A task's cost under each method against its bare mechanism, when the run timed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<cost::Cost>,
     /// compare.md.
     pub table_markdown: String,
 }
@@ -111,6 +114,7 @@ impl Comparison {
             faults: faults::collate(&args.raw.join("faults"), 1)?,
             baseline: either(shared_baseline, baseline::HOW, OWN_BASELINE),
             start: start::collate(&args.raw.join("start"), args.runs)?,
+            cost: cost::collate(&args.raw.join("bench.tsv"))?,
             table_markdown: String::new(),
         };
         Ok((comparison, reports))

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 use shared::RunReport;
 
-use super::your_workload::{Decision, Kind, Method, Shape, Yours};
+use super::your_workload::{Decision, Kind, Method, Shape, Yours, speedups};
 use crate::format::{how_many_runs, render, speedup_cell};
 use crate::model::programs::*;
 use crate::model::{BASELINE_FAMILY, Case, Language, WITHIN, highest};
@@ -31,10 +31,8 @@ pub fn shape(runs: &[RunReport], methods: &[Method]) -> Result<Shape, String> {
     let rows: u64 = first.tasks.iter().filter_map(|t| t.rows).sum();
     let rows_per_task = rows as f64 / first.tasks.len().max(1) as f64;
     let best_of = |programs: &[&str]| {
-        let of = methods
-            .iter()
-            .filter(|m| programs.contains(&m.program.as_str()));
-        of.filter_map(peak).reduce(f64::max)
+        let of = |m: &&Method| programs.contains(&m.program.as_str());
+        methods.iter().filter(of).filter_map(peak).reduce(f64::max)
     };
     let python = best_of(&[PY_THREADPOOL, PY_THREADING]).zip(best_of(&[PY_PROCESSES]));
     let kind = match python {
@@ -95,8 +93,7 @@ fn runs_of(m: &Method) -> Vec<f64> {
 
 /// A method's highest median speedup, and at how many workers.
 fn peak_at(m: &Method) -> Option<(usize, f64)> {
-    let speedup = |(w, c): (&usize, &Case)| Some((*w, c.speedup.as_ref()?.median));
-    highest(m.counts.iter().filter_map(speedup))
+    highest(speedups(&m.counts))
 }
 
 fn peak(m: &Method) -> Option<f64> {
@@ -144,21 +141,17 @@ pub fn decide(kind: Kind, tasks: usize, rust: &[&Method]) -> Decision {
     }
 }
 
-/// The Rust methods of the run, the sequential baseline aside.
-fn rust_methods(y: &Yours) -> Vec<&Method> {
-    let rust = |m: &&Method| m.language == Language::Rust && m.family != BASELINE_FAMILY;
-    y.methods.iter().filter(rust).collect()
+/// The run's methods in `language`, the sequential baseline aside.
+fn methods_in(y: &Yours, language: Language) -> Vec<&Method> {
+    let of = |m: &&Method| m.language == language && m.family != BASELINE_FAMILY;
+    y.methods.iter().filter(of).collect()
 }
 
 /// The decision for a collated workload, with why in one sentence (templates/yours/why.md).
 pub fn of(y: &Yours) -> Result<Decision, String> {
-    let rust = rust_methods(y);
+    let rust = methods_in(y, Language::Rust);
     let mut decision = decide(y.shape.kind, y.tasks, &rust);
-    let short = |p: &String| {
-        rust.iter()
-            .find(|m| &m.program == p)
-            .map(|m| m.family.as_str())
-    };
+    let short = |p: &String| find(&rust, p).map(|m| m.family.as_str());
     let why = render(
         "yours/why.md",
         json!({
@@ -175,7 +168,7 @@ pub fn of(y: &Yours) -> Result<Decision, String> {
 
 /// decide.md: the run, and the chosen method with each figure the page gives for it.
 pub fn markdown(y: &Yours) -> Result<String, String> {
-    let rust = rust_methods(y);
+    let rust = methods_in(y, Language::Rust);
     let chosen = y.decision.choice.as_deref().and_then(|p| find(&rust, p));
     render(
         "yours/decide.md",
@@ -200,10 +193,6 @@ fn find<'a>(methods: &[&'a Method], program: &str) -> Option<&'a Method> {
 /// The figures behind the decision, or `None` when the chosen method has no best count.
 fn decided(y: &Yours, rust: &[&Method], chosen: &Method) -> Option<Value> {
     let (workers, case) = chosen.best_case()?;
-    let points = chosen
-        .counts
-        .iter()
-        .filter_map(|(w, c)| Some((w, c.speedup.as_ref()?.median)));
     let tied = y.decision.tied.iter().filter_map(|p| find(rust, p));
     let other = |m: &&&Method| m.program != chosen.program && peak(m).is_some();
     let others = rust.iter().filter(other);
@@ -222,7 +211,7 @@ fn decided(y: &Yours, rust: &[&Method], chosen: &Method) -> Option<Value> {
         "others": others.map(|m| spread(m)).collect::<Vec<_>>(),
         "tied": tied.map(spread).collect::<Vec<_>>(),
         "scaling": {
-            "points": points.collect::<Vec<_>>(),
+            "points": speedups(&chosen.counts).collect::<Vec<_>>(),
             "best": chosen.best,
             "beyond": chosen.best.is_some_and(|b| chosen.counts.keys().any(|&w| w > b)),
         },
@@ -259,10 +248,8 @@ fn at_best(m: &Method) -> Value {
 
 /// Python's fastest method at its best count, when the run has the Python rows.
 fn python_best(y: &Yours) -> Option<Value> {
-    let python = |m: &&Method| m.language == Language::Python && m.family != BASELINE_FAMILY;
-    let peaks = y.methods.iter().filter(python);
-    let peaks = peaks.filter_map(|m| Some((m, peak(m)?)));
-    let (m, _) = highest(peaks)?;
+    let python = methods_in(y, Language::Python);
+    let (m, _) = highest(python.into_iter().filter_map(|m| Some((m, peak(m)?))))?;
     let (workers, case) = m.best_case()?;
     Some(json!({ "method": m.method, "workers": workers, "speedup": shown(case) }))
 }

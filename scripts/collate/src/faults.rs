@@ -45,9 +45,8 @@ pub struct Faults {
 
 impl Faults {
     pub fn get(&self, program: &str, case: &str) -> Option<&Fault> {
-        self.cases
-            .iter()
-            .find(|f| f.program == program && f.case == case)
+        let same = |f: &&Fault| f.program == program && f.case == case;
+        self.cases.iter().find(same)
     }
 }
 
@@ -62,11 +61,9 @@ pub fn collate(dir: &Path, runs: usize) -> Result<Option<Faults>, String> {
             let first = &runs[0];
             let wall_s = Spread::each(&runs, |r| Some(r.wall_s));
             let wall_s = wall_s.ok_or_else(|| format!("{program} {case}: wall_s not finite"))?;
-            let not_ok = first.tasks.iter().filter(|t| t.status != "ok");
             let failed = |t: &TaskReport| (t.id, t.status.clone(), t.error.clone());
-            let not_ok = not_ok
-                .map(failed)
-                .map(|(id, status, error)| Failed { id, status, error });
+            let not_ok = first.tasks.iter().filter(|t| t.status != "ok").map(failed);
+            let not_ok = not_ok.map(|(id, status, error)| Failed { id, status, error });
             cases.push(Fault {
                 program: program.clone(),
                 case,

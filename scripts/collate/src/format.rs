@@ -4,7 +4,7 @@
 
 use minijinja::{Error, Value};
 
-use crate::model::{Case, Spread};
+use crate::model::{Case, Spread, either, high, low};
 
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -68,16 +68,11 @@ pub fn one(value: Option<f64>, decimals: usize, unit: &str) -> String {
 /// `0.82–0.95x` over the values the run has, one figure if they agree at this precision.
 pub fn span(values: &[Option<f64>], decimals: usize, unit: &str) -> String {
     let present: Vec<f64> = values.iter().flatten().copied().collect();
-    let Some(low) = present.iter().copied().reduce(f64::min) else {
+    let (Some(lo), Some(hi)) = (low(&present), high(&present)) else {
         return NOT_MEASURED.to_string();
     };
-    let high = present.iter().copied().fold(low, f64::max);
-    let (low, high) = (format!("{low:.decimals$}"), format!("{high:.decimals$}"));
-    if low == high {
-        format!("{low}{unit}")
-    } else {
-        format!("{low}–{high}{unit}")
-    }
+    let [lo, hi] = [lo, hi].map(|v| format!("{v:.decimals$}"));
+    either(lo == hi, format!("{lo}{unit}"), format!("{lo}–{hi}{unit}"))
 }
 
 /// Writes `text` to `dir/name`, making `dir` first; an error names the file.
@@ -119,18 +114,12 @@ fn templates() -> &'static minijinja::Environment<'static> {
         });
         env.add_filter("plural", plural);
         env.add_filter("times", times);
-        env.add_filter(
-            "one",
-            |v: Option<f64>, decimals: usize, unit: Option<String>| {
-                one(v, decimals, &unit.unwrap_or_default())
-            },
-        );
-        env.add_filter(
-            "span",
-            |v: Vec<Option<f64>>, decimals: usize, unit: Option<String>| {
-                span(&v, decimals, &unit.unwrap_or_default())
-            },
-        );
+        env.add_filter("one", |v: Option<f64>, d: usize, unit: Option<String>| {
+            one(v, d, &unit.unwrap_or_default())
+        });
+        env.add_filter("span", |v: Vec<Option<f64>>, d, unit: Option<String>| {
+            span(&v, d, &unit.unwrap_or_default())
+        });
         // The "within 5%" of the sentences is the rule's own figure (see `model::WITHIN`).
         env.add_global("within", (crate::model::WITHIN * 100.0).round() as i64);
         env
@@ -142,11 +131,10 @@ fn spread(value: &Value) -> Result<Spread, Error> {
     let figure = |key: &str| f64::try_from(value.get_attr(key)?);
     let values = value.get_attr("values")?.try_iter()?;
     let values = values.map(f64::try_from).collect::<Result<_, _>>()?;
-    let (median, min, max) = (figure("median")?, figure("min")?, figure("max")?);
     Ok(Spread {
-        median,
-        min,
-        max,
+        median: figure("median")?,
+        min: figure("min")?,
+        max: figure("max")?,
         values,
     })
 }
@@ -154,10 +142,8 @@ fn spread(value: &Value) -> Result<Spread, Error> {
 /// `name` (a file of `scripts/collate/templates`) filled in from `model`: the sentences are the
 /// template's, the figures the model's.
 pub fn render(name: &str, model: impl serde::Serialize) -> Result<String, String> {
-    let template = templates()
-        .get_template(name)
-        .map_err(|e| format!("template {name}: {e}"))?;
-    template
-        .render(minijinja::value::Serde(model))
-        .map_err(|e| format!("template {name}: {e:#}"))
+    let template = templates().get_template(name);
+    let template = template.map_err(|e| format!("template {name}: {e}"))?;
+    let text = template.render(minijinja::value::Serde(model));
+    text.map_err(|e| format!("template {name}: {e:#}"))
 }

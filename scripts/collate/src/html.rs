@@ -9,7 +9,8 @@ use std::path::Path;
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde::Serialize;
 
-use crate::format::render;
+use crate::format::{render, write_out};
+use crate::model::either;
 
 /// A part of the page, in order.
 pub enum Part<'a> {
@@ -30,11 +31,9 @@ struct PagePart {
 /// A page's title and its charts' headings, one a line of the template `name`, so that they
 /// are edited with the other sentences.
 pub fn headings<const N: usize>(name: &str, model: impl Serialize) -> Result<[String; N], String> {
-    let text = render(name, model)?;
-    let lines: Vec<String> = text.lines().map(str::to_string).collect();
-    lines
-        .try_into()
-        .map_err(|_| format!("templates/{name}: not {N} lines"))
+    let lines: Vec<String> = render(name, model)?.lines().map(str::to_string).collect();
+    let miscounted = |_| format!("templates/{name}: not {N} lines");
+    lines.try_into().map_err(miscounted)
 }
 
 /// Writes `out/index.html`, titled `title`, from `parts`; the SVG files are read from `out`.
@@ -57,20 +56,15 @@ pub fn write(out: &Path, title: &str, parts: &[Part]) -> Result<(), String> {
                 let path = out.join(file);
                 let read = std::fs::read_to_string(&path);
                 let svg = read.map_err(|e| format!("{}: {e}", path.display()))?;
-                (
-                    None,
-                    Some(heading.to_string()),
-                    Some(with_view_box(inline_svg(&svg))),
-                )
+                let svg = with_view_box(inline_svg(&svg));
+                (None, Some(heading.to_string()), Some(svg))
             }
         };
         page.push(PagePart { html, heading, svg });
     }
     let heading = opening.map_or_else(|| markdown_inline(title), |(h, _)| markdown_inline(h));
     let page = serde_json::json!({ "title": title, "heading": heading, "parts": page });
-    let html = render("index.html", page)?;
-    let path = out.join("index.html");
-    std::fs::write(&path, html).map_err(|e| format!("{}: {e}", path.display()))
+    write_out(out, "index.html", &render("index.html", page)?)
 }
 
 /// The first heading of `markdown`, when it is its first line and says `title` (perhaps with
@@ -109,12 +103,8 @@ fn with_view_box(svg: &str) -> String {
 /// file.
 fn inline_svg(svg: &str) -> &str {
     let svg = svg.trim_start();
-    match svg.strip_prefix("<?xml") {
-        Some(rest) => rest
-            .split_once("?>")
-            .map_or(svg, |(_, after)| after.trim_start()),
-        None => svg,
-    }
+    let rest = svg.strip_prefix("<?xml").and_then(|r| r.split_once("?>"));
+    rest.map_or(svg, |(_, after)| after.trim_start())
 }
 
 /// The Markdown of collate's blocks as HTML, with three changes for a page that stands alone
@@ -144,11 +134,8 @@ fn markdown(text: &str) -> String {
 }
 
 fn page_level(level: HeadingLevel) -> HeadingLevel {
-    if level <= HeadingLevel::H3 {
-        HeadingLevel::H2
-    } else {
-        HeadingLevel::H3
-    }
+    let top = level <= HeadingLevel::H3;
+    either(top, HeadingLevel::H2, HeadingLevel::H3)
 }
 
 /// One line of Markdown (a heading's text) as inline HTML: without the paragraph around it.

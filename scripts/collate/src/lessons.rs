@@ -8,7 +8,7 @@ use super::figures::Figures;
 use crate::format::{NOT_MEASURED, render};
 use crate::model::cases::{CPU2, FETCH2, IO4, IOBEST, SCALE};
 use crate::model::programs::*;
-use crate::model::{MethodFigures, highest, within};
+use crate::model::{MethodFigures, high, highest, low, within};
 
 const RUST: [&str; 4] = [THREADPOOL, ASYNC, PROCESSES, THREADING];
 const PYTHON: [&str; 4] = [PY_THREADPOOL, PY_ASYNC, PY_PROCESSES, PY_THREADING];
@@ -43,14 +43,6 @@ pub fn markdown(methods: &[MethodFigures], cores: usize) -> Result<String, Strin
 /// The figure `pick` of each of `programs` the run has.
 fn all(programs: &[&str], pick: impl Fn(&str) -> Option<f64>) -> Vec<f64> {
     programs.iter().filter_map(|p| pick(p)).collect()
-}
-
-fn low(values: &[f64]) -> Option<f64> {
-    values.iter().copied().reduce(f64::min)
-}
-
-fn high(values: &[f64]) -> Option<f64> {
-    values.iter().copied().reduce(f64::max)
 }
 
 fn ceiling(f: &Figures) -> Value {
@@ -116,11 +108,10 @@ fn languages(f: &Figures, cores: usize) -> Value {
 
 fn per_task(f: &Figures) -> Value {
     let (rust, python): (Vec<&str>, Vec<&str>) = PAIRS.iter().copied().unzip();
-    let costliest = |programs: &[&str]| {
-        let costs = programs
-            .iter()
-            .filter_map(|p| Some((*p, f.per_task_us(p)?)));
-        highest(costs).map_or(NOT_MEASURED.to_string(), |(p, _)| f.label(p))
+    let costliest = |programs: &[&'static str]| {
+        let cost = |p: &&'static str| Some((*p, f.per_task_us(p)?));
+        let costliest = highest(programs.iter().filter_map(cost));
+        costliest.map_or(NOT_MEASURED.to_string(), |(p, _)| f.label(p))
     };
     let ratio = |(r, p): &(&str, &str)| Some(f.per_task_us(p)? / f.per_task_us(r)?);
     json!({
@@ -156,10 +147,8 @@ fn processes(f: &Figures) -> Value {
 fn how_far(f: &Figures) -> Value {
     let widest = f.widest_sweep();
     // The largest point of the sweep at which every Rust method is within 10% of the ideal.
-    let close_at = |w: &usize| {
-        RUST.iter()
-            .all(|p| f.sweep_percent(p, *w).is_some_and(|x| x >= 90.0))
-    };
+    let near = |p: &&str, w| f.sweep_percent(p, w).is_some_and(|x| x >= 90.0);
+    let close_at = |&w: &usize| RUST.iter().all(|p| near(p, w));
     let close = f.sweep_counts().into_iter().take_while(close_at).last();
     let mut at_widest = widest.map_or_else(Vec::new, |w| f.sweep_at(&RUST, w));
     at_widest.sort_by(|a, b| b.1.total_cmp(&a.1));

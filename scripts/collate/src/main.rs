@@ -2,7 +2,8 @@
 //! `--raw`, each a program's own `--json` report) into `--out`: the table (`compare.md`, its
 //! figures in `compare.json`, `compare.svg`), `decide.md`, `lessons.md`, `timelines.svg`, the
 //! writes (`writes.md`, `writes-lessons.md`), the mix (`mix.md`) and its write share swept
-//! (`split.md`, `split.svg`), `questions.md`, `pitfalls.md`, `start.md`, and `index.html`.
+//! (`split.md`, `split.svg`), `questions.md`, `pitfalls.md`, `start.md`, `cost.md` (and a
+//! `cost-METHOD.md` for each lesson), and `index.html`.
 //!
 //! In layers: at the bottom [`model`], [`read`] and [`format`], which import nothing above
 //! them; over them one module an output, its sentences in `templates/`; and this file, the
@@ -33,6 +34,7 @@ mod baseline;
 mod chart;
 mod compare;
 mod comparison;
+mod cost;
 mod decide;
 mod decision;
 mod faults;
@@ -111,6 +113,7 @@ fn collate(args: &Args) -> Result<String, String> {
     }
     write("split.md", &split::markdown(c.split.as_ref())?)?;
     write("start.md", &start::markdown(c.start.as_ref())?)?;
+    cost::write(&args.out, c.cost.as_ref())?;
     let decide = decide::markdown(c)?;
     write("decide.md", &decide)?;
     let lessons = lessons::markdown(&c.methods, c.machine.cores)?;

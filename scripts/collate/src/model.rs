@@ -289,6 +289,15 @@ pub fn highest<T>(items: impl IntoIterator<Item = (T, f64)>) -> Option<(T, f64)>
     items.into_iter().max_by(|a, b| a.1.total_cmp(&b.1))
 }
 
+/// The lowest of `values` ([`high`], the highest), `None` when there are none.
+pub fn low(values: &[f64]) -> Option<f64> {
+    values.iter().copied().reduce(f64::min)
+}
+
+pub fn high(values: &[f64]) -> Option<f64> {
+    values.iter().copied().reduce(f64::max)
+}
+
 /// How close to the best a figure must be to count as reaching it: a worker (or a connection)
 /// more that gains less than this is within the noise of a shared machine, a cost with nothing
 /// measured to show for it. The one rule behind every "within 5%" of the outputs.

@@ -6,12 +6,12 @@ use serde_json::{Value, json};
 
 use super::faults::Faults;
 use super::figures::Figures;
-use super::mix::Mix;
+use super::mix::{METHODS, Mix};
 use super::split::Split;
 use super::start::{self, Start};
 use super::writes::{Writes, WritesCase};
 use super::writes_lessons::{
-    TRAP_WORKERS, count, deferred, find, is_defaults, is_single, no_busy_timeout, rate, trap,
+    TRAP_WORKERS, deferred, find, is_defaults, is_single, no_busy_timeout, rate, trap,
 };
 use crate::Comparison;
 use crate::format::{one, render, span};
@@ -19,14 +19,8 @@ use crate::model::programs::*;
 
 pub fn markdown(c: &Comparison) -> Result<String, String> {
     let f = Figures(&c.methods);
-    page(
-        &f,
-        c.faults.as_ref(),
-        c.start.as_ref(),
-        &c.writes,
-        c.mix.as_ref(),
-        c.split.as_ref(),
-    )
+    let (faults, start, mix) = (c.faults.as_ref(), c.start.as_ref(), c.mix.as_ref());
+    page(&f, faults, start, &c.writes, mix, c.split.as_ref())
 }
 
 fn page(
@@ -111,21 +105,10 @@ fn page(
 /// The write traps, on the hand-written threads: a few workers where the run has them, else
 /// the most.
 fn writes_figures(writes: &Writes) -> Value {
-    let threads =
-        |workers: usize, pick: &dyn Fn(&WritesCase) -> bool| find(writes, THREADING, workers, pick);
-    let few = TRAP_WORKERS;
+    let threads = |workers, pick: fn(&WritesCase) -> bool| find(writes, THREADING, workers, pick);
     let most = writes.cases.iter().map(|c| c.workers).max().unwrap_or(16);
-    let failed = |pick: fn(&WritesCase) -> bool| {
-        let c = trap(writes, pick)?;
-        Some(json!({
-            "failed": count(&c.failed.values),
-            "tasks": c.tasks,
-            "rows": count(&c.rows_in_db_after.values),
-            "consistent": c.consistent,
-        }))
-    };
     let rows_per_s = |c: &WritesCase| rate(&c.rows_per_s.values);
-    let (single, shared) = (threads(most, &is_single), threads(most, &is_defaults));
+    let (single, shared) = (threads(most, is_single), threads(most, is_defaults));
     // `--synchronous normal` is measured with one writer, at whatever workers the run chose.
     let normal = writes.cases.iter().find(|c| {
         let s = &c.settings.0;
@@ -133,11 +116,11 @@ fn writes_figures(writes: &Writes) -> Value {
     });
     json!({
         "tasks": writes.cases.first().map_or(0, |c| c.tasks),
-        "few": few,
+        "few": TRAP_WORKERS,
         "most": most,
-        "no_timeout": failed(no_busy_timeout),
-        "deferred": failed(deferred),
-        "few_rate": threads(few, &is_defaults).map(rows_per_s),
+        "no_timeout": trap(writes, no_busy_timeout),
+        "deferred": trap(writes, deferred),
+        "few_rate": threads(TRAP_WORKERS, is_defaults).map(rows_per_s),
         "most_rate": shared.map(rows_per_s),
         "single_rate": single.map(rows_per_s),
         "single_times":
@@ -154,11 +137,8 @@ fn mix_figures(mix: Option<&Mix>) -> Option<Value> {
     let case = |program, writer| mix.get(program, writer, most);
     let p99 = |program, writer| Some(case(program, writer)?.write_p99_s.as_ref()?.median * 1e3);
     let read_p99 = |writer| Some(case(THREADING, writer)?.read_p99_s.median * 1e3);
-    let both = |p: &&'static str| Some((p99(*p, "shared")?, p99(*p, "single")?));
-    let methods: Vec<(f64, f64)> = [THREADPOOL, ASYNC, PROCESSES, THREADING]
-        .iter()
-        .filter_map(both)
-        .collect();
+    let both = |&(p, _): &(&'static str, &str)| Some((p99(p, "shared")?, p99(p, "single")?));
+    let methods: Vec<(f64, f64)> = METHODS.iter().filter_map(both).collect();
     Some(json!({
         "most": most,
         "write_shared": p99(THREADING, "shared")?,

@@ -15,8 +15,8 @@ use shared::RunReport;
 
 use super::mix::Mix;
 use super::split::{Split, methods};
-use super::writes::{Writes, WritesCase};
-use super::writes_lessons::{count, deferred, no_busy_timeout, trap};
+use super::writes::Writes;
+use super::writes_lessons::{deferred, no_busy_timeout, trap};
 use crate::format::{how_many_runs, render};
 use crate::model::programs::{ASYNC, THREADING, THREADPOOL};
 use crate::model::{Figure, Spread, best_within};
@@ -74,15 +74,14 @@ fn each(runs: &[RunReport], what: &str, f: Figure) -> Result<Spread, String> {
 
 fn sql_on_case(sql_on: &str, workload: &str, runs: &[RunReport]) -> Result<SqlOnCase, String> {
     let what = format!("{sql_on} {workload}");
+    let per_task = |r: &RunReport| Some(r.wall_s / r.tasks.len().max(1) as f64 * 1e6);
     Ok(SqlOnCase {
         sql_on: sql_on.to_string(),
         workload: workload.to_string(),
         tasks: runs[0].tasks.len(),
         workers: runs[0].workers,
         wall_s: each(runs, &what, &|r| Some(r.wall_s))?,
-        per_task_us: each(runs, &what, &|r| {
-            Some(r.wall_s / r.tasks.len().max(1) as f64 * 1e6)
-        })?,
+        per_task_us: each(runs, &what, &per_task)?,
         threads_started: each(runs, &what, &|r| r.threads_started.map(|n| n as f64))?,
         max_rss_kib: each(runs, &what, &|r| Some(r.usage.max_rss_kib as f64))?,
     })
@@ -148,9 +147,8 @@ pub fn collate(raw: &Path, runs: usize) -> Result<Option<Questions>, String> {
 
 impl Questions {
     fn case(&self, sql_on: &str, workload: &str) -> Option<&SqlOnCase> {
-        self.sql_on
-            .iter()
-            .find(|c| (&*c.sql_on, &*c.workload) == (sql_on, workload))
+        let same = |c: &&SqlOnCase| (&*c.sql_on, &*c.workload) == (sql_on, workload);
+        self.sql_on.iter().find(same)
     }
 
     /// The sweep's table, per method and work in its order: the tasks per second at each of
@@ -201,11 +199,6 @@ pub fn markdown(
         let runs = how_many_runs(p.tasks_per_s.values.len());
         json!({ "counts": counts, "rows": q.sweep(&counts), "runs": runs })
     });
-    let failed = |pick: fn(&WritesCase) -> bool| {
-        let c = trap(writes, pick)?;
-        let failed = count(&c.failed.values);
-        Some(json!({ "failed": failed, "tasks": c.tasks, "workers": c.workers }))
-    };
     let split = mix.and_then(|m| {
         let most = m.cases.iter().map(|c| c.workers).max()?;
         let threads = |writer| m.get(THREADING, writer, most);
@@ -219,8 +212,8 @@ pub fn markdown(
             "sql_on": sql_on,
             "sql_on_runs": q.sql_on.first().map(|c| how_many_runs(c.wall_s.values.len())),
             "sweep": sweep,
-            "busy0": failed(no_busy_timeout),
-            "deferred": failed(deferred),
+            "busy0": trap(writes, no_busy_timeout),
+            "deferred": trap(writes, deferred),
             "split": split,
             "write_split": write_split.map(|s| {
                 let (sweep, held) = (&s.write_share_sweep, &s.held_transaction);

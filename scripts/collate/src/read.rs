@@ -117,10 +117,9 @@ pub fn read_reports<T>(
         // As a value first, for the fields only some reports have.
         let value: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| format!("{shown} ({program}): not a valid report: {e}"))?;
-        let kept = read(&path, program, value)?;
         let of_program = found.entry(program.to_string()).or_default();
         let of_case = of_program.entry(case.to_string()).or_default();
-        of_case.insert(run, kept);
+        of_case.insert(run, read(&path, program, value)?);
     }
     let mut reports = BTreeMap::new();
     for (program, cases) in found {
@@ -178,23 +177,16 @@ pub fn machine() -> Machine {
     let read = |path| std::fs::read_to_string(path).unwrap_or_default();
     let cpuinfo = read("/proc/cpuinfo");
     let model = cpuinfo.lines().find(|l| l.starts_with("model name"));
-    let cpu = model
-        .and_then(|l| l.split(':').nth(1))
-        .map(|m| m.trim().to_string());
+    let cpu = model.and_then(|l| l.split(':').nth(1));
     let release = read("/proc/sys/kernel/osrelease");
     let rustc = std::process::Command::new("rustc")
         .arg("--version")
         .output();
     let rustc = rustc.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    let unknown = || "unknown".to_string();
-    let (cpu, rustc) = (
-        cpu.unwrap_or_else(unknown),
-        rustc.unwrap_or_else(|_| unknown()),
-    );
     Machine {
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        cpu,
+        cpu: cpu.map_or("unknown", str::trim).to_string(),
         os: format!("{} {}", std::env::consts::OS, release.trim()),
-        rustc,
+        rustc: rustc.unwrap_or_else(|_| "unknown".to_string()),
     }
 }

@@ -91,11 +91,10 @@ fn pooled(runs: &[RunReport], writes: bool) -> Option<Pooled> {
     let mut all = each.concat();
     let (stat, p) = either(all.len() >= FOR_A_P99, ("p99", 0.99), ("max", 1.0));
     let rounds = Spread::of(each.iter_mut().filter_map(|l| rank(l, p)).collect())?;
-    let (of, value) = (all.len(), rank(&mut all, p)?);
     Some(Pooled {
         stat,
-        of,
-        value,
+        of: all.len(),
+        value: rank(&mut all, p)?,
         rounds,
     })
 }
@@ -108,11 +107,8 @@ fn share_of(run: &RunReport) -> usize {
 /// A program's family, and the writer and the hold its run wrote with (none if it wrote not).
 fn how(program: &str, run: &RunReport) -> (&'static str, Option<(String, u64)>) {
     let row = ROWS.iter().find(|r| r.program == program);
-    let family = row.map_or("", |r| r.family);
-    (
-        family,
-        run.writes.as_ref().map(|w| (w.writer.clone(), w.hold_ms)),
-    )
+    let writes = run.writes.as_ref().map(|w| (w.writer.clone(), w.hold_ms));
+    (row.map_or("", |r| r.family), writes)
 }
 
 /// The table's order of methods, then [`WRITERS`]'.
@@ -130,7 +126,7 @@ pub fn collate(raw: &Path, runs: usize) -> Result<Option<Split>, String> {
     let mix = read_run_reports(&raw.join("mix"), runs)?.unwrap_or_default();
     let first = |runs: &Vec<RunReport>| runs[0].workers;
     let workers: Vec<usize> = split.values().flat_map(|c| c.values().map(first)).collect();
-    let mut points = Vec::new();
+    let mut write_share_sweep = Vec::new();
     for (program, cases) in split.iter().chain(&mix) {
         for runs in cases.values().filter(|r| workers.contains(&r[0].workers)) {
             let (method, writer) = how(program, &runs[0]);
@@ -140,12 +136,12 @@ pub fn collate(raw: &Path, runs: usize) -> Result<Option<Split>, String> {
                 None => WRITERS.map(String::from).to_vec(),
             };
             for writer in writers {
-                points.push(point(method, writer, runs)?);
+                write_share_sweep.push(point(method, writer, runs)?);
             }
         }
     }
-    points.sort_by_key(|p| (order(&p.method, &p.writer), p.write_share));
-    let mut held = Vec::new();
+    write_share_sweep.sort_by_key(|p| (order(&p.method, &p.writer), p.write_share));
+    let mut held_transaction = Vec::new();
     for (program, cases) in read_run_reports(&raw.join("split/held"), 1)?.unwrap_or_default() {
         let runs: Vec<&RunReport> = cases.values().map(|r| &r[0]).collect();
         for with in &runs {
@@ -156,22 +152,20 @@ pub fn collate(raw: &Path, runs: usize) -> Result<Option<Split>, String> {
             let Some(without) = runs.iter().find(twin).filter(|_| hold_ms > 0) else {
                 continue;
             };
-            let (wall_s_without, wall_s_with) = (without.wall_s, with.wall_s);
-            held.push(Held {
+            held_transaction.push(Held {
                 method: method.to_string(),
                 writer,
                 hold_ms,
                 write_share: share_of(with),
                 requests: with.tasks.len(),
-                wall_s_without,
-                wall_s_with,
-                ratio: wall_s_with / wall_s_without,
+                wall_s_without: without.wall_s,
+                wall_s_with: with.wall_s,
+                ratio: with.wall_s / without.wall_s,
                 writes_checked: checked(with) && checked(without),
             });
         }
     }
-    held.sort_by_key(|h| order(&h.method, &h.writer));
-    let (write_share_sweep, held_transaction) = (points, held);
+    held_transaction.sort_by_key(|h| order(&h.method, &h.writer));
     Ok(Some(Split {
         write_share_sweep,
         held_transaction,
@@ -275,13 +269,7 @@ pub fn draw(path: &Path, split: &Split) -> Result<(), String> {
     let words = render("split-chart.md", json!({ "methods": methods }))?;
     let words: Vec<&str> = words.lines().collect();
     let word = |i: usize| words.get(i).copied().unwrap_or_default();
-    let figure = |p: &Point, ms| {
-        if ms {
-            write_ms(p)
-        } else {
-            Some(p.requests_per_s.median)
-        }
-    };
+    let figure = |p: &Point, ms| either(ms, write_ms(p), Some(p.requests_per_s.median));
     let (n, size) = (methods.len(), (360 * methods.len().max(1) as u32, 760));
     chart::svg(path, size, |root| {
         let areas = root.split_evenly((2, n.max(1)));
@@ -295,14 +283,10 @@ pub fn draw(path: &Path, split: &Split) -> Result<(), String> {
                 let max =
                     |p: &&Point| ms && p.write_p99_s.as_ref().is_some_and(|w| w.stat == "max");
                 let at = |p: &&Point| Some((p.write_share as f64, figure(p, ms)?));
-                let (open, points) = (
-                    points.iter().map(max).collect(),
-                    points.iter().filter_map(at).collect(),
-                );
                 Line {
                     label: word(1 + k).to_string(),
-                    points,
-                    open,
+                    points: points.iter().filter_map(at).collect(),
+                    open: points.iter().map(max).collect(),
                     colour: PALETTE[k],
                     dashed: false,
                 }

@@ -39,9 +39,8 @@ pub struct Start {
 
 impl Start {
     fn get(&self, program: &str, start: &str, workers: usize) -> Option<&Ready> {
-        self.cases
-            .iter()
-            .find(|r| r.program == program && r.start == start && r.workers == workers)
+        let same = |r: &&Ready| (&*r.program, &*r.start, r.workers) == (program, start, workers);
+        self.cases.iter().find(same)
     }
 }
 
@@ -72,9 +71,8 @@ pub fn collate(dir: &Path, runs: usize) -> Result<Option<Start>, String> {
             let ready_s = Spread::each(&runs, |r| Some(r.0));
             let ready_s =
                 ready_s.ok_or_else(|| format!("{program} {case}: a start-up is not a number"))?;
-            let program = program.clone();
             cases.push(Ready {
-                program,
+                program: program.clone(),
                 start,
                 workers,
                 ready_s,
@@ -89,11 +87,10 @@ pub fn collate(dir: &Path, runs: usize) -> Result<Option<Start>, String> {
 pub fn markdown(start: Option<&Start>) -> Result<String, String> {
     // `1.23 ms (1.10–1.40)`: a start-up per worker, in milliseconds, with the precision it needs.
     let cell = |ready: Option<&Ready>, per: usize| {
-        let Some(ready) = ready else {
-            return "not run".to_string();
-        };
-        let scaled = ready.ready_s.scaled(1.0 / per as f64);
-        ms_spread(&scaled, if scaled.median < 0.01 { 2 } else { 1 })
+        let scaled = ready.map(|r| r.ready_s.scaled(1.0 / per as f64));
+        scaled.map_or("not run".to_string(), |s| {
+            ms_spread(&s, either(s.median < 0.01, 2, 1))
+        })
     };
     let mut rows = Vec::new();
     for (program, language) in start.map_or(&[][..], |_| &PROGRAMS[..]) {

@@ -153,11 +153,8 @@ impl Ranged for TimeAxis {
     }
 
     fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.clone()
-        }
+        let light = hint.weight().allow_light_points();
+        either(light, Vec::new(), self.ticks.clone())
     }
 
     fn range(&self) -> std::ops::Range<f64> {
@@ -170,10 +167,7 @@ impl Ranged for TimeAxis {
 fn lanes(report: &RunReport) -> Vec<Lane> {
     let per_task = report.lanes == "task";
     let mut lanes: Vec<Lane> = Vec::new();
-    for task in &report.tasks {
-        let Some(start) = task.started_s else {
-            continue;
-        };
+    for (task, start) in report.tasks.iter().filter_map(|t| Some((t, t.started_s?))) {
         let worker = task.worker.clone().unwrap_or_else(|| "?".to_string());
         let (colours, ending) = match task.status.as_str() {
             "ok" => (OK, None),
@@ -191,11 +185,7 @@ fn lanes(report: &RunReport) -> Vec<Lane> {
             inside: (!per_task).then(|| format!("#{}", task.id)),
             after: (per_task && task.sql_started_s.is_some()).then(|| format!("SQL on {worker}")),
         };
-        let lane = if per_task {
-            format!("#{} {}", task.id, task.name)
-        } else {
-            worker
-        };
+        let lane = either(per_task, format!("#{} {}", task.id, task.name), worker);
         match lanes.iter_mut().find(|(label, _)| *label == lane) {
             Some((_, bars)) => bars.push(bar),
             None => lanes.push((lane, vec![bar])),

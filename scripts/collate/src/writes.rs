@@ -148,11 +148,10 @@ fn summarise(row: &Row, case: &str, runs: &[RunReport]) -> Result<WritesCase, St
     let reported = |r: &RunReport| r.write_tasks_ok().unwrap_or(0);
     let rows_reported: Vec<u64> = runs.iter().map(reported).collect();
     let mut errors = BTreeMap::new();
-    for task in runs.iter().flat_map(|r| &r.tasks) {
-        if task.status != "ok" {
-            let why = task.error.clone().unwrap_or_else(|| task.status.clone());
-            *errors.entry(why).or_default() += 1;
-        }
+    let tasks = runs.iter().flat_map(|r| &r.tasks);
+    for task in tasks.filter(|t| t.status != "ok") {
+        let why = task.error.clone().unwrap_or_else(|| task.status.clone());
+        *errors.entry(why).or_default() += 1;
     }
     let spread = |values: Vec<f64>| {
         Spread::of(values).ok_or_else(|| format!("{what}: a figure is not a number"))
@@ -187,8 +186,7 @@ fn sql_time(run: &RunReport, reads: &[&str]) -> Result<(f64, usize), String> {
         tasks.into_iter().filter_map(span).collect()
     };
     let (read_spans, write_spans) = (spans(of_reads), spans(of_writes));
-    let n = read_spans.len();
-    let expected = reads.len();
+    let (n, expected) = (read_spans.len(), reads.len());
     if n != expected {
         return Err(format!("{n} reads with SQL times, expected {expected}"));
     }
@@ -244,23 +242,21 @@ pub fn markdown(writes: &Writes) -> Result<String, String> {
     // The cases are in the table's order, so each row's are next to each other.
     let mut rows: Vec<(&str, usize)> = table.iter().map(|c| (&*c.method, c.workers)).collect();
     rows.dedup();
-    let rows: Vec<Value> = rows
-        .into_iter()
-        .map(|(method, workers)| {
-            let cell = |settings: &&Settings| {
-                let c = table.iter().find(|c| {
-                    c.method == method && c.workers == workers && c.settings == **settings
-                })?;
-                // The first run whose database disagrees with its ok tasks.
-                let runs = c.rows_in_db_after.values.iter().zip(&c.rows_reported);
-                let wrong = runs.enumerate().find(|(_, (db, ok))| **db != **ok as f64);
-                let wrong = wrong.map(|(i, (&in_db, &ok))| context! { run => i + 1, in_db, ok });
-                Some(context! { wrong, ..Serde(c) })
-            };
-            let cells: Vec<Option<Value>> = columns.iter().map(cell).collect();
-            context! { method, workers, cells }
-        })
-        .collect();
+    let row = |(method, workers): (&str, usize)| {
+        let cell = |settings: &&Settings| {
+            let c = table
+                .iter()
+                .find(|c| c.method == method && c.workers == workers && c.settings == **settings)?;
+            // The first run whose database disagrees with its ok tasks.
+            let runs = c.rows_in_db_after.values.iter().zip(&c.rows_reported);
+            let wrong = runs.enumerate().find(|(_, (db, ok))| **db != **ok as f64);
+            let wrong = wrong.map(|(i, (&in_db, &ok))| context! { run => i + 1, in_db, ok });
+            Some(context! { wrong, ..Serde(c) })
+        };
+        let cells: Vec<Option<Value>> = columns.iter().map(cell).collect();
+        context! { method, workers, cells }
+    };
+    let rows: Vec<Value> = rows.into_iter().map(row).collect();
     let errors: BTreeSet<&String> = table.iter().flat_map(|c| c.errors.keys()).collect();
     let first = writes.cases.first();
     render(

@@ -9,6 +9,7 @@ use minijinja::value::{Serde, Value};
 use super::writes::{Settings, Writes, WritesCase};
 use crate::format::{NOT_MEASURED, render, thousands};
 use crate::model::programs::{PROCESSES, SEQUENTIAL, THREADING};
+use crate::model::{either, high, low};
 
 /// Readers whose SQL took less than this many times as long beside a writer are within the
 /// noise of a few milliseconds of SQL.
@@ -16,18 +17,14 @@ const NOT_SLOWED: f64 = 1.25;
 
 /// `1,951–1,999`, the counts given, or one (`0` for none).
 pub fn count(values: &[f64]) -> String {
-    let lo = values.iter().copied().reduce(f64::min).unwrap_or(0.0);
-    let hi = values.iter().copied().fold(lo, f64::max);
-    let (lo, hi) = (thousands(lo), thousands(hi));
+    let [lo, hi] = [low(values), high(values)].map(|v| thousands(v.unwrap_or(0.0)));
     if lo == hi { lo } else { format!("{lo}–{hi}") }
 }
 
 /// `2,252–2,392 rows/s` over the medians given, or one figure.
 pub fn rate(values: &[f64]) -> String {
-    if values.is_empty() {
-        return NOT_MEASURED.to_string();
-    }
-    format!("{} rows/s", count(values))
+    let rate = format!("{} rows/s", count(values));
+    either(values.is_empty(), NOT_MEASURED.to_string(), rate)
 }
 
 pub fn is_defaults(c: &WritesCase) -> bool {
@@ -50,10 +47,15 @@ pub fn deferred(c: &WritesCase) -> bool {
 }
 
 /// A write trap as the docs show it: the hand-written threads with `pick`'s setting, on a few
-/// workers (4) where the run has them, else on the most it ran.
-pub fn trap(writes: &Writes, pick: impl Fn(&WritesCase) -> bool) -> Option<&WritesCase> {
+/// workers (4) where the run has them, else on the most it ran; its figures as questions.md and
+/// pitfalls.md quote them.
+pub fn trap(writes: &Writes, pick: fn(&WritesCase) -> bool) -> Option<Value> {
     let most = writes.cases.iter().map(|c| c.workers).max()?;
-    find(writes, THREADING, TRAP_WORKERS, &pick).or_else(|| find(writes, THREADING, most, &pick))
+    let at = |workers| find(writes, THREADING, workers, pick);
+    let c = at(TRAP_WORKERS).or_else(|| at(most))?;
+    let (failed, rows) = (count(&c.failed.values), count(&c.rows_in_db_after.values));
+    let (tasks, workers, consistent) = (c.tasks, c.workers, c.consistent);
+    Some(context! { failed, rows, tasks, workers, consistent })
 }
 
 /// The few workers a write trap is shown on.
@@ -110,9 +112,7 @@ fn more_writers(writes: &Writes) -> Value {
     let top = many.iter().chain(&few).copied().fold(f64::NAN, f64::max);
     // "Not faster" allows 10% for noise; NaN, with no concurrent figure, is never so.
     let not_faster = alone.is_some_and(|a| top <= 1.1 * a);
-    let slower = !few.is_empty()
-        && many.iter().copied().fold(f64::NAN, f64::max)
-            < few.iter().copied().fold(f64::NAN, f64::min);
+    let slower = matches!((high(&many), low(&few)), (Some(h), Some(l)) if h < l);
     context! {
         not_faster,
         slower,
@@ -183,8 +183,8 @@ fn traps(writes: &Writes) -> Value {
     };
     let wrong: Vec<&WritesCase> = writes.cases.iter().filter(|c| !c.consistent).collect();
     context! {
-        no_timeout => failed(|c| c.settings.0.busy_timeout_ms == 0),
-        deferred => failed(|c| c.settings.0.begin == "deferred"),
+        no_timeout => failed(no_busy_timeout),
+        deferred => failed(deferred),
         tasks => writes.cases.first().map_or(0, |c| c.tasks),
         wrong => Serde(wrong),
     }

@@ -86,11 +86,13 @@ pub struct Decision {
     pub why: String,
 }
 
+/// Each count's median speedup, where it has one.
+pub fn speedups(counts: &BTreeMap<usize, Case>) -> impl Iterator<Item = (usize, f64)> + '_ {
+    let speedup = |(w, c): (&usize, &Case)| Some((*w, c.speedup.as_ref()?.median));
+    counts.iter().filter_map(speedup)
+}
+
 /// A method's best count (see [`Method::best`]).
 pub fn best(counts: &BTreeMap<usize, Case>) -> Option<usize> {
-    best_within(
-        counts
-            .iter()
-            .filter_map(|(w, c)| Some((*w, c.speedup.as_ref()?.median))),
-    )
+    best_within(speedups(counts))
 }

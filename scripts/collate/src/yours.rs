@@ -12,28 +12,25 @@ use serde_json::json;
 use shared::{RunReport, TaskReport};
 
 use super::decision;
+use super::html::Part::{Markdown, Svg};
 use super::your_workload::{Decision, Method, Yours, best};
 use super::{baseline, chart, html, timelines};
 use crate::Args;
 use crate::format::{how_many_runs, render, speedup_cell, write_out};
 use crate::model::cases::{BASELINE, WORKERS};
 use crate::model::programs::{SEQUENTIAL, THREADPOOL};
-use crate::model::{BASELINE_FAMILY, Case, Language, ROWS, Reports, Spread};
+use crate::model::{BASELINE_FAMILY, Case, Language, ROWS, Reports, Row, Spread};
 use crate::read::{load, machine, summarise};
 
 pub fn collate(args: &Args) -> Result<String, String> {
     let (mut reports, _) = load(&args.raw, args.runs)?;
-    let counted = |n: &str| n.parse::<usize>().is_ok();
     let against = |case: &str| {
-        case.strip_prefix(WORKERS)
-            .is_some_and(counted)
-            .then_some(BASELINE)
+        let count = case.strip_prefix(WORKERS).map(str::parse::<usize>);
+        matches!(count, Some(Ok(_))).then_some(BASELINE)
     };
     baseline::attach(&mut reports, against)?;
     let methods = methods(&reports, args.python)?;
-    let baseline_runs = reports
-        .get(SEQUENTIAL)
-        .and_then(|cases| cases.get(BASELINE));
+    let baseline_runs = reports.get(SEQUENTIAL).and_then(|c| c.get(BASELINE));
     let baseline_runs = baseline_runs.ok_or("no sequential baseline")?;
     let base = &baseline_runs[0];
     let mut yours = Yours {
@@ -71,26 +68,18 @@ pub fn collate(args: &Args) -> Result<String, String> {
     timelines::draw(&args.out.join("timelines.svg"), &panels)?;
     let [title, chart, timelines] =
         html::headings("yours/index.md", json!({ "workload": yours.workload }))?;
-    html::write(
-        &args.out,
-        &title,
-        &[
-            html::Part::Markdown(&decide),
-            html::Part::Markdown(&format!("### The table\n\n{}", yours.table_markdown)),
-            html::Part::Svg(&chart, "compare.svg"),
-            html::Part::Svg(&timelines, "timelines.svg"),
-        ],
-    )?;
+    let table = format!("### The table\n\n{}", yours.table_markdown);
+    let (compare, timelines) = (Svg(&chart, "compare.svg"), Svg(&timelines, "timelines.svg"));
+    let parts = [Markdown(&decide), Markdown(&table), compare, timelines];
+    html::write(&args.out, &title, &parts)?;
     Ok(yours.table_markdown)
 }
 
 /// Every method the run has, in the table's order, with its cases by worker count.
 fn methods(reports: &Reports, python: bool) -> Result<Vec<Method>, String> {
     let mut methods = Vec::new();
-    for row in ROWS
-        .iter()
-        .filter(|r| r.language == Language::Rust || python)
-    {
+    let wanted = |r: &&Row| r.language == Language::Rust || python;
+    for row in ROWS.iter().filter(wanted) {
         let missing = || format!("no reports from {}", row.program);
         let cases = reports.get(row.program).ok_or_else(missing)?;
         let mut counts = BTreeMap::new();
