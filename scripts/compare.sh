@@ -499,6 +499,9 @@ fi
 # DIR is the script's (check_out), so its raw/ is too: the reports of the run before go.
 rm -rf "$raw"
 mkdir -p "$raw/writes" "$raw/faults" "$raw/mix" "$raw/split/held" "$raw/questions" "$raw/connections" "$raw/start"
+# The machine is recorded now, beside the reports, so that collating them again later (or on
+# another host) names the machine that measured them.
+"$bin/collate" --raw "$raw" --out "$out" --record-machine || die "could not record the machine in $raw"
 workloads="$raw/workloads"
 mkdir -p "$workloads"
 if [ "$yours" = 1 ]; then

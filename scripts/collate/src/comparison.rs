@@ -100,7 +100,7 @@ impl Comparison {
             command: args.command.clone(),
             mode: args.mode.clone(),
             runs: args.runs,
-            machine: machine(),
+            machine: machine(&args.raw)?,
             methods,
             python_left_out: args.python_left_out.clone(),
             rounds: Rounds::read(&args.raw, args.python)?,

@@ -82,6 +82,10 @@ struct Args {
     /// FILE`): the baseline's, and each method's at each worker count. See [`yours`].
     #[arg(long)]
     own_workload: bool,
+    /// Collate nothing: write this host (cores, CPU, OS, rustc) into `<raw>/machine.json`,
+    /// which compare.sh does before it measures, for the outputs to name the machine that ran.
+    #[arg(long)]
+    record_machine: bool,
 }
 
 fn main() -> ExitCode {
@@ -99,6 +103,12 @@ fn main() -> ExitCode {
 }
 
 fn collate(args: &Args) -> Result<String, String> {
+    if args.record_machine {
+        let json =
+            serde_json::to_string_pretty(&read::this_machine()).map_err(|e| e.to_string())?;
+        format::write_out(&args.raw, read::MACHINE, &format!("{json}\n"))?;
+        return Ok(String::new());
+    }
     if args.own_workload {
         return yours::collate(args);
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use shared::RunReport;
 
 /// What a program is written in, as its report says (`"language"`; the Rust programs' reports
@@ -230,7 +230,8 @@ pub struct MethodFigures {
     pub best_concurrency: Option<usize>,
 }
 
-#[derive(Debug, Serialize)]
+/// The machine a run measured on, as compare.sh recorded it in `raw/machine.json`.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Machine {
     pub cores: usize,
     pub cpu: String,

@@ -102,7 +102,8 @@ pub fn read_reports<T>(
     let mut found: BTreeMap<String, BTreeMap<String, BTreeMap<usize, T>>> = BTreeMap::new();
     for entry in entries {
         let path = entry.map_err(|e| e.to_string())?.path();
-        if path.extension().is_none_or(|e| e != "json") {
+        // Only the reports: the machine's record sits beside them.
+        if path.extension().is_none_or(|e| e != "json") || path.ends_with(MACHINE) {
             continue;
         }
         let (stem, shown) = (path.file_stem().unwrap_or_default(), path.display());
@@ -173,7 +174,25 @@ pub fn summarise(program: &str, case: &str, runs: &[RunReport]) -> Result<Case, 
     })
 }
 
-pub fn machine() -> Machine {
+/// The file in `raw/` that names the machine, beside the reports.
+pub const MACHINE: &str = "machine.json";
+
+/// The machine the reports were measured on: `raw/machine.json`, which compare.sh writes with
+/// `collate --machine` before it measures, so that collating the reports again on another host
+/// (or after a kernel update) still names the one that ran them.
+pub fn machine(raw: &Path) -> Result<Machine, String> {
+    let path = raw.join(MACHINE);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "{}: {e} (compare.sh writes it before it measures)",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// This host, as `collate --machine` prints it for compare.sh to keep beside the reports.
+pub fn this_machine() -> Machine {
     let read = |path| std::fs::read_to_string(path).unwrap_or_default();
     let cpuinfo = read("/proc/cpuinfo");
     let model = cpuinfo.lines().find(|l| l.starts_with("model name"));

@@ -40,7 +40,7 @@ pub fn collate(args: &Args) -> Result<String, String> {
         command: args.command.clone(),
         mode: args.mode.clone(),
         runs: args.runs,
-        machine: machine(),
+        machine: machine(&args.raw)?,
         baseline: baseline::HOW,
         shape: decision::shape(baseline_runs, &methods)?,
         decision: Decision::default(),
