@@ -4,8 +4,9 @@
 //! Each group has two rows: `method`, the method's own `run` on the `overhead` workload (see
 //! `bench/src/lib.rs`), and `bare_…`, the same `SELECT 1` per task done with only the primitive
 //! the method is built on. A floor gets the same workers and the same kind of connection
-//! (`Database::open`, read-only, statements cached), and pays for its start-up too (threads,
-//! connections, a runtime), so that the two rows differ only by the method's own machinery.
+//! (`Database::open`, read-only, statements cached), and pays for its start-up and shut-down
+//! too (threads started and joined, connections opened and closed, a runtime), as the method
+//! does, so that the two rows differ only by the method's own machinery.
 //!
 //! ```sh
 //! cargo bench -p bench --bench threads            # all four groups
@@ -84,11 +85,18 @@ mod threadpool {
         let database = fixture();
         bencher.bench_local(|| {
             let database = database.clone();
+            let mut threads = Vec::new();
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threadpool_executor::DEFAULT_WORKERS)
                 .start_handler(move |_| {
                     let conn = database.open().expect("a connection to the fixture");
                     CONNECTION.set(Some(conn));
+                })
+                // Threads of our own, to join at the end, as the method does: a run is over
+                // when its threads have stopped and their connections are closed.
+                .spawn_handler(|thread| {
+                    threads.push(thread::Builder::new().spawn(|| thread.run())?);
+                    Ok(())
                 })
                 .build()
                 .expect("a rayon pool");
@@ -106,6 +114,10 @@ mod threadpool {
             // Only the jobs hold senders now: the loop below ends with the last answer.
             drop(sender);
             assert_all_answered(answers.iter().sum());
+            drop(pool);
+            for thread in threads {
+                thread.join().expect("a pool thread does not panic");
+            }
         });
     }
 }
@@ -207,6 +219,11 @@ mod r#async {
                 let mut answers = 0;
                 while let Some(answer) = tasks.join_next().await {
                     answers += answer.expect("a task does not panic");
+                }
+                // Closed and waited for, as the method's are: a run is over when its
+                // connections are.
+                for conn in connections {
+                    conn.close().await.expect("the connection closes");
                 }
                 answers
             });
