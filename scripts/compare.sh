@@ -1004,25 +1004,11 @@ say "ran $total measurements in $((SECONDS - started)) s; collating"
 # The reference run also times one task under each method against the bare mechanism it is
 # built on, and piece by piece (bench/, docs/benchmarks.md): each lesson quotes its figure
 # (results/cost-*.md). Only here: a benchmark build is another minute, which a reader's run has
-# no use for. Of divan's tables, bench.tsv keeps a line per row: its group (a method, or the
-# program), its name, and its median time in seconds, per task where divan prints the tasks
-# per second under the row.
+# no use for. collate reads divan's tables from bench.txt (scripts/collate/src/cost.rs).
 if [ "$update_docs" = 1 ]; then
     say "timing a task under each method against its bare mechanism (cargo bench -p bench)…"
     cargo bench -p bench --quiet > "$raw/bench.txt" \
         || die "cargo bench -p bench failed (cargo's messages are above)"
-    awk '
-        function flush() { if (row != "") printf "%s\t%s\t%.12f\n", group, row, value; row = "" }
-        function unit(u) { return u == "ns" ? 1e-9 : (u == "µs" || u == "us") ? 1e-6 : u == "ms" ? 1e-3 : 1 }
-        function per(u) { return u == "Gitem/s" ? 1e9 : u == "Mitem/s" ? 1e6 : u == "Kitem/s" ? 1e3 : 1 }
-        { gsub(/│/, " "); gsub(/├─/, " "); gsub(/╰─/, " ") }
-        /fastest/ { flush(); group = $1; next }
-        NF == 1 { flush(); group = $1; next }
-        $1 ~ /^[a-z_0-9]+$/ && NF >= 7 { flush(); row = $1; value = $6 * unit($7); next }
-        row != "" && $6 ~ /item\/s$/ { value = 1 / ($5 * per($6)); flush() }
-        END { flush() }
-    ' "$raw/bench.txt" > "$raw/bench.tsv"
-    [ -s "$raw/bench.tsv" ] || die "found no benchmark rows in $raw/bench.txt"
 fi
 
 mode=full

@@ -114,7 +114,7 @@ impl Comparison {
             faults: faults::collate(&args.raw.join("faults"), 1)?,
             baseline: either(shared_baseline, baseline::HOW, OWN_BASELINE),
             start: start::collate(&args.raw.join("start"), args.runs)?,
-            cost: cost::collate(&args.raw.join("bench.tsv"))?,
+            cost: cost::collate(&args.raw.join("bench.txt"))?,
             table_markdown: String::new(),
         };
         Ok((comparison, reports))
