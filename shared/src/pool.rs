@@ -26,8 +26,8 @@
 //! out of the slot and back: a `Connection` is 192 bytes, and the two copies were 4%
 //! of the thread pool's time in `perf`. Against a build that moves it, three rounds alternating,
 //! per task against the floor: threading 1.42–1.63x lent in place, 1.96–2.22x moved; the thread
-//! pool 1.83–1.89x in place, 1.38–3.16x moved, on a day the same build's baseline varied from
-//! 1.31x to 2.55x.
+//! pool 1.83–1.89x in place, 1.38–3.16x moved, on a day when the sequential row, the same code
+//! in both builds, varied from 1.31x to 2.55x.
 
 use std::ops::Deref;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError, TryLockError};
@@ -129,14 +129,7 @@ impl ConnectionPool {
         // Lent where it lies, under its slot's lock, which only its worker takes. A worker
         // that takes a second connection before giving its own back (none does) finds the
         // lock held, and gets one from the rest.
-        let own = self
-            .own
-            .get(worker)
-            .and_then(|slot| match slot.0.try_lock() {
-                Ok(conn) => Some(conn),
-                Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-                Err(TryLockError::WouldBlock) => None,
-            });
+        let own = self.own.get(worker).and_then(|slot| try_lock(&slot.0));
         match own {
             Some(conn) => Lease {
                 conn: Loan::Own(conn),
@@ -154,10 +147,21 @@ impl ConnectionPool {
     }
 }
 
-/// Nothing panics while the pool's locks are held (they only move connections in and out), so
-/// they are never poisoned; were one, what it guards would still be whole.
+/// Nothing panics while the pool's own lock is held (it only moves connections in and out), so
+/// it is never poisoned; were it, what it guards would still be whole.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A worker's slot, if nobody holds it. Its lock is held through the worker's task, and a task
+/// may panic (an injected `panic`): that poisons the lock but leaves the connection whole, and
+/// its next task takes it as it is, as `lock` does.
+fn try_lock<T>(mutex: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
+    match mutex.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
 }
 
 /// A connection on loan from a [`ConnectionPool`], given back when dropped.

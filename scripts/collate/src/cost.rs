@@ -84,11 +84,12 @@ fn divan_rows(text: &str) -> Result<Vec<(String, String, f64)>, String> {
                 rows.push((group.clone(), name.to_string(), number(median)? * seconds));
             }
             [_, _, _, _, median, unit, ..] if unit.ends_with("item/s") => {
-                let per = match &unit[..1] {
+                let per = match unit.trim_end_matches("item/s") {
                     "G" => 1e9,
                     "M" => 1e6,
                     "K" => 1e3,
-                    _ => 1.0,
+                    "" => 1.0,
+                    _ => return Err(format!("a throughput in {unit}")),
                 };
                 if let Some(row) = rows.last_mut() {
                     row.2 = 1.0 / (number(median)? * per);
@@ -140,6 +141,14 @@ mod tests {
         );
         std::fs::write(&path, "cargo: nothing to run\n").expect("written");
         assert!(collate(&path).unwrap_err().contains("no benchmark rows"));
+        let odd = "   │                   1 Xitem/s │ 1 Xitem/s │ 1 Xitem/s │ 1 Xitem/s │ │\n";
+        std::fs::write(&path, format!("{header}╰─ sequential │ │\n{method}{odd}"))
+            .expect("written");
+        assert!(
+            collate(&path)
+                .unwrap_err()
+                .contains("a throughput in Xitem/s")
+        );
     }
 
     #[test]

@@ -178,7 +178,7 @@ pub fn summarise(program: &str, case: &str, runs: &[RunReport]) -> Result<Case, 
 pub const MACHINE: &str = "machine.json";
 
 /// The machine the reports were measured on: `raw/machine.json`, which compare.sh writes with
-/// `collate --machine` before it measures, so that collating the reports again on another host
+/// `collate --record-machine` before it measures, so that collating the reports again on another host
 /// (or after a kernel update) still names the one that ran them.
 pub fn machine(raw: &Path) -> Result<Machine, String> {
     let path = raw.join(MACHINE);
@@ -191,7 +191,7 @@ pub fn machine(raw: &Path) -> Result<Machine, String> {
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// This host, as `collate --machine` prints it for compare.sh to keep beside the reports.
+/// This host, as `collate --record-machine` writes it for compare.sh to keep beside the reports.
 pub fn this_machine() -> Machine {
     let read = |path| std::fs::read_to_string(path).unwrap_or_default();
     let cpuinfo = read("/proc/cpuinfo");
